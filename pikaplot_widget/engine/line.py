@@ -1,0 +1,255 @@
+"""Line data for one viewport: M4 per pixel column in DuckDB, or raw rows when few are in view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from ..sources import Source
+from .runner import ProgressCallback, QueryRunner
+from .sql import (
+    FLOAT_TYPES,
+    axis_value_expr,
+    is_temporal_type,
+    quote_ident,
+    valid_value_expr,
+)
+
+RAW_ROWS_PER_COLUMN = 4  # fewer rows than this per pixel column: fetch the rows themselves
+
+
+@dataclass(frozen=True)
+class Extent:
+    """Bounds of the valid data (x in axis units) and the row count."""
+
+    x_min: float
+    x_max: float
+    y_min: float
+    y_max: float
+    rows: int
+
+    @property
+    def empty(self) -> bool:
+        """No row has both a valid x and a valid y."""
+        return not (math.isfinite(self.x_min) and math.isfinite(self.y_min))
+
+
+@dataclass(frozen=True)
+class LineData:
+    """Points to draw, sorted by x; a NaN y breaks the line. x is in axis units."""
+
+    x: np.ndarray
+    y: np.ndarray
+    kind: str  # "raw" or "m4"
+    rows_in_view: int
+    y_min_in_view: float
+    y_max_in_view: float
+    x_range: tuple[float, float]
+    columns: int
+
+
+@dataclass(frozen=True)
+class LineColumns:
+    """The x and y columns of a line plot and their DuckDB types."""
+
+    source: Source
+    x: str
+    y: str
+    x_type: str
+    y_type: str
+
+    @classmethod
+    def checked(cls, source: Source, x: str, y: str) -> LineColumns:
+        """Validate that x is numeric or temporal and y numeric (ValueError/TypeError otherwise)."""
+        x_type = source.numeric_column(x, "x", allow_time=True)
+        y_type = source.numeric_column(y, "y")
+        return cls(source, x, y, x_type, y_type)
+
+    @property
+    def x_is_time(self) -> bool:
+        """Whether x is a date or timestamp (axis units are then seconds since the epoch)."""
+        return is_temporal_type(self.x_type)
+
+    # ---- SQL pieces -------------------------------------------------------------------------
+    @property
+    def _x_sql(self) -> str:
+        return quote_ident(self.x)
+
+    @property
+    def _y_sql(self) -> str:
+        return quote_ident(self.y)
+
+    @property
+    def _xv(self) -> str:
+        return axis_value_expr(self._x_sql, self.x_type)
+
+    @property
+    def _yv(self) -> str:
+        return f"CAST({self._y_sql} AS DOUBLE)"
+
+    @property
+    def _y_ok(self) -> str:
+        return valid_value_expr(self._y_sql, self.y_type)
+
+    def _range_filter(self) -> str:
+        cast_type = "TIMESTAMPTZ" if self.x_type == "TIMESTAMP WITH TIME ZONE" else self.x_type
+        return f"{self._x_sql} >= CAST(? AS {cast_type}) AND {self._x_sql} <= CAST(? AS {cast_type})"
+
+    def range_params(self, lo: float, hi: float) -> list[object]:
+        """Bound values for the range filter, in the column's own type (keeps zone maps usable)."""
+        if not self.x_is_time:
+            if self.x_type in FLOAT_TYPES:
+                return [lo, hi]
+            return [math.floor(lo), math.ceil(hi)]
+        tz = dt.timezone.utc if self.x_type == "TIMESTAMP WITH TIME ZONE" else None
+        return [_to_datetime(lo, tz, math.floor), _to_datetime(hi, tz, math.ceil)]
+
+    def extent_sql(self) -> str:
+        """Bounds of x and y over rows where both are valid, and the row count."""
+        x_ok = valid_value_expr(self._x_sql, self.x_type)
+        both = f"{x_ok} AND {self._y_ok}"
+        return (
+            f"SELECT min({self._xv}) FILTER ({both}), max({self._xv}) FILTER ({both}), "
+            f"min({self._yv}) FILTER ({both}), max({self._yv}) FILTER ({both}), count(*) "
+            f"FROM {self.source.from_sql}"
+        )
+
+    def count_sql(self) -> str:
+        """Rows inside the range, counted up to a limit (stops scanning at the limit)."""
+        return (
+            f"SELECT count(*) FROM (SELECT 1 FROM {self.source.from_sql} "
+            f"WHERE {self._range_filter()} LIMIT ?)"
+        )
+
+    def raw_sql(self) -> str:
+        """The rows inside the range, sorted by x; invalid y becomes NULL (a gap)."""
+        return (
+            f"SELECT {self._xv} AS x, CASE WHEN {self._y_ok} THEN {self._yv} END AS y "
+            f"FROM {self.source.from_sql} WHERE {self._range_filter()} ORDER BY x"
+        )
+
+    def m4_sql(self) -> str:
+        """M4 (Jugel et al., 2014): first, last, min and max of y per pixel column, plus gaps."""
+        return f"""
+WITH rows AS (
+    SELECT {self._xv} AS x, {self._yv} AS y, {self._y_ok} AS ok
+    FROM {self.source.from_sql}
+    WHERE {self._range_filter()}
+), binned AS (
+    SELECT CAST(floor((x - ?) * ?) AS BIGINT) AS col, x, y, ok FROM rows
+)
+SELECT col,
+    min(x) FILTER (ok) AS x_first, arg_min(y, x) FILTER (ok) AS y_first,
+    arg_min(x, y) FILTER (ok) AS x_at_min, min(y) FILTER (ok) AS y_min,
+    arg_max(x, y) FILTER (ok) AS x_at_max, max(y) FILTER (ok) AS y_max,
+    max(x) FILTER (ok) AS x_last, arg_max(y, x) FILTER (ok) AS y_last,
+    min(x) FILTER (NOT ok) AS x_gap,
+    count(*) AS n
+FROM binned
+WHERE col BETWEEN -1 AND ?
+GROUP BY col
+ORDER BY col"""
+
+
+def _to_datetime(seconds: float, tz: dt.timezone | None, rounding: object) -> dt.datetime:
+    lo, hi = -62135596800.0, 253402300799.0  # 0001-01-01 .. 9999-12-31
+    micros = rounding(min(max(seconds, lo), hi) * 1e6)  # type: ignore[operator]
+    value = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=int(micros))
+    return value.replace(tzinfo=tz) if tz else value
+
+
+def _column(table: pa.Table, name: str) -> np.ndarray:
+    return table.column(name).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+
+
+def fetch_extent(runner: QueryRunner, cols: LineColumns, on_progress: ProgressCallback | None = None,
+                 generation: int = 0) -> Extent:
+    """Scan the source once for the bounds of the valid data."""
+    row = runner.run(cols.extent_sql(), on_progress=on_progress, generation=generation).to_pylist()[0]
+    values = list(row.values())
+    x_min, x_max, y_min, y_max, rows = (v if v is not None else math.nan for v in values)
+    return Extent(float(x_min), float(x_max), float(y_min), float(y_max), int(rows))
+
+
+def fetch_line(
+    runner: QueryRunner,
+    cols: LineColumns,
+    extent: Extent,
+    x_range: tuple[float, float],
+    columns: int,
+    on_progress: ProgressCallback | None = None,
+    generation: int = 0,
+) -> LineData:
+    """Query what a line plot of `columns` pixel columns over `x_range` needs to be drawn exactly."""
+    x0, x1 = x_range
+    columns = max(int(columns), 1)
+    width = (x1 - x0) / columns
+    lo, hi = max(x0 - width, extent.x_min), min(x1 + width, extent.x_max)
+    if extent.empty or not (x1 > x0) or lo > hi:
+        return _empty(x_range, columns)
+    bounds = cols.range_params(lo, hi)
+    limit = RAW_ROWS_PER_COLUMN * columns
+    step = _progress_step(on_progress, 0.0, 0.15)
+    count = runner.run(cols.count_sql(), [*bounds, limit + 1], step, generation).column(0)[0].as_py()
+    step = _progress_step(on_progress, 0.15, 1.0)
+    if count <= limit:
+        table = runner.run(cols.raw_sql(), bounds, step, generation)
+        return _raw_line(table, x_range, columns)
+    params = [*bounds, x0, columns / (x1 - x0), columns]
+    table = runner.run(cols.m4_sql(), params, step, generation)
+    return _m4_line(table, x_range, columns)
+
+
+def _progress_step(callback: ProgressCallback | None, start: float, stop: float) -> ProgressCallback | None:
+    if callback is None:
+        return None
+    return lambda fraction: callback(start + (stop - start) * fraction)
+
+
+def _empty(x_range: tuple[float, float], columns: int) -> LineData:
+    nothing = np.empty(0, np.float64)
+    return LineData(nothing, nothing, "raw", 0, math.nan, math.nan, x_range, columns)
+
+
+def _finite_bounds(values: np.ndarray) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return math.nan, math.nan
+    return float(finite.min()), float(finite.max())
+
+
+def _raw_line(table: pa.Table, x_range: tuple[float, float], columns: int) -> LineData:
+    x, y = _column(table, "x"), _column(table, "y")
+    inside = (x >= x_range[0]) & (x <= x_range[1])
+    y_lo, y_hi = _finite_bounds(y[inside])
+    return LineData(x, y, "raw", int(inside.sum()), y_lo, y_hi, x_range, columns)
+
+
+def _m4_line(table: pa.Table, x_range: tuple[float, float], columns: int) -> LineData:
+    col = table.column("col").to_numpy()
+    names = ("x_first", "x_at_min", "x_at_max", "x_last", "x_gap")
+    xs = np.stack([_column(table, n) for n in names], axis=1)
+    ys = np.stack(
+        [_column(table, n) for n in ("y_first", "y_min", "y_max", "y_last")]
+        + [np.full(len(col), np.nan)],
+        axis=1,
+    )
+    # Order each column's points by x; absent points (NaN x) sort last and are dropped.
+    order = np.argsort(xs, axis=1, kind="stable")
+    xs = np.take_along_axis(xs, order, axis=1).ravel()
+    ys = np.take_along_axis(ys, order, axis=1).ravel()
+    keep = ~np.isnan(xs)
+    xs, ys = xs[keep], ys[keep]
+    # Consecutive duplicates (first == min, say) add nothing to the drawing.
+    if xs.size > 1:
+        same = np.r_[False, (xs[1:] == xs[:-1]) & (ys[1:] == ys[:-1])]
+        xs, ys = xs[~same], ys[~same]
+    inside = (col >= 0) & (col < columns)
+    y_lo = _finite_bounds(_column(table, "y_min")[inside])[0]
+    y_hi = _finite_bounds(_column(table, "y_max")[inside])[1]
+    rows = int(table.column("n").to_numpy()[inside].sum())
+    return LineData(xs, ys, "m4", rows, y_lo, y_hi, x_range, columns)

@@ -1,0 +1,55 @@
+"""The one place that turns names and literals into SQL text."""
+
+from __future__ import annotations
+
+NUMERIC_TYPES = frozenset(
+    {
+        "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+        "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
+        "FLOAT", "DOUBLE",
+    }
+)
+TEMPORAL_TYPES = frozenset(
+    {"DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE"}
+)
+FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE"})
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB (double quotes, embedded quotes doubled)."""
+    if "\x00" in name:
+        raise ValueError("identifiers may not contain NUL characters")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_string(text: str) -> str:
+    """Quote a string literal (single quotes doubled). Only for user-side text such as file paths."""
+    if "\x00" in text:
+        raise ValueError("strings may not contain NUL characters")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def is_numeric_type(type_name: str) -> bool:
+    """True for DuckDB integer, float and DECIMAL types."""
+    return type_name in NUMERIC_TYPES or type_name.startswith("DECIMAL")
+
+
+def is_temporal_type(type_name: str) -> bool:
+    """True for DATE and TIMESTAMP types (with or without time zone)."""
+    return type_name in TEMPORAL_TYPES
+
+
+def axis_value_expr(column_sql: str, type_name: str) -> str:
+    """An expression giving a column as DOUBLE in axis units (seconds since the epoch for time)."""
+    if is_temporal_type(type_name):
+        if type_name == "DATE":
+            return f"(epoch_us(CAST({column_sql} AS TIMESTAMP)) / 1e6)"
+        return f"(epoch_us({column_sql}) / 1e6)"
+    return f"CAST({column_sql} AS DOUBLE)"
+
+
+def valid_value_expr(column_sql: str, type_name: str) -> str:
+    """A boolean expression that is true where the value is neither NULL nor NaN/inf."""
+    if type_name in FLOAT_TYPES:
+        return f"({column_sql} IS NOT NULL AND isfinite({column_sql}))"
+    return f"({column_sql} IS NOT NULL)"

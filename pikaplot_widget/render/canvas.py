@@ -1,0 +1,147 @@
+"""An offscreen wgpu render target: draw layers, read the frame back as an RGBA numpy array."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import wgpu
+
+from .buffers import BufferPool
+from .device import get_device, render_lock
+from .layers import TARGET_FORMAT, Layer
+from .shaders import shader_cache
+from .text import GlyphAtlas
+
+_pools: dict[int, BufferPool] = {}
+_atlas_textures: weakref.WeakKeyDictionary[GlyphAtlas, Any] = weakref.WeakKeyDictionary()
+
+
+def buffer_pool() -> BufferPool:
+    """The process-wide buffer pool of the shared device."""
+    device = get_device()
+    pool = _pools.get(id(device))
+    if pool is None:
+        pool = _pools[id(device)] = BufferPool(device)
+    return pool
+
+
+class FrameContext:
+    """What layers need while a frame is prepared: device, pool, shaders, the frame uniform."""
+
+    def __init__(self, device: Any, pool: BufferPool, width: int, height: int) -> None:
+        self.device = device
+        self.pool = pool
+        self.shaders = shader_cache(device)
+        self.queue = device.queue
+        self._acquired: list[Any] = []
+        size = np.array([width, height, 0, 0], np.float32)
+        self.frame_uniform = self.upload(size, wgpu.BufferUsage.UNIFORM)
+
+    def upload(self, array: np.ndarray, usage: int) -> Any:
+        """Copy an array into a pooled buffer (released when the frame is done)."""
+        data = np.ascontiguousarray(array)
+        buffer = self.pool.acquire(max(data.nbytes, 16), usage | wgpu.BufferUsage.COPY_DST)
+        self.queue.write_buffer(buffer, 0, data)
+        self._acquired.append(buffer)
+        return buffer
+
+    def frame_entry(self) -> dict[str, Any]:
+        """Bind-group entry 0: the frame-size uniform."""
+        return {"binding": 0, "resource": {"buffer": self.frame_uniform, "offset": 0, "size": 16}}
+
+    def frame_bind_group(self, pipeline: Any) -> Any:
+        """A bind group holding only the frame uniform."""
+        return self.device.create_bind_group(
+            layout=pipeline.get_bind_group_layout(0), entries=[self.frame_entry()]
+        )
+
+    def atlas_view(self, atlas: GlyphAtlas) -> Any:
+        """The texture view of a glyph atlas (uploaded once)."""
+        view = _atlas_textures.get(atlas)
+        if view is None:
+            h, w = atlas.image.shape
+            texture = self.device.create_texture(
+                size=(w, h, 1),
+                format="r8unorm",
+                usage=wgpu.TextureUsage.TEXTURE_BINDING | wgpu.TextureUsage.COPY_DST,
+            )
+            self.queue.write_texture(
+                {"texture": texture}, atlas.image, {"bytes_per_row": w, "rows_per_image": h}, (w, h, 1)
+            )
+            view = _atlas_textures[atlas] = texture.create_view()
+        return view
+
+    def release(self) -> None:
+        """Return every buffer of this frame to the pool."""
+        for buffer in self._acquired:
+            self.pool.release(buffer)
+        self._acquired.clear()
+
+
+class Canvas:
+    """A texture of `width` x `height` physical pixels that layers draw into."""
+
+    def __init__(self, width: int, height: int) -> None:
+        if width < 1 or height < 1:
+            raise ValueError(f"canvas size must be positive, got {width}x{height}")
+        self.width, self.height = int(width), int(height)
+        self.device = get_device()
+        self.pool = buffer_pool()
+        with render_lock:
+            self.texture = self.device.create_texture(
+                size=(self.width, self.height, 1),
+                format=TARGET_FORMAT,
+                usage=wgpu.TextureUsage.RENDER_ATTACHMENT | wgpu.TextureUsage.COPY_SRC,
+            )
+            self.view = self.texture.create_view()
+        self.row_bytes = (self.width * 4 + 255) // 256 * 256
+
+    def draw(self, layers: Sequence[Layer], clear: tuple[float, float, float, float] = (1, 1, 1, 1)) -> np.ndarray:
+        """Render `layers` in order and return the frame as a (height, width, 4) uint8 array."""
+        with render_lock:
+            ctx = FrameContext(self.device, self.pool, self.width, self.height)
+            readback = self.pool.acquire(
+                self.row_bytes * self.height, wgpu.BufferUsage.COPY_DST | wgpu.BufferUsage.MAP_READ
+            )
+            try:
+                for layer in layers:
+                    layer.prepare(ctx)
+                encoder = self.device.create_command_encoder()
+                render_pass = encoder.begin_render_pass(
+                    color_attachments=[
+                        {"view": self.view, "clear_value": clear, "load_op": "clear", "store_op": "store"}
+                    ]
+                )
+                for layer in layers:
+                    x, y, w, h = layer.clip or (0, 0, self.width, self.height)
+                    x0, y0 = max(0, x), max(0, y)
+                    x1, y1 = min(self.width, x + w), min(self.height, y + h)
+                    if x1 <= x0 or y1 <= y0:
+                        continue
+                    render_pass.set_scissor_rect(x0, y0, x1 - x0, y1 - y0)
+                    layer.encode(render_pass, ctx)
+                render_pass.end()
+                encoder.copy_texture_to_buffer(
+                    {"texture": self.texture},
+                    {"buffer": readback, "offset": 0, "bytes_per_row": self.row_bytes, "rows_per_image": self.height},
+                    (self.width, self.height, 1),
+                )
+                self.device.queue.submit([encoder.finish()])
+                readback.map_sync(wgpu.MapMode.READ, 0, self.row_bytes * self.height)
+                try:
+                    raw = np.frombuffer(readback.read_mapped(copy=False), np.uint8)
+                    frame = raw.reshape(self.height, self.row_bytes)[:, : self.width * 4].copy()
+                finally:
+                    readback.unmap()
+            finally:
+                ctx.release()
+                self.pool.release(readback)
+        return frame.reshape(self.height, self.width, 4)
+
+    def destroy(self) -> None:
+        """Free the texture."""
+        with render_lock:
+            self.texture.destroy()

@@ -1,0 +1,198 @@
+"""Compose one frame of a 2D chart: plot area, grid, axes, tick labels, title, series, messages."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..ticks import Ticks, max_ticks_for, numeric_ticks, time_ticks
+from . import theme
+from .layers import Layer, LineLayer, MarkerLayer, RectLayer, TextLayer
+from .text import glyph_atlas
+
+
+@dataclass(frozen=True)
+class PlotArea:
+    """The rectangle (physical pixels) where data is drawn, inside a frame of width x height."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+    @property
+    def right(self) -> int:
+        """x of the right edge."""
+        return self.left + self.width
+
+    @property
+    def bottom(self) -> int:
+        """y of the bottom edge."""
+        return self.top + self.height
+
+    def contains(self, x: float, y: float) -> bool:
+        """Whether a physical-pixel point lies inside."""
+        return self.left <= x <= self.right and self.top <= y <= self.bottom
+
+
+@dataclass
+class ChartSpec:
+    """Everything one frame shows. Ranges and data are in axis units (seconds for time axes)."""
+
+    width: int  # physical pixels
+    height: int
+    ratio: float = 1.0  # physical pixels per CSS pixel
+    x_range: tuple[float, float] = (0.0, 1.0)
+    y_range: tuple[float, float] = (0.0, 1.0)
+    x_is_time: bool = False
+    title: str = ""
+    x_label: str = ""
+    y_label: str = ""
+    x: np.ndarray = field(default_factory=lambda: np.empty(0))
+    y: np.ndarray = field(default_factory=lambda: np.empty(0))
+    message: str = ""  # e.g. "no data"; drawn in the middle of the plot area
+    error: bool = False
+
+
+def _px(value: float, ratio: float) -> int:
+    return max(1, round(value * ratio))
+
+
+class ChartLayout:
+    """Margins and fonts for a frame size; maps data to pixels and back."""
+
+    def __init__(self, spec: ChartSpec) -> None:
+        r = spec.ratio
+        self.spec = spec
+        self.font = glyph_atlas(_px(theme.FONT_PX, r))
+        self.title_font = glyph_atlas(_px(theme.TITLE_FONT_PX, r))
+        pad = _px(theme.PAD_PX, r)
+        self.y_ticks = self._y_ticks_guess()
+        label_width = max((self.font.measure(t) for t in self.y_ticks.labels), default=0.0)
+        left = int(label_width) + _px(theme.TICK_LENGTH_PX, r) + 2 * pad
+        top = (self.title_font.line_height + 2 * pad) if (spec.title or spec.y_label) else 2 * pad
+        bottom = self.font.line_height * (2 if (spec.x_label or self._has_offset()) else 1) + 3 * pad
+        right = max(3 * pad, int(self.font.measure("0000") / 2))
+        width = max(spec.width - left - right, 1)
+        height = max(spec.height - top - bottom, 1)
+        self.area = PlotArea(left, top, width, height)
+        ticks_x = max_ticks_for(width, theme.MIN_TICK_SPACING_PX * r)
+        self.x_ticks = (time_ticks if spec.x_is_time else numeric_ticks)(*spec.x_range, ticks_x)
+
+    def _y_ticks_guess(self) -> Ticks:
+        height_guess = max(self.spec.height - 60 * self.spec.ratio, 1)
+        return numeric_ticks(*self.spec.y_range, max_ticks_for(height_guess, 50 * self.spec.ratio))
+
+    def _has_offset(self) -> bool:
+        return self.spec.x_is_time  # dates are shown once under the time labels
+
+    def x_to_px(self, x: np.ndarray | float) -> np.ndarray | float:
+        """Axis units to physical pixel x."""
+        x0, x1 = self.spec.x_range
+        return self.area.left + (np.asarray(x, np.float64) - x0) / (x1 - x0) * self.area.width
+
+    def y_to_px(self, y: np.ndarray | float) -> np.ndarray | float:
+        """Axis units to physical pixel y (up is up)."""
+        y0, y1 = self.spec.y_range
+        return self.area.top + (y1 - np.asarray(y, np.float64)) / (y1 - y0) * self.area.height
+
+    def px_to_x(self, px: float) -> float:
+        """Physical pixel x to axis units."""
+        x0, x1 = self.spec.x_range
+        return x0 + (px - self.area.left) / self.area.width * (x1 - x0)
+
+    def px_to_y(self, py: float) -> float:
+        """Physical pixel y to axis units."""
+        y0, y1 = self.spec.y_range
+        return y1 - (py - self.area.top) / self.area.height * (y1 - y0)
+
+
+def chart_layers(layout: ChartLayout) -> list[Layer]:
+    """The layers of one frame, back to front."""
+    spec, area, r = layout.spec, layout.area, layout.spec.ratio
+    clip = (area.left, area.top, area.width, area.height)
+    grid_rects: list[tuple[float, float, float, float]] = []
+    axis_rects: list[tuple[float, float, float, float]] = []
+    one = _px(1, r)
+    tick_len = _px(theme.TICK_LENGTH_PX, r)
+    text = TextLayer(layout.font)
+    pad = _px(theme.PAD_PX, r)
+    for value, label in zip(layout.x_ticks.values, layout.x_ticks.labels, strict=True):
+        px = math.floor(float(layout.x_to_px(value)))
+        if area.left <= px <= area.right:
+            grid_rects.append((px, area.top, px + one, area.bottom))
+            axis_rects.append((px, area.bottom, px + one, area.bottom + tick_len))
+            text.add(label, px, area.bottom + tick_len + pad // 2, theme.TEXT, "center", "top")
+    y_ticks = layout.y_ticks
+    for value, label in zip(y_ticks.values, y_ticks.labels, strict=True):
+        py = math.floor(float(layout.y_to_px(value)))
+        if area.top <= py <= area.bottom:
+            grid_rects.append((area.left, py, area.right, py + one))
+            axis_rects.append((area.left - tick_len, py, area.left, py + one))
+            text.add(label, area.left - tick_len - pad // 2, py, theme.TEXT, "right", "middle")
+    axis_rects += [(area.left - one, area.top, area.left, area.bottom + one),
+                   (area.left - one, area.bottom, area.right, area.bottom + one)]
+    grid = _rect_layer(grid_rects, theme.GRID, clip)
+    axes = _rect_layer(axis_rects, theme.AXIS, None)
+
+    second_row = area.bottom + tick_len + pad + layout.font.line_height
+    if layout.x_ticks.offset_label:
+        text.add(layout.x_ticks.offset_label, area.right, second_row, theme.MUTED_TEXT, "right", "top")
+    if spec.x_label:
+        text.add(spec.x_label, area.left + area.width / 2, second_row, theme.TEXT, "center", "top")
+    title = TextLayer(layout.title_font)
+    if spec.title:
+        title.add(spec.title, area.left + area.width / 2, pad, theme.TEXT, "center", "top")
+    if spec.y_label:
+        text.add(spec.y_label, pad, area.top - pad // 2, theme.TEXT, "left", "bottom")
+
+    layers: list[Layer] = [grid, *series_layers(layout, clip), axes, text, title]
+    if spec.message:
+        note = TextLayer(layout.title_font)
+        color = theme.ERROR_TEXT if spec.error else theme.MUTED_TEXT
+        for i, line in enumerate(_wrap(spec.message, layout.title_font, area.width - 2 * pad)[:6]):
+            y = area.top + area.height / 2 + (i - 0.5) * layout.title_font.line_height
+            note.add(line, area.left + area.width / 2, y, color, "center", "middle")
+        layers.append(note)
+    return layers
+
+
+def series_layers(layout: ChartLayout, clip: tuple[int, int, int, int]) -> list[Layer]:
+    """The line, plus markers where points stand alone or are few enough to tell apart."""
+    spec, r = layout.spec, layout.spec.ratio
+    if spec.x.size == 0:
+        return []
+    points = np.column_stack([layout.x_to_px(spec.x), layout.y_to_px(spec.y)])
+    valid = np.isfinite(points).all(axis=1)
+    layers: list[Layer] = [LineLayer(points, theme.SERIES, theme.LINE_WIDTH_PX * r / 2, clip)]
+    prev_valid = np.r_[False, valid[:-1]]
+    next_valid = np.r_[valid[1:], False]
+    isolated = valid & ~prev_valid & ~next_valid
+    sparse = valid.sum() * 8 * r < layout.area.width
+    marked = points[valid] if sparse else points[isolated]
+    if len(marked):
+        layers.append(MarkerLayer(marked, theme.SERIES, theme.MARKER_RADIUS_PX * r, clip))
+    return layers
+
+
+def _rect_layer(rects: list[tuple[float, float, float, float]], color: tuple[float, ...],
+                clip: tuple[int, int, int, int] | None) -> RectLayer:
+    boxes = np.asarray(rects, np.float32).reshape(-1, 4)
+    return RectLayer(boxes, np.tile(np.asarray(color, np.float32), (len(boxes), 1)), clip)
+
+
+def _wrap(message: str, font: object, width: float) -> list[str]:
+    lines: list[str] = []
+    for paragraph in message.splitlines() or [""]:
+        current = ""
+        for word in paragraph.split(" "):
+            candidate = f"{current} {word}".strip()
+            if current and font.measure(candidate) > width:  # type: ignore[attr-defined]
+                lines.append(current)
+                current = word
+            else:
+                current = candidate
+        lines.append(current)
+    return lines

@@ -1,0 +1,142 @@
+"""Turn what the user passes as `data` into something DuckDB can query, and check columns."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from .engine.session import Session
+from .engine.sql import is_numeric_type, is_temporal_type, quote_ident, quote_string
+
+_READERS = (
+    ((".parquet", ".pq"), "read_parquet"),
+    ((".csv", ".tsv", ".csv.gz", ".tsv.gz", ".txt"), "read_csv"),
+    ((".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz"), "read_json"),
+)
+_SQL_START = re.compile(r"^\s*(\(|select\b|with\b|from\b|values\b|table\b|pivot\b|unpivot\b)", re.IGNORECASE)
+
+
+@dataclass
+class Source:
+    """A queryable table expression plus the Python objects it needs registered on each cursor."""
+
+    from_sql: str
+    columns: dict[str, str]
+    registrations: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    def prepare(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        """Register in-memory objects (DataFrames, Arrow tables) on a cursor before querying."""
+        for name, obj in self.registrations.items():
+            cursor.register(name, obj)
+
+    def column_type(self, name: str, role: str) -> str:
+        """The DuckDB type of a column, or a ValueError naming the columns there are."""
+        if not isinstance(name, str):
+            raise TypeError(f"{role} must be a column name (str), got {type(name).__name__}")
+        if name not in self.columns:
+            available = ", ".join(repr(c) for c in self.columns) or "(none)"
+            raise ValueError(f"unknown {role} column {name!r}; available columns: {available}")
+        return self.columns[name]
+
+    def numeric_column(self, name: str, role: str, allow_time: bool = False) -> str:
+        """Check a column holds numbers (or times when allowed) and return its DuckDB type."""
+        type_name = self.column_type(name, role)
+        if is_numeric_type(type_name) or (allow_time and is_temporal_type(type_name)):
+            return type_name
+        wanted = "numeric or date/time" if allow_time else "numeric"
+        raise TypeError(f"{role} column {name!r} has type {type_name}; a {wanted} column is needed")
+
+
+def _reader_for(path: str) -> str | None:
+    lowered = path.lower()
+    for suffixes, reader in _READERS:
+        if lowered.endswith(suffixes):
+            return reader
+    return None
+
+
+def _looks_like_path(text: str) -> bool:
+    if "\n" in text or _SQL_START.match(text):
+        return False
+    return _reader_for(text) is not None or os.path.exists(text) or bool(glob.has_magic(text))
+
+
+def _from_string(text: str, session: Session) -> tuple[str, str]:
+    if _looks_like_path(text):
+        if glob.has_magic(text):
+            if not glob.glob(text):
+                raise FileNotFoundError(f"no files match {text!r}")
+        elif not os.path.exists(text) and "://" not in text:
+            raise FileNotFoundError(f"no such file: {text!r}")
+        reader = _reader_for(text) or "read_parquet"
+        return f"{reader}({quote_string(text)})", f"{reader} {text}"
+    if _SQL_START.match(text):
+        return f"({text.strip().rstrip(';')})", "SQL query"
+    # A bare table or view name in the session's database.
+    return quote_ident(text), f"table {text}"
+
+
+def _is_dataframe_like(data: object) -> bool:
+    module = type(data).__module__
+    return module.startswith(("pandas", "polars", "pyarrow")) or hasattr(data, "__arrow_c_stream__")
+
+
+def resolve_source(data: object, session: Session) -> Source:
+    """Resolve `data` (path/glob, SQL text, table name, relation, DataFrame, Arrow) to a Source.
+
+    Raises the DuckDB error for bad SQL and FileNotFoundError for missing files, at once.
+    """
+    registrations: dict[str, Any] = {}
+    if isinstance(data, os.PathLike):
+        data = os.fspath(data)
+    if isinstance(data, str):
+        from_sql, description = _from_string(data, session)
+    elif isinstance(data, duckdb.DuckDBPyRelation):
+        from_sql, description = _from_relation(data, session, registrations)
+    elif _is_dataframe_like(data):
+        name = session.unique_name("frame")
+        registrations[name] = data
+        from_sql, description = quote_ident(name), type(data).__name__
+    else:
+        raise TypeError(
+            "data must be a file path or glob, SQL text, a table name, a DuckDB relation, "
+            f"a pandas/polars DataFrame or a pyarrow Table; got {type(data).__name__}"
+        )
+    source = Source(from_sql=from_sql, columns={}, registrations=registrations, description=description)
+    source.columns = describe(source, session)
+    return source
+
+
+def _from_relation(
+    relation: duckdb.DuckDBPyRelation, session: Session, registrations: dict[str, Any]
+) -> tuple[str, str]:
+    """Use the relation's SQL when the session can run it; else hand its rows over as Arrow."""
+    query = relation.sql_query()
+    probe = session.cursor()
+    try:
+        probe.execute(f"DESCRIBE SELECT * FROM ({query})")
+        return f"({query})", "DuckDB relation"
+    except duckdb.Error:
+        # The relation lives in another connection (or scans Python objects registered there).
+        name = session.unique_name("relation")
+        registrations[name] = relation.to_arrow_table()
+        return quote_ident(name), "DuckDB relation (copied as Arrow)"
+    finally:
+        probe.close()
+
+
+def describe(source: Source, session: Session) -> dict[str, str]:
+    """Column names and DuckDB types of a source (runs DESCRIBE, so bad SQL fails here)."""
+    cursor = session.cursor()
+    try:
+        source.prepare(cursor)
+        rows = cursor.execute(f"DESCRIBE SELECT * FROM {source.from_sql}").fetchall()
+    finally:
+        cursor.close()
+    return {str(row[0]): str(row[1]) for row in rows}

@@ -1,0 +1,81 @@
+"""The one viewport type: data ranges on both axes, and the arithmetic of zoom and pan."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+MIN_SPAN = 1e-9  # relative to magnitude: stop zooming before float64 runs out of digits
+
+
+@dataclass(frozen=True)
+class Range:
+    """A closed interval [lo, hi] with lo < hi, in axis units."""
+
+    lo: float
+    hi: float
+
+    @classmethod
+    def checked(cls, value: object, name: str) -> Range:
+        """Build from a (lo, hi) pair; ValueError for non-finite or empty ranges."""
+        try:
+            lo, hi = (float(v) for v in value)  # type: ignore[union-attr]
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a pair of numbers (lo, hi), got {value!r}") from None
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError(f"{name} must be finite, got {value!r}")
+        if hi < lo:
+            lo, hi = hi, lo
+        if hi == lo:
+            raise ValueError(f"{name} must not be empty, got {value!r}")
+        return cls(lo, hi)
+
+    @classmethod
+    def around(cls, lo: float, hi: float, pad_fraction: float = 0.0) -> Range:
+        """A range covering [lo, hi], widened by a fraction of its span (or to ±0.5 if empty)."""
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return cls(0.0, 1.0)
+        span = hi - lo
+        if span <= 0:
+            pad = max(abs(lo) * 0.05, 0.5)
+            return cls(lo - pad, hi + pad)
+        return cls(lo - span * pad_fraction, hi + span * pad_fraction)
+
+    @property
+    def span(self) -> float:
+        """hi - lo."""
+        return self.hi - self.lo
+
+    def zoom(self, factor: float, anchor: float) -> Range:
+        """Scale the span by `factor` (<1 zooms in) keeping `anchor` where it is."""
+        lo = anchor - (anchor - self.lo) * factor
+        hi = anchor + (self.hi - anchor) * factor
+        smallest = MIN_SPAN * max(abs(lo), abs(hi), 1e-300)
+        if hi - lo < smallest:
+            return self
+        return Range(lo, hi)
+
+    def shift(self, delta: float) -> Range:
+        """Move by `delta` axis units."""
+        return Range(self.lo + delta, self.hi + delta)
+
+    def as_tuple(self) -> tuple[float, float]:
+        """(lo, hi)."""
+        return (self.lo, self.hi)
+
+
+@dataclass(frozen=True)
+class Viewport:
+    """What the plot shows: x and y ranges; `y_auto` fits y to the data in view."""
+
+    x: Range
+    y: Range
+    y_auto: bool = True
+
+    def with_x(self, x: Range) -> Viewport:
+        """Same y, new x."""
+        return replace(self, x=x)
+
+    def with_y(self, y: Range, auto: bool = False) -> Viewport:
+        """Same x, new y (manual unless `auto`)."""
+        return replace(self, y=y, y_auto=auto)
