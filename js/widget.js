@@ -1,0 +1,103 @@
+// pikaplot_widget front end: wraps jupyter_rfb's widget and adds an overlay inside the plot
+// (progress bar for slow queries, status line, error badge). The kernel does all the work;
+// this code only shows state it receives and never sends SQL.
+
+const PROGRESS_DELAY_MS = 150
+
+const STYLE = `
+.pikaplot-overlay { position: absolute; inset: 0; pointer-events: none; font: 12px system-ui, sans-serif; }
+.pikaplot-progress { position: absolute; left: 0; right: 0; top: 0; display: none; }
+.pikaplot-progress-track { height: 3px; background: rgba(30, 100, 200, 0.15); }
+.pikaplot-progress-fill { height: 3px; width: 0%; background: #1e66cc; transition: width 80ms linear; }
+.pikaplot-progress-label { position: absolute; right: 6px; top: 5px; padding: 1px 6px; border-radius: 3px;
+  background: rgba(255, 255, 255, 0.85); color: #334; }
+.pikaplot-error { position: absolute; left: 8px; right: 8px; bottom: 8px; display: none; padding: 6px 8px;
+  border-radius: 4px; background: #fdecea; color: #8a1c1c; border: 1px solid #f5c2c0; white-space: pre-wrap;
+  max-height: 40%; overflow: auto; pointer-events: auto; }
+`
+
+function injectStyle () {
+  if (document.getElementById('pikaplot-style')) return
+  const style = document.createElement('style')
+  style.id = 'pikaplot-style'
+  style.textContent = STYLE
+  document.head.appendChild(style)
+}
+
+function element (tag, className, parent) {
+  const el = document.createElement(tag)
+  el.className = className
+  if (parent) parent.appendChild(el)
+  return el
+}
+
+class Overlay {
+  constructor (model, host) {
+    this.model = model
+    this.root = element('div', 'pikaplot-overlay')
+    this.progress = element('div', 'pikaplot-progress', this.root)
+    const track = element('div', 'pikaplot-progress-track', this.progress)
+    this.fill = element('div', 'pikaplot-progress-fill', track)
+    this.label = element('div', 'pikaplot-progress-label', this.progress)
+    this.error = element('div', 'pikaplot-error', this.root)
+    this.timer = null
+    this.querySince = null
+    const wrapper = host.querySelector('.renderview-wrapper') || host
+    wrapper.appendChild(this.root)
+    this.onStatus = () => this.update()
+    model.on('change:status', this.onStatus)
+    model.on('change:progress', this.onStatus)
+    this.update()
+  }
+
+  update () {
+    const status = this.model.get('status') || 'idle'
+    const progress = Number(this.model.get('progress') || 0)
+    const busy = status === 'querying' || status === 'rendering'
+    if (busy && this.querySince === null) {
+      this.querySince = performance.now()
+      this.timer = setTimeout(() => this.update(), PROGRESS_DELAY_MS)
+    } else if (!busy) {
+      this.querySince = null
+      clearTimeout(this.timer)
+    }
+    const show = busy && this.querySince !== null && performance.now() - this.querySince >= PROGRESS_DELAY_MS
+    this.progress.style.display = show ? 'block' : 'none'
+    this.root.dataset.status = status
+    if (show) {
+      const percent = Math.round(Math.min(Math.max(progress, 0), 1) * 100)
+      this.fill.style.width = `${percent}%`
+      this.label.textContent = status === 'rendering' ? 'Rendering…' : `Querying… ${percent}%`
+    }
+    const isError = status.startsWith('error:')
+    this.error.style.display = isError ? 'block' : 'none'
+    this.error.textContent = isError ? status.slice('error:'.length).trim() : ''
+  }
+
+  dispose () {
+    clearTimeout(this.timer)
+    this.model.off('change:status', this.onStatus)
+    this.model.off('change:progress', this.onStatus)
+    this.root.remove()
+  }
+}
+
+export function wrap (rfbWidget) {
+  return () => {
+    const inner = rfbWidget()
+    return {
+      initialize (ctx) {
+        injectStyle()
+        return inner.initialize(ctx)
+      },
+      render (ctx) {
+        const cleanup = inner.render(ctx)
+        const overlay = new Overlay(ctx.model, ctx.el)
+        return () => {
+          overlay.dispose()
+          if (typeof cleanup === 'function') cleanup()
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,243 @@
+"""The Jupyter widget: a jupyter_rfb remote frame buffer with traitlets, events in, frames out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import math
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import traitlets
+from jupyter_rfb import RemoteFrameBuffer
+from jupyter_rfb.widget import CSS as RFB_CSS
+from jupyter_rfb.widget import JS as RFB_JS
+
+from .controller import Labels, LineController
+from .engine.line import LineColumns
+from .engine.session import Session
+from .viewport import Range, Viewport
+
+WHEEL_ZOOM_PER_PIXEL = 1 / 600  # wheel dy of 100 (one notch) scales the span by 2**(1/6)
+
+
+def _compose_esm() -> str:
+    """jupyter_rfb's front end, wrapped by our overlay (built by esbuild into static/)."""
+    overlay = files("pikaplot_widget").joinpath("static/overlay.js").read_text()
+    if RFB_JS.count("export default") != 1:
+        raise RuntimeError("unexpected jupyter_rfb front end: cannot wrap it")
+    inner = RFB_JS.replace("export default", "const rfbWidget =", 1)
+    return f"{inner}\n{overlay}\nexport default pikaplotOverlay.wrap(rfbWidget);\n"
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _in_ipython() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None
+
+
+class Plot(RemoteFrameBuffer):
+    """An interactive plot of a DuckDB-backed table. Create it with `pikaplot_widget.line(...)`.
+
+    Wheel zooms x about the pointer (over the y axis, or with Shift, it zooms y); drag pans;
+    double-click resets. Every view is queried again at the new resolution.
+    """
+
+    _esm = _compose_esm()
+    _css = RFB_CSS
+
+    x_range = traitlets.Tuple(traitlets.Float(), traitlets.Float(), default_value=(0.0, 1.0)).tag(sync=True)
+    y_range = traitlets.Tuple(traitlets.Float(), traitlets.Float(), default_value=(0.0, 1.0)).tag(sync=True)
+    progress = traitlets.Float(0.0).tag(sync=True)
+    status = traitlets.Unicode("idle").tag(sync=True)
+
+    def __init__(
+        self,
+        columns: LineColumns,
+        session: Session,
+        *,
+        width: int = 800,
+        height: int = 400,
+        title: str = "",
+        x_label: str | None = None,
+        y_label: str | None = None,
+        max_points: int | None = None,
+        downsampler: str = "minmax_lttb",
+        x_range: tuple[float, float] | None = None,
+        y_range: tuple[float, float] | None = None,
+    ) -> None:
+        if int(width) < 50 or int(height) < 50:
+            raise ValueError(f"width and height must be at least 50 pixels, got {width}x{height}")
+        if downsampler not in ("minmax_lttb", "lttb"):
+            raise ValueError(f"downsampler must be 'minmax_lttb' or 'lttb', got {downsampler!r}")
+        if max_points is not None and int(max_points) < 3:
+            raise ValueError(f"max_points must be at least 3, got {max_points}")
+        quiet = contextlib.nullcontext() if _in_ipython() else contextlib.redirect_stdout(io.StringIO())
+        with quiet:  # outside IPython, jupyter_rfb would print its output widget's repr
+            super().__init__(css_width=f"{int(width)}px", css_height=f"{int(height)}px")
+        self._loop = _running_loop()
+        self._syncing = False
+        self._drag: tuple[float, float, Viewport] | None = None
+        labels = Labels(title, columns.x if x_label is None else x_label, columns.y if y_label is None else y_label)
+        self.controller = LineController(
+            columns, session, width=int(width), height=int(height), labels=labels,
+            max_points=max_points, downsampler=downsampler,
+            on_frame=self._on_frame, on_state=self._on_state, on_view=self._on_view,
+        )
+        if x_range is not None:
+            self.controller.set_x_range(*x_range)
+        if y_range is not None:
+            self.controller.set_y_range(*y_range)
+        self.observe(self._on_range_trait, names=["x_range", "y_range"])
+
+    # ---- from the worker thread to the kernel's event loop --------------------------------
+    def _call_in_loop(self, function: Any, *args: Any) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(function, *args)
+        else:
+            function(*args)
+
+    def _on_frame(self, frame: np.ndarray, exact: bool) -> None:
+        self._call_in_loop(self.request_draw)
+
+    def _on_state(self, status: str, progress: float) -> None:
+        self._call_in_loop(self._apply_state, status, progress)
+
+    def _apply_state(self, status: str, progress: float) -> None:
+        self.progress = float(progress)
+        self.status = status
+
+    def _on_view(self, view: Viewport) -> None:
+        self._call_in_loop(self._apply_view, view)
+
+    def _apply_view(self, view: Viewport) -> None:
+        self._syncing = True
+        try:
+            self.x_range = view.x.as_tuple()
+            self.y_range = view.y.as_tuple()
+        finally:
+            self._syncing = False
+
+    def _on_range_trait(self, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        if change["name"] == "x_range":
+            self.controller.set_x_range(*change["new"])
+        else:
+            self.controller.set_y_range(*change["new"])
+
+    # ---- jupyter_rfb contract -------------------------------------------------------------
+    def get_frame(self) -> np.ndarray | None:
+        """The newest frame the worker rendered (cheap: no drawing happens here)."""
+        return self.controller.last_frame
+
+    def handle_event(self, event: dict[str, Any]) -> None:
+        """Resize, wheel zoom, drag pan, double-click reset, close."""
+        kind = event.get("type") or event.get("event_type")
+        if kind == "resize":
+            ratio = float(event.get("ratio") or event.get("pixel_ratio") or 1.0)
+            width = event.get("pwidth") or event.get("width", 0) * ratio
+            height = event.get("pheight") or event.get("height", 0) * ratio
+            self.controller.resize(round(width), round(height), ratio)
+        elif kind == "wheel":
+            self._wheel(event)
+        elif kind == "pointer_down" and event.get("button", 1) == 1:
+            view = self.controller.view
+            if view is not None:
+                self._drag = (float(event["x"]), float(event["y"]), view)
+        elif kind == "pointer_move" and self._drag is not None:
+            self._pan(event)
+        elif kind in ("pointer_up", "pointer_leave"):
+            self._drag = None
+        elif kind == "double_click":
+            self.controller.reset()
+        elif kind == "close":
+            self.controller.close()
+
+    def _wheel(self, event: dict[str, Any]) -> None:
+        layout, view = self.controller.layout(), self.controller.view
+        if layout is None or view is None:
+            return
+        ratio = layout.spec.ratio
+        px, py = float(event.get("x", 0)) * ratio, float(event.get("y", 0)) * ratio
+        factor = 2.0 ** (float(event.get("dy", 0)) * WHEEL_ZOOM_PER_PIXEL)
+        if not math.isfinite(factor) or factor == 1.0:
+            return
+        over_y_axis = px < layout.area.left and layout.area.top <= py <= layout.area.bottom
+        if "Shift" in tuple(event.get("modifiers", ())) or over_y_axis:
+            new = view.with_y(view.y.zoom(factor, layout.px_to_y(py)))
+        else:
+            new = view.with_x(view.x.zoom(factor, layout.px_to_x(px)))
+        self.controller.set_view(new)
+        self._apply_view(new)
+
+    def _pan(self, event: dict[str, Any]) -> None:
+        layout = self.controller.layout()
+        if layout is None or self._drag is None:
+            return
+        start_x, start_y, start = self._drag
+        ratio, area = layout.spec.ratio, layout.area
+        dx = (float(event["x"]) - start_x) * ratio / area.width * start.x.span
+        new = start.with_x(start.x.shift(-dx))
+        if not start.y_auto:
+            dy = (float(event["y"]) - start_y) * ratio / area.height * start.y.span
+            new = new.with_y(start.y.shift(dy))
+        self.controller.set_view(new)
+        self._apply_view(new)
+
+    # ---- public API ----------------------------------------------------------------------
+    def to_array(self, timeout: float | None = 300.0) -> np.ndarray:
+        """The full plot for the current ranges as a (height, width, 4) uint8 array.
+
+        Waits for the data of those ranges; axes, labels and title included.
+        """
+        return self.controller.wait_frame(timeout).copy()
+
+    def save(self, path: str | Path) -> Path:
+        """Write the current plot as a PNG file and return its path."""
+        from PIL import Image
+
+        target = Path(path)
+        Image.fromarray(self.to_array(), "RGBA").save(target, format="PNG")
+        return target
+
+    def reset(self) -> None:
+        """Return to the full extent of the data (y fitted to it)."""
+        self.controller.reset()
+        view = self.controller.view
+        if view is not None:
+            self._apply_view(view)
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """Counters and the time per step of the latest frame."""
+        c = self.controller
+        return {
+            "queries_run": c.runner.queries_run,
+            "queries_cancelled": c.runner.queries_cancelled,
+            "frames_rendered": c.frames_rendered,
+            "query_s": c.timings.query,
+            "downsample_s": c.timings.downsample,
+            "render_s": c.timings.render,
+        }
+
+    def close(self, *args: Any, **kwargs: Any) -> None:
+        """Close the widget, cancel its query and free its resources."""
+        self.controller.close()
+        super().close(*args, **kwargs)
+
+
+__all__ = ["Plot", "Range"]
