@@ -54,8 +54,17 @@ def line(
     source = resolve_source(data, session)
     columns = LineColumns.checked(source, x, y)
     return Plot(
-        columns, session, width=width, height=height, title=title, x_label=x_label, y_label=y_label,
-        max_points=max_points, downsampler=downsampler, x_range=x_range, y_range=y_range,
+        columns,
+        session,
+        width=width,
+        height=height,
+        title=title,
+        x_label=x_label,
+        y_label=y_label,
+        max_points=max_points,
+        downsampler=downsampler,
+        x_range=x_range,
+        y_range=y_range,
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import math
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +25,14 @@ StateCallback = Callable[[str, float], None]
 ViewCallback = Callable[[Viewport], None]
 _EXTENT_GENERATION = 1 << 62  # the extent scan is never stale; only close() stops it
 Y_PAD = 0.05
+_live_controllers: weakref.WeakSet[LineController] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Stop workers and queries before the interpreter tears DuckDB down."""
+    for controller in list(_live_controllers):
+        controller.close()
 
 
 @dataclass
@@ -86,6 +96,7 @@ class LineController:
         self.frames_rendered = 0
         self._worker = threading.Thread(target=self._run, name="pikaplot-controller", daemon=True)
         self._worker.start()
+        _live_controllers.add(self)
 
     # ---- state changes (any thread) ----------------------------------------------------------
     def _bump(self, view: Viewport | None = None, size: tuple[int, int, float] | None = None) -> None:
@@ -216,8 +227,9 @@ class LineController:
                 self._publish(generation, self._draw(view, size, data), exact=False)
             self._state("querying", 0.0)
             started = time.perf_counter()
-            data = fetch_line(self.runner, self.columns, extent, view.x.as_tuple(), columns,
-                              self._progress, generation)
+            data = fetch_line(
+                self.runner, self.columns, extent, view.x.as_tuple(), columns, self._progress, generation
+            )
             self.timings.query = time.perf_counter() - started
             data = self._reduce(data)
             with self._cond:
@@ -253,23 +265,51 @@ class LineController:
         started = time.perf_counter()
         keep = self._downsample(data.x, data.y, self.max_points)
         self.timings.downsample = time.perf_counter() - started
-        return LineData(data.x[keep], data.y[keep], data.kind, data.rows_in_view, data.y_min_in_view,
-                        data.y_max_in_view, data.x_range, data.columns)
+        return LineData(
+            data.x[keep],
+            data.y[keep],
+            data.kind,
+            data.rows_in_view,
+            data.y_min_in_view,
+            data.y_max_in_view,
+            data.x_range,
+            data.columns,
+        )
 
-    def _spec(self, view: Viewport, size: tuple[int, int, float], data: LineData | None = None,
-              message: str = "", error: bool = False) -> ChartSpec:
+    def _spec(
+        self,
+        view: Viewport,
+        size: tuple[int, int, float],
+        data: LineData | None = None,
+        message: str = "",
+        error: bool = False,
+    ) -> ChartSpec:
         width, height, ratio = size
         spec = ChartSpec(
-            width=width, height=height, ratio=ratio, x_range=view.x.as_tuple(), y_range=view.y.as_tuple(),
-            x_is_time=self.columns.x_is_time, title=self.labels.title, x_label=self.labels.x_label,
-            y_label=self.labels.y_label, message=message, error=error,
+            width=width,
+            height=height,
+            ratio=ratio,
+            x_range=view.x.as_tuple(),
+            y_range=view.y.as_tuple(),
+            x_is_time=self.columns.x_is_time,
+            title=self.labels.title,
+            x_label=self.labels.x_label,
+            y_label=self.labels.y_label,
+            message=message,
+            error=error,
         )
         if data is not None:
             spec.x, spec.y = data.x, data.y
         return spec
 
-    def _draw(self, view: Viewport, size: tuple[int, int, float], data: LineData | None,
-              message: str = "", error: bool = False) -> np.ndarray:
+    def _draw(
+        self,
+        view: Viewport,
+        size: tuple[int, int, float],
+        data: LineData | None,
+        message: str = "",
+        error: bool = False,
+    ) -> np.ndarray:
         extent = self.extent
         if not message and extent is not None and extent.empty:
             message = "no data"
@@ -295,8 +335,9 @@ class LineController:
         if self.on_frame is not None:
             self.on_frame(frame, exact)
 
-    def _fail(self, generation: int, view: Viewport | None, size: tuple[int, int, float],
-              error: Exception) -> None:
+    def _fail(
+        self, generation: int, view: Viewport | None, size: tuple[int, int, float], error: Exception
+    ) -> None:
         message = f"{type(error).__name__}: {error}".strip()
         first_line = message.splitlines()[0] if message else type(error).__name__
         with self._cond:
@@ -304,7 +345,7 @@ class LineController:
         self._state(f"error: {first_line}", 0.0)
         try:
             frame = self._draw(view or Viewport(Range(0, 1), Range(0, 1)), size, None, message, error=True)
-        except Exception:  # noqa: BLE001 - drawing the error must not raise again
+        except Exception:
             frame = np.full((size[1], size[0], 4), 255, np.uint8)
         with self._cond:
             self._frame = frame

@@ -11,11 +11,13 @@
   date and minute) goes once into :attr:`Ticks.offset_label`.
 
 Both functions return at least two and at most ``max_ticks`` ticks whenever ``lo < hi`` (``max_ticks`` is
-clamped to ``[2, 1000]``).  The step of every candidate is tried from fine to coarse and the finest one
-that fits is used.  In the rare case where that step leaves fewer than two ticks inside the range (only
-possible for ``max_ticks < 4``, or between the week and month steps of the time ladder) every k-th tick
-of the next finer step is used instead, so the spacing stays constant but may be a multiple of a ladder
-step.  Everything is computed on exact integers, so a call costs some tens of microseconds.
+clamped to ``[2, 1000]``).  Steps are tried from fine to coarse and the finest one that fits is used.  In
+the rare case where that step leaves fewer than two ticks inside the range (possible only when
+``max_ticks`` is below twice the ratio to the previous step: ``max_ticks < 4`` for numbers, up to
+``max_ticks <= 8`` between the week and month steps of the time ladder) every k-th tick of the finer step
+is used instead, so the spacing stays constant but is a multiple of a ladder step.  Ticks are computed on
+exact integers (decimal mantissas, microseconds) and returned as the nearest floats; a call costs some
+tens of microseconds.
 """
 
 from __future__ import annotations

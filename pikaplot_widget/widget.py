@@ -90,11 +90,20 @@ class Plot(RemoteFrameBuffer):
         self._loop = _running_loop()
         self._syncing = False
         self._drag: tuple[float, float, Viewport] | None = None
-        labels = Labels(title, columns.x if x_label is None else x_label, columns.y if y_label is None else y_label)
+        labels = Labels(
+            title, columns.x if x_label is None else x_label, columns.y if y_label is None else y_label
+        )
         self.controller = LineController(
-            columns, session, width=int(width), height=int(height), labels=labels,
-            max_points=max_points, downsampler=downsampler,
-            on_frame=self._on_frame, on_state=self._on_state, on_view=self._on_view,
+            columns,
+            session,
+            width=int(width),
+            height=int(height),
+            labels=labels,
+            max_points=max_points,
+            downsampler=downsampler,
+            on_frame=self._on_frame,
+            on_state=self._on_state,
+            on_view=self._on_view,
         )
         if x_range is not None:
             self.controller.set_x_range(*x_range)
@@ -163,7 +172,7 @@ class Plot(RemoteFrameBuffer):
         elif kind in ("pointer_up", "pointer_leave"):
             self._drag = None
         elif kind == "double_click":
-            self.controller.reset()
+            self.reset()
         elif kind == "close":
             self.controller.close()
 
@@ -236,7 +245,10 @@ class Plot(RemoteFrameBuffer):
 
     def close(self, *args: Any, **kwargs: Any) -> None:
         """Close the widget, cancel its query and free its resources."""
-        self.controller.close()
+        controller = getattr(self, "controller", None)
+        if controller is None:  # __init__ failed before the widget existed: nothing to close
+            return
+        controller.close()
         super().close(*args, **kwargs)
 
 

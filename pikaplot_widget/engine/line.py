@@ -166,8 +166,9 @@ def _column(table: pa.Table, name: str) -> np.ndarray:
     return table.column(name).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
 
 
-def fetch_extent(runner: QueryRunner, cols: LineColumns, on_progress: ProgressCallback | None = None,
-                 generation: int = 0) -> Extent:
+def fetch_extent(
+    runner: QueryRunner, cols: LineColumns, on_progress: ProgressCallback | None = None, generation: int = 0
+) -> Extent:
     """Scan the source once for the bounds of the valid data."""
     row = runner.run(cols.extent_sql(), on_progress=on_progress, generation=generation).to_pylist()[0]
     values = list(row.values())
@@ -234,8 +235,7 @@ def _m4_line(table: pa.Table, x_range: tuple[float, float], columns: int) -> Lin
     names = ("x_first", "x_at_min", "x_at_max", "x_last", "x_gap")
     xs = np.stack([_column(table, n) for n in names], axis=1)
     ys = np.stack(
-        [_column(table, n) for n in ("y_first", "y_min", "y_max", "y_last")]
-        + [np.full(len(col), np.nan)],
+        [_column(table, n) for n in ("y_first", "y_min", "y_max", "y_last")] + [np.full(len(col), np.nan)],
         axis=1,
     )
     # Order each column's points by x; absent points (NaN x) sort last and are dropped.

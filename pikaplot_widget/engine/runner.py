@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -114,8 +115,5 @@ class QueryRunner:
                 self._cursor.interrupt()
             self._closed = True
             self._state.notify_all()
-        with self._lock:
-            try:
-                self._cursor.close()
-            except duckdb.Error:
-                pass
+        with self._lock, contextlib.suppress(duckdb.Error):
+            self._cursor.close()

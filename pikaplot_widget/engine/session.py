@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import threading
 
@@ -79,3 +80,9 @@ def default_session() -> Session:
         if _default is None:
             _default = Session()
         return _default
+
+
+@atexit.register
+def _close_default() -> None:
+    if _default is not None:
+        _default.close()

@@ -99,7 +99,9 @@ class Canvas:
             self.view = self.texture.create_view()
         self.row_bytes = (self.width * 4 + 255) // 256 * 256
 
-    def draw(self, layers: Sequence[Layer], clear: tuple[float, float, float, float] = (1, 1, 1, 1)) -> np.ndarray:
+    def draw(
+        self, layers: Sequence[Layer], clear: tuple[float, float, float, float] = (1, 1, 1, 1)
+    ) -> np.ndarray:
         """Render `layers` in order and return the frame as a (height, width, 4) uint8 array."""
         with render_lock:
             ctx = FrameContext(self.device, self.pool, self.width, self.height)
@@ -126,7 +128,12 @@ class Canvas:
                 render_pass.end()
                 encoder.copy_texture_to_buffer(
                     {"texture": self.texture},
-                    {"buffer": readback, "offset": 0, "bytes_per_row": self.row_bytes, "rows_per_image": self.height},
+                    {
+                        "buffer": readback,
+                        "offset": 0,
+                        "bytes_per_row": self.row_bytes,
+                        "rows_per_image": self.height,
+                    },
                     (self.width, self.height, 1),
                 )
                 self.device.queue.submit([encoder.finish()])

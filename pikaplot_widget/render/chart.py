@@ -132,8 +132,10 @@ def chart_layers(layout: ChartLayout) -> list[Layer]:
             grid_rects.append((area.left, py, area.right, py + one))
             axis_rects.append((area.left - tick_len, py, area.left, py + one))
             text.add(label, area.left - tick_len - pad // 2, py, theme.TEXT, "right", "middle")
-    axis_rects += [(area.left - one, area.top, area.left, area.bottom + one),
-                   (area.left - one, area.bottom, area.right, area.bottom + one)]
+    axis_rects += [
+        (area.left - one, area.top, area.left, area.bottom + one),
+        (area.left - one, area.bottom, area.right, area.bottom + one),
+    ]
     grid = _rect_layer(grid_rects, theme.GRID, clip)
     axes = _rect_layer(axis_rects, theme.AXIS, None)
 
@@ -177,8 +179,11 @@ def series_layers(layout: ChartLayout, clip: tuple[int, int, int, int]) -> list[
     return layers
 
 
-def _rect_layer(rects: list[tuple[float, float, float, float]], color: tuple[float, ...],
-                clip: tuple[int, int, int, int] | None) -> RectLayer:
+def _rect_layer(
+    rects: list[tuple[float, float, float, float]],
+    color: tuple[float, ...],
+    clip: tuple[int, int, int, int] | None,
+) -> RectLayer:
     boxes = np.asarray(rects, np.float32).reshape(-1, 4)
     return RectLayer(boxes, np.tile(np.asarray(color, np.float32), (len(boxes), 1)), clip)
 

@@ -25,7 +25,9 @@ const QUAD = array<vec2<f32>, 6>(
     vec2<f32>(0.0, 1.0), vec2<f32>(1.0, 0.0), vec2<f32>(1.0, 1.0));
 """
 
-_RECT_WGSL = _FRAME_WGSL + """
+_RECT_WGSL = (
+    _FRAME_WGSL
+    + """
 struct VOut { @builtin(position) pos: vec4<f32>, @location(0) color: vec4<f32> };
 @vertex fn vs(@builtin(vertex_index) vi: u32, @location(0) rect: vec4<f32>,
               @location(1) color: vec4<f32>) -> VOut {
@@ -37,15 +39,21 @@ struct VOut { @builtin(position) pos: vec4<f32>, @location(0) color: vec4<f32> }
 }
 @fragment fn fs(in: VOut) -> @location(0) vec4<f32> { return in.color; }
 """
+)
 
-_STROKE_WGSL = _FRAME_WGSL + """
+_STROKE_WGSL = (
+    _FRAME_WGSL
+    + """
 struct Stroke { color: vec4<f32>, half_width: f32, count: u32, pad0: f32, pad1: f32 };
 @group(0) @binding(1) var<uniform> stroke: Stroke;
 @group(0) @binding(2) var<storage, read> pts: array<vec2<f32>>;
 fn is_break(p: vec2<f32>) -> bool { return abs(p.x) > 1e29 || abs(p.y) > 1e29; }
 """
+)
 
-_LINE_WGSL = _STROKE_WGSL + """
+_LINE_WGSL = (
+    _STROKE_WGSL
+    + """
 struct VOut {
     @builtin(position) pos: vec4<f32>,
     @location(0) @interpolate(flat) a: vec2<f32>,
@@ -83,8 +91,11 @@ struct VOut {
     return vec4<f32>(stroke.color.rgb, stroke.color.a * coverage);
 }
 """
+)
 
-_MARKER_WGSL = _STROKE_WGSL + """
+_MARKER_WGSL = (
+    _STROKE_WGSL
+    + """
 struct VOut { @builtin(position) pos: vec4<f32>, @location(0) @interpolate(flat) center: vec2<f32> };
 @vertex fn vs(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> VOut {
     let p = pts[ii];
@@ -102,8 +113,11 @@ struct VOut { @builtin(position) pos: vec4<f32>, @location(0) @interpolate(flat)
     return vec4<f32>(stroke.color.rgb, stroke.color.a * coverage);
 }
 """
+)
 
-_TEXT_WGSL = _FRAME_WGSL + """
+_TEXT_WGSL = (
+    _FRAME_WGSL
+    + """
 @group(0) @binding(1) var atlas: texture_2d<f32>;
 struct VOut { @builtin(position) pos: vec4<f32>, @location(0) uv: vec2<f32>, @location(1) color: vec4<f32> };
 @vertex fn vs(@builtin(vertex_index) vi: u32, @location(0) rect: vec4<f32>, @location(1) uv: vec4<f32>,
@@ -122,6 +136,7 @@ struct VOut { @builtin(position) pos: vec4<f32>, @location(0) uv: vec2<f32>, @lo
     return vec4<f32>(in.color.rgb, in.color.a * texel);
 }
 """
+)
 
 _BLEND = {
     "color": {"src_factor": "src-alpha", "dst_factor": "one-minus-src-alpha", "operation": "add"},
@@ -198,8 +213,13 @@ class RectLayer(Layer):
 class _StrokeLayer(Layer):
     """Shared part of polylines and markers: points in a storage buffer, colour and radius."""
 
-    def __init__(self, points: np.ndarray, color: tuple[float, float, float, float], half_width: float,
-                 clip: tuple[int, int, int, int] | None = None):
+    def __init__(
+        self,
+        points: np.ndarray,
+        color: tuple[float, float, float, float],
+        half_width: float,
+        clip: tuple[int, int, int, int] | None = None,
+    ):
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         pts = np.where(np.isfinite(pts).all(axis=1, keepdims=True), np.clip(pts, -1e7, 1e7), BREAK)
         self.points = np.ascontiguousarray(pts, dtype=np.float32)
@@ -273,8 +293,15 @@ class TextLayer(Layer):
         self.atlas = atlas
         self._quads: list[np.ndarray] = []
 
-    def add(self, text: str, x: float, y: float, color: tuple[float, float, float, float],
-            align: str = "left", valign: str = "top") -> None:
+    def add(
+        self,
+        text: str,
+        x: float,
+        y: float,
+        color: tuple[float, float, float, float],
+        align: str = "left",
+        valign: str = "top",
+    ) -> None:
         """Place a string with its anchor at (x, y)."""
         quads = self.atlas.layout(text, x, y, align, valign)
         if len(quads):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,9 @@ class ShaderCache:
             try:
                 module = self._device.create_shader_module(label=name, code=code)
             except Exception as error:  # wgpu raises GPUValidationError with line/column
-                raise ShaderError(f"shader {name!r} failed to compile: {error}") from None
+                where = re.search(r"wgsl:(\d+):(\d+)", str(error))
+                at = f" at line {where[1]}, column {where[2]}" if where else ""
+                raise ShaderError(f"shader {name!r} failed to compile{at}: {error}") from None
             self._modules[key] = module
             self.compiled += 1
         return module

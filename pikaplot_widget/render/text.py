@@ -73,7 +73,9 @@ class GlyphAtlas:
             g = self.glyph(ch)
             if g.width > 0 and g.height > 0 and ch != " ":
                 gx, gy = round(pen + g.left), top + g.top
-                quads.append((gx, gy, gx + g.width, gy + g.height, g.u0, g.v0, g.u0 + g.width, g.v0 + g.height))
+                quads.append(
+                    (gx, gy, gx + g.width, gy + g.height, g.u0, g.v0, g.u0 + g.width, g.v0 + g.height)
+                )
             pen += g.advance
         return np.asarray(quads, dtype=np.float32).reshape(-1, 8)
 

@@ -62,12 +62,25 @@ def exact(x: float) -> Decimal:
 
 
 def count_multiples(lo: float, hi: float, step: Decimal, offset: Decimal = Decimal(0)) -> int:
-    """Number of ``offset + i * step`` in ``[lo, hi]``, exactly."""
+    """Number of ``offset + i * step`` whose float (nearest double) lies in ``[lo, hi]``, via ``Decimal``."""
     with localcontext() as ctx:
         ctx.prec = 1500
-        first = ((exact(lo) - offset) / step).to_integral_value(ROUND_CEILING)
-        last = ((exact(hi) - offset) / step).to_integral_value(ROUND_FLOOR)
-        return max(0, int(last - first) + 1)
+
+        def value(i: int) -> float:
+            return float(offset + i * step)
+
+        first = int(((exact(lo) - offset) / step).to_integral_value(ROUND_CEILING))
+        last = int(((exact(hi) - offset) / step).to_integral_value(ROUND_FLOOR))
+        # A multiple just outside the range can round onto its edge (and vice versa).
+        while value(first - 1) >= lo:
+            first -= 1
+        while value(first) < lo:
+            first += 1
+        while value(last + 1) <= hi:
+            last += 1
+        while value(last) > hi:
+            last -= 1
+        return max(0, last - first + 1)
 
 
 def finer_nice(step: Decimal) -> Decimal:
