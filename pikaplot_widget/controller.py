@@ -39,6 +39,7 @@ def _close_all() -> None:
 class Timings:
     """Seconds spent per step for the latest exact frame."""
 
+    extent: float = 0.0
     query: float = 0.0
     downsample: float = 0.0
     render: float = 0.0
@@ -210,7 +211,9 @@ class LineController:
         extent = self.extent
         if extent is None:
             self._state("querying", 0.0)
+            started = time.perf_counter()
             extent = fetch_extent(self.runner, self.columns, self._progress, _EXTENT_GENERATION)
+            self.timings.extent = time.perf_counter() - started
             with self._cond:
                 self._extent = extent
                 if self._view is None:

@@ -238,6 +238,7 @@ class Plot(RemoteFrameBuffer):
             "queries_run": c.runner.queries_run,
             "queries_cancelled": c.runner.queries_cancelled,
             "frames_rendered": c.frames_rendered,
+            "extent_s": c.timings.extent,
             "query_s": c.timings.query,
             "downsample_s": c.timings.downsample,
             "render_s": c.timings.render,

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Lint and run every test: unit tests (real DuckDB, real wgpu) and browser tests (JupyterLab + Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+.venv/bin/ruff check .
+.venv/bin/python -m pytest tests -q "$@"
