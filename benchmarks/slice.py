@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import statistics
 import time
@@ -56,7 +57,8 @@ def encode_times(frame: np.ndarray) -> tuple[float, float]:
 
 def send_wheel(plot: pk.Plot, x: float, y: float, dy: float) -> None:
     """The message jupyter_rfb delivers when the browser sends a wheel event."""
-    event = {"type": "wheel", "x": x, "y": y, "dx": 0, "dy": dy, "modifiers": [], "buttons": [], "timestamp": 0}
+    event = {"type": "wheel", "x": x, "y": y, "dx": 0, "dy": dy, "modifiers": [], "buttons": []}
+    event["timestamp"] = 0
     plot._rfb_handle_msg(plot, event, [])
 
 
@@ -124,45 +126,76 @@ def bench_size(n: int, zooms: int, width: int, height: int, rng: np.random.Gener
     session.close()
     gc.collect()
     return {
-        "n": n, "gen_s": gen_s, "scan_s": scan_s, "first_s": first_s, "first_stats": first_stats,
-        "first_jpeg": first_jpeg, "first_png": first_png, "totals": totals, "queries": queries,
-        "downs": downs, "renders": renders, "jpegs": jpegs, "rss_plot": rss_plot,
-        "pr_first": pr_first, "pr_updates": pr_updates,
+        "n": n,
+        "gen_s": gen_s,
+        "scan_s": scan_s,
+        "first_s": first_s,
+        "first_stats": first_stats,
+        "first_jpeg": first_jpeg,
+        "first_png": first_png,
+        "totals": totals,
+        "queries": queries,
+        "downs": downs,
+        "renders": renders,
+        "jpegs": jpegs,
+        "rss_plot": rss_plot,
+        "pr_first": pr_first,
+        "pr_updates": pr_updates,
     }
 
 
 def ms(seconds: float | None) -> str:
-    return "-" if seconds is None or seconds != seconds else f"{seconds * 1000:8.1f}"
+    return "-" if seconds is None or math.isnan(seconds) else f"{seconds * 1000:8.1f}"
+
+
+def row(label: str, *cells: str, note: str = "") -> None:
+    print(f"{label:<36}" + "".join(f"{c:>10}" for c in cells) + (f"  {note}" if note else ""))
+
+
+def p50_p95(values: list[float]) -> tuple[str, str]:
+    return ms(statistics.median(values)), ms(percentile(values, 95))
 
 
 def report(r: dict[str, object]) -> None:
-    n = r["n"]
-    s = r["first_stats"]
-    print(f"\n## {n / 1e6:g}M rows  (generated in {r['gen_s']:.1f} s; kernel RSS growth while plotting "
-          f"{r['rss_plot'] / 2**20:.0f} MiB)")
-    print(f"{'step (ms)':<34}{'pikaplot':>10}{'p95':>10}{'peer':>10}  peer / ratio")
-    print(f"{'first frame, total':<34}{ms(r['first_s']):>10}{'':>10}{ms(r['scan_s']):>10}"
-          f"  DuckDB min/max scan; ours/scan = {r['first_s'] / r['scan_s']:.2f}x")
-    print(f"{'  extent scan':<34}{ms(s['extent_s']):>10}")
-    print(f"{'  view query (count + M4/raw)':<34}{ms(s['query_s']):>10}")
-    print(f"{'  downsample':<34}{ms(s['downsample_s']):>10}")
-    print(f"{'  render (wgpu + readback)':<34}{ms(s['render_s']):>10}")
-    print(f"{'  encode JPEG / PNG':<34}{ms(r['first_jpeg']):>10}{ms(r['first_png']):>10}")
+    n, s = r["n"], r["first_stats"]
+    print(
+        f"\n## {n / 1e6:g}M rows  (generated in {r['gen_s']:.1f} s; kernel RSS growth while plotting "
+        f"{r['rss_plot'] / 2**20:.0f} MiB)"
+    )
+    row("step (ms)", "pikaplot", "p95", "peer", note="peer / ratio")
+    ratio = r["first_s"] / r["scan_s"]
+    row(
+        "first frame, total",
+        ms(r["first_s"]),
+        "",
+        ms(r["scan_s"]),
+        note=f"DuckDB min/max scan; ours/scan = {ratio:.2f}x",
+    )
+    row("  extent scan", ms(s["extent_s"]))
+    row("  view query (count + M4/raw)", ms(s["query_s"]))
+    row("  downsample", ms(s["downsample_s"]))
+    row("  render (wgpu + readback)", ms(s["render_s"]))
+    row("  encode JPEG / PNG", ms(r["first_jpeg"]), ms(r["first_png"]))
     if r["pr_first"] is not None:
-        print(f"{'plotly-resampler first (from numpy)':<34}{'':>10}{'':>10}{ms(r['pr_first']):>10}"
-              "  (excludes reading the rows out of DuckDB)")
-    t = r["totals"]
-    print(f"{'zoom event → frame, p50':<34}{ms(statistics.median(t)):>10}{ms(percentile(t, 95)):>10}", end="")
+        row(
+            "plotly-resampler first (numpy)",
+            "",
+            "",
+            ms(r["pr_first"]),
+            note="excludes reading the rows out of DuckDB",
+        )
+    totals = r["totals"]
+    note, peer = "", ""
     if r["pr_updates"]:
-        pu = r["pr_updates"]
-        print(f"{ms(statistics.median(pu)):>10}  plotly-resampler update p50 (p95 {ms(percentile(pu, 95)).strip()});"
-              f" p50 ratio ours/peer = {statistics.median(t) / statistics.median(pu):.2f}x")
-    else:
-        print()
-    print(f"{'  query p50 / p95':<34}{ms(statistics.median(r['queries'])):>10}{ms(percentile(r['queries'], 95)):>10}")
-    print(f"{'  downsample p50 / p95':<34}{ms(statistics.median(r['downs'])):>10}{ms(percentile(r['downs'], 95)):>10}")
-    print(f"{'  render p50 / p95':<34}{ms(statistics.median(r['renders'])):>10}{ms(percentile(r['renders'], 95)):>10}")
-    print(f"{'  encode JPEG p50 / p95':<34}{ms(statistics.median(r['jpegs'])):>10}{ms(percentile(r['jpegs'], 95)):>10}")
+        peer_p50, peer_p95 = p50_p95(r["pr_updates"])
+        peer = peer_p50
+        ratio = statistics.median(totals) / statistics.median(r["pr_updates"])
+        note = f"plotly-resampler update p50 (p95 {peer_p95.strip()}); p50 ours/peer = {ratio:.2f}x"
+    row("zoom event -> frame, p50 / p95", *p50_p95(totals), peer, note=note)
+    row("  query p50 / p95", *p50_p95(r["queries"]))
+    row("  downsample p50 / p95", *p50_p95(r["downs"]))
+    row("  render p50 / p95", *p50_p95(r["renders"]))
+    row("  encode JPEG p50 / p95", *p50_p95(r["jpegs"]))
 
 
 def main() -> None:
@@ -178,9 +211,11 @@ def main() -> None:
     warm.to_array()
     warm.close()
     info = pk.gpu_info()
-    print(f"# pikaplot slice benchmark: {info['device']} ({info['adapter_type']}, {info['backend']}), "
-          f"{os.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
-          f"GPU start-up {time.perf_counter() - started:.2f} s (once per process, excluded below)")
+    print(
+        f"# pikaplot slice benchmark: {info['device']} ({info['adapter_type']}, {info['backend']}), "
+        f"{os.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB; "
+        f"GPU start-up {time.perf_counter() - started:.2f} s (once per process, excluded below)"
+    )
     print(f"# frame {args.width}x{args.height}, {args.zooms} wheel zooms at random positions per size")
     rng = np.random.default_rng(7)
     for size in args.sizes.split(","):

@@ -87,7 +87,9 @@ class Plot(RemoteFrameBuffer):
         quiet = contextlib.nullcontext() if _in_ipython() else contextlib.redirect_stdout(io.StringIO())
         with quiet:  # outside IPython, jupyter_rfb would print its output widget's repr
             super().__init__(css_width=f"{int(width)}px", css_height=f"{int(height)}px")
-        self._loop = _running_loop()
+        # In a kernel, worker threads reach the widget only through its event loop. Elsewhere
+        # (scripts, tests) there is no comm to protect and a loop may exist that nobody runs.
+        self._loop = _running_loop() if _in_ipython() else None
         self._syncing = False
         self._drag: tuple[float, float, Viewport] | None = None
         labels = Labels(
@@ -213,7 +215,11 @@ class Plot(RemoteFrameBuffer):
 
         Waits for the data of those ranges; axes, labels and title included.
         """
-        return self.controller.wait_frame(timeout).copy()
+        frame = self.controller.wait_frame(timeout).copy()
+        view = self.controller.view
+        if view is not None:  # the traitlets describe the returned frame, loop or no loop
+            self._apply_view(view)
+        return frame
 
     def save(self, path: str | Path) -> Path:
         """Write the current plot as a PNG file and return its path."""
