@@ -118,6 +118,7 @@ def test_nan_and_null_become_gaps(session, runner):
     cols = _table(session, x, y)
     session.connection.execute("UPDATE t SET y = NULL WHERE x BETWEEN 70000 AND 70499")
     extent = fetch_extent(runner, cols)
+    assert extent.invalid_rows == 1000
     data = fetch_line(runner, cols, extent, (0, 99_999), 200)
     gaps = data.x[np.isnan(data.y)]
     assert any(50_000 <= g < 50_500 for g in gaps)
@@ -126,6 +127,17 @@ def test_nan_and_null_become_gaps(session, runner):
     finite = data.x[np.isfinite(data.y)]
     assert not np.any((finite >= 50_000) & (finite < 50_500))
     assert not np.any((finite >= 70_000) & (finite < 70_500))
+
+
+def test_m4_without_gap_column_matches_when_data_has_no_gaps(session, runner, rng):
+    x = rng.uniform(0, 1, 50_000)
+    y = rng.normal(size=x.size)
+    cols = _table(session, x, y)
+    params = [*cols.range_params(0.0, 1.0), 0.1, 300 / 0.8, 300]
+    with_gaps = runner.run(cols.m4_sql(with_gaps=True), params).drop_columns(["x_gap"])
+    without = runner.run(cols.m4_sql(with_gaps=False), params).drop_columns(["x_gap"])
+    assert with_gaps.equals(without)
+    assert fetch_extent(runner, cols).invalid_rows == 0
 
 
 def test_timestamp_x_in_seconds(session, runner):
