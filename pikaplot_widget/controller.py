@@ -91,6 +91,7 @@ class LineController:
         self._data: LineData | None = None
         self._frame: np.ndarray | None = None
         self._canvas: Canvas | None = None
+        self._min_left = 0  # the left margin only grows (until reset), so columns stay put
         self._closed = False
         self.error: str | None = None
         self.timings = Timings()
@@ -133,6 +134,7 @@ class LineController:
         """New frame size in physical pixels."""
         size = (max(int(width), 1), max(int(height), 1), float(ratio) if ratio > 0 else 1.0)
         if size != self.size:
+            self._min_left = 0
             self._bump(size=size)
 
     def set_x_range(self, lo: float, hi: float) -> None:
@@ -155,6 +157,7 @@ class LineController:
         """Back to the full extent of the data, y fitted."""
         extent = self.extent
         if extent is not None:
+            self._min_left = 0
             self._bump(view=_initial_view(extent))
 
     def layout(self) -> ChartLayout | None:
@@ -248,8 +251,10 @@ class LineController:
                 view = fitted
                 if self.on_view is not None:
                     self.on_view(view)
-                if ChartLayout(self._spec(view, size)).area.width != data.columns:
-                    with self._cond:  # labels changed the plot width: query again for it
+                fitted_layout = ChartLayout(self._spec(view, size))
+                self._min_left = max(self._min_left, fitted_layout.area.left)
+                if fitted_layout.area.width != data.columns:
+                    with self._cond:  # wider labels narrowed the plot: query again for it
                         self._generation += 1
                     return
         self._state("rendering", 1.0)
@@ -289,6 +294,7 @@ class LineController:
     ) -> ChartSpec:
         width, height, ratio = size
         spec = ChartSpec(
+            min_left=self._min_left,
             width=width,
             height=height,
             ratio=ratio,

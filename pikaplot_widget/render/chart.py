@@ -54,6 +54,7 @@ class ChartSpec:
     y: np.ndarray = field(default_factory=lambda: np.empty(0))
     message: str = ""  # e.g. "no data"; drawn in the middle of the plot area
     error: bool = False
+    min_left: int = 0  # keep the left margin at least this wide (stable plot area while zooming)
 
 
 def _px(value: float, ratio: float) -> int:
@@ -71,7 +72,7 @@ class ChartLayout:
         pad = _px(theme.PAD_PX, r)
         self.y_ticks = self._y_ticks_guess()
         label_width = max((self.font.measure(t) for t in self.y_ticks.labels), default=0.0)
-        left = int(label_width) + _px(theme.TICK_LENGTH_PX, r) + 2 * pad
+        left = max(int(label_width) + _px(theme.TICK_LENGTH_PX, r) + 2 * pad, spec.min_left)
         top = (self.title_font.line_height + 2 * pad) if (spec.title or spec.y_label) else 2 * pad
         bottom = self.font.line_height * (2 if (spec.x_label or self._has_offset()) else 1) + 3 * pad
         right = max(3 * pad, int(self.font.measure("0000") / 2))
