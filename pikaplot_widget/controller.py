@@ -1,8 +1,15 @@
-"""Viewport state and the worker that turns a viewport into a frame: engine → downsample → render."""
+"""Viewport state and the worker that turns a viewport into a frame: engine → downsample → render.
+
+The worker serves work by priority: the newest viewport first (an interaction, High), then
+prefetching the neighbouring views into the result cache (Normal); housekeeping such as dropping
+the line index runs last (Low). A newer viewport cancels the running query of an older one.
+"""
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import itertools
 import math
 import threading
 import time
@@ -13,9 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .downsample import lttb, minmax_lttb
+from .engine import cache
 from .engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_line
-from .engine.runner import QueryCancelled, QueryRunner
+from .engine.pyramid import Pyramid, build_pyramid, drop_pyramid, fetch_from_pyramid
+from .engine.runner import QueryCancelled, QueryStats, Ticket
 from .engine.session import Session
+from .memory import monitor
 from .render.canvas import Canvas
 from .render.chart import ChartLayout, ChartSpec, chart_layers
 from .viewport import Range, Viewport
@@ -23,16 +33,10 @@ from .viewport import Range, Viewport
 FrameCallback = Callable[[np.ndarray, bool], None]
 StateCallback = Callable[[str, float], None]
 ViewCallback = Callable[[Viewport], None]
-_EXTENT_GENERATION = 1 << 62  # the extent scan is never stale; only close() stops it
 Y_PAD = 0.05
+PREFETCH = True
+_ids = itertools.count(1)
 _live_controllers: weakref.WeakSet[LineController] = weakref.WeakSet()
-
-
-@atexit.register
-def _close_all() -> None:
-    """Stop workers and queries before the interpreter tears DuckDB down."""
-    for controller in list(_live_controllers):
-        controller.close()
 
 
 @dataclass
@@ -40,9 +44,21 @@ class Timings:
     """Seconds spent per step for the latest exact frame."""
 
     extent: float = 0.0
+    index: float = 0.0
     query: float = 0.0
     downsample: float = 0.0
     render: float = 0.0
+
+
+@dataclass
+class Counters:
+    """What the worker did: views asked for and served, prefetches, cache hits."""
+
+    views_requested: int = 0
+    views_served: int = 0
+    prefetched: int = 0
+    prefetch_hits: int = 0
+    cache_hits: int = 0
 
 
 @dataclass
@@ -74,43 +90,52 @@ class LineController:
         on_state: StateCallback | None = None,
         on_view: ViewCallback | None = None,
     ) -> None:
+        self.id = next(_ids)
         self.columns = columns
         self.labels = labels
         self.max_points = max_points
         self._downsample = {"minmax_lttb": minmax_lttb, "lttb": lttb}[downsampler]
         self.on_frame, self.on_state, self.on_view = on_frame, on_state, on_view
-        cursor = session.cursor()
-        columns.source.prepare(cursor)
-        self.runner = QueryRunner(cursor)
+        self.runner = session.reader()
+        columns.source.prepare(self.runner.cursor)
         self._cond = threading.Condition()
         self._generation = 1
         self._done_generation = 0
+        self.query_stats = QueryStats()
+        self._ticket = Ticket(self.query_stats)  # the newest viewport's; cancelled by a newer one
+        self._lifetime = Ticket(self.query_stats)  # extent scan and index build; cancelled by close()
         self._size = (int(width), int(height), 1.0)
         self._view: Viewport | None = None
         self._extent: Extent | None = None
+        self._pyramid: Pyramid | None = None
         self._data: LineData | None = None
         self._frame: np.ndarray | None = None
         self._canvas: Canvas | None = None
-        self._min_left = 0  # the left margin only grows (until reset), so columns stay put
+        self._min_left = 0  # the left margin only grows (until reset/resize), so columns stay put
+        self._prefetch: list[tuple[float, float]] = []
         self._closed = False
         self.error: str | None = None
         self.timings = Timings()
+        self.counters = Counters()
         self.frames_rendered = 0
         self._worker = threading.Thread(target=self._run, name="pikaplot-controller", daemon=True)
         self._worker.start()
         _live_controllers.add(self)
+        monitor.start()
 
     # ---- state changes (any thread) ----------------------------------------------------------
     def _bump(self, view: Viewport | None = None, size: tuple[int, int, float] | None = None) -> None:
         with self._cond:
             if view is not None:
                 self._view = view
+                self.counters.views_requested += 1
             if size is not None:
                 self._size = size
             self._generation += 1
-            generation = self._generation
+            stale, self._ticket = self._ticket, Ticket(self.query_stats)
+            self._prefetch.clear()
             self._cond.notify_all()
-        self.runner.cancel_older_than(generation)
+        stale.cancel()
 
     @property
     def view(self) -> Viewport | None:
@@ -123,6 +148,18 @@ class LineController:
         """Bounds of the data, once scanned."""
         with self._cond:
             return self._extent
+
+    @property
+    def pyramid(self) -> Pyramid | None:
+        """The line index, once built (None for small data)."""
+        with self._cond:
+            return self._pyramid
+
+    @property
+    def data(self) -> LineData | None:
+        """The points of the newest exact frame."""
+        with self._cond:
+            return self._data
 
     @property
     def size(self) -> tuple[int, int, float]:
@@ -191,17 +228,24 @@ class LineController:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._closed and self._done_generation >= self._generation:
+                while not self._closed and self._done_generation >= self._generation and not self._prefetch:
                     self._cond.wait()
                 if self._closed:
                     return
-                generation, view, size = self._generation, self._view, self._size
+                urgent = self._done_generation < self._generation
+                generation, view, size, ticket = self._generation, self._view, self._size, self._ticket
+                prefetch = None if urgent else self._prefetch.pop(0)
             try:
-                self._produce(generation, view, size)
+                if urgent:
+                    self.counters.views_served += 1
+                    self._produce(generation, view, size, ticket)
+                else:
+                    self._prefetch_one(prefetch, ticket)
             except QueryCancelled:
                 continue
             except Exception as error:  # shown in the widget; the worker keeps serving
-                self._fail(generation, view, size, error)
+                if urgent:
+                    self._fail(generation, view, size, error)
 
     def _state(self, status: str, progress: float = 0.0) -> None:
         if self.on_state is not None:
@@ -210,34 +254,71 @@ class LineController:
     def _progress(self, fraction: float) -> None:
         self._state("querying", fraction)
 
-    def _produce(self, generation: int, view: Viewport | None, size: tuple[int, int, float]) -> None:
+    def _prepare_data(self) -> Extent:
+        """Scan the extent and build the line index, once."""
         extent = self.extent
-        if extent is None:
-            self._state("querying", 0.0)
-            started = time.perf_counter()
-            extent = fetch_extent(self.runner, self.columns, self._progress, _EXTENT_GENERATION)
-            self.timings.extent = time.perf_counter() - started
-            with self._cond:
-                self._extent = extent
-                if self._view is None:
-                    self._view = _initial_view(extent)
-                view = self._view
-            if self.on_view is not None:
-                self.on_view(view)
+        if extent is not None:
+            return extent
+        self._state("querying", 0.0)
+        started = time.perf_counter()
+        extent = fetch_extent(self.runner, self.columns, lambda f: self._progress(f * 0.2), self._lifetime)
+        self.timings.extent = time.perf_counter() - started
+        started = time.perf_counter()
+        pyramid = build_pyramid(
+            self.runner, self.columns, extent, lambda f: self._progress(0.2 + 0.8 * f), self._lifetime
+        )
+        self.timings.index = time.perf_counter() - started
+        with self._cond:
+            self._extent, self._pyramid = extent, pyramid
+            if self._view is None:
+                self._view = _initial_view(extent)
+            view = self._view
+        if self.on_view is not None:
+            self.on_view(view)
+        return extent
+
+    def _cache_key(self, x_range: tuple[float, float], columns: int) -> tuple[object, ...]:
+        return (self.id, x_range, columns)
+
+    def _query(self, x_range: tuple[float, float], columns: int, ticket: Ticket, progress: bool) -> LineData:
+        """The data of a viewport: from the cache, the line index, or the rows."""
+        key = self._cache_key(x_range, columns)
+        cached = cache.results.get(key)
+        if cached is not None:
+            self.counters.cache_hits += 1
+            return cached
+        extent, pyramid = self.extent, self.pyramid
+        on_progress = self._progress if progress else None
+        level = pyramid.level_for((x_range[1] - x_range[0]) / columns) if pyramid else None
+        if level is not None:
+            data = fetch_from_pyramid(self.runner, pyramid, level, x_range, columns, on_progress, ticket)
+        else:
+            data = fetch_line(self.runner, self.columns, extent, x_range, columns, on_progress, ticket)
+        data = self._reduce(data)
+        cache.results.put(key, data)
+        return data
+
+    def _from_index(self, x_range: tuple[float, float], columns: int) -> bool:
+        pyramid = self.pyramid
+        return pyramid is not None and pyramid.level_for((x_range[1] - x_range[0]) / columns) is not None
+
+    def _produce(
+        self, generation: int, view: Viewport | None, size: tuple[int, int, float], ticket: Ticket
+    ) -> None:
+        self._prepare_data()
+        view = self.view if view is None else view
         assert view is not None
-        spec = self._spec(view, size)
-        columns = ChartLayout(spec).area.width
+        columns = ChartLayout(self._spec(view, size)).area.width
         data = self._data
-        if data is None or data.x_range != view.x.as_tuple() or data.columns != columns:
-            if data is not None:  # redraw what we have at the new view while the query runs
+        x_range = view.x.as_tuple()
+        if data is None or data.x_range != x_range or data.columns != columns:
+            slow = not self._from_index(x_range, columns)
+            if data is not None and slow:  # redraw what we have at the new view while rows are read
                 self._publish(generation, self._draw(view, size, data), exact=False)
             self._state("querying", 0.0)
             started = time.perf_counter()
-            data = fetch_line(
-                self.runner, self.columns, extent, view.x.as_tuple(), columns, self._progress, generation
-            )
+            data = self._query(x_range, columns, ticket, progress=True)
             self.timings.query = time.perf_counter() - started
-            data = self._reduce(data)
             with self._cond:
                 self._data = data
                 if generation != self._generation:
@@ -264,7 +345,20 @@ class LineController:
         self._publish(generation, frame, exact=True)
         with self._cond:
             self.error = None
+            if PREFETCH and generation == self._generation:
+                self._prefetch = _neighbours(view.x, self.extent)
+                self._cond.notify_all()
         self._state("idle", 0.0)
+
+    def _prefetch_one(self, x_range: tuple[float, float], ticket: Ticket) -> None:
+        """Query a neighbouring view into the result cache (Normal priority: a new view cancels it)."""
+        layout = self.layout()
+        if layout is None:
+            return
+        columns = layout.area.width
+        if cache.results.get(self._cache_key(x_range, columns)) is None:
+            self._query(x_range, columns, ticket, progress=False)
+            self.counters.prefetched += 1
 
     def _reduce(self, data: LineData) -> LineData:
         if not self.max_points or data.x.size <= self.max_points:
@@ -354,7 +448,7 @@ class LineController:
         self._state(f"error: {first_line}", 0.0)
         try:
             frame = self._draw(view or Viewport(Range(0, 1), Range(0, 1)), size, None, message, error=True)
-        except Exception:
+        except Exception:  # drawing the error must not raise again: show a blank frame
             frame = np.full((size[1], size[0], 4), 255, np.uint8)
         with self._cond:
             self._frame = frame
@@ -364,22 +458,47 @@ class LineController:
             self.on_frame(frame, True)
 
     def close(self) -> None:
-        """Stop the worker, cancel any query and free the GPU texture."""
+        """Stop the worker, cancel any query, drop the line index and free the GPU texture."""
         with self._cond:
             if self._closed:
                 return
             self._closed = True
+            ticket = self._ticket
             self._cond.notify_all()
-        self.runner.close()
+        ticket.cancel()
+        self._lifetime.cancel()
         self._worker.join(timeout=5)
+        pyramid = self._pyramid
+        if pyramid is not None:  # housekeeping (Low): after the worker has stopped
+            with contextlib.suppress(Exception):  # the session may already be closed
+                drop_pyramid(self.runner, pyramid)
+        cache.results.drop(lambda key: key[0] == self.id)
         if self._canvas is not None:
             self._canvas.destroy()
             self._canvas = None
 
     @property
+    def queries_run(self) -> int:
+        """Queries this plot ran (on whichever reader of the session)."""
+        return self.query_stats.run
+
+    @property
+    def queries_cancelled(self) -> int:
+        """Queries of this plot cancelled by newer views (or by close)."""
+        return self.query_stats.cancelled
+
+    @property
     def closed(self) -> bool:
         """Whether close() was called."""
         return self._closed
+
+
+def _neighbours(x: Range, extent: Extent | None) -> list[tuple[float, float]]:
+    """Views a user is likely to go to next: pan one width left/right, zoom out 2x."""
+    views = [x.shift(-x.span), x.shift(x.span), x.zoom(2.0, (x.lo + x.hi) / 2)]
+    if extent is None or extent.empty:
+        return []
+    return [v.as_tuple() for v in views if v.hi > extent.x_min and v.lo < extent.x_max]
 
 
 def _initial_view(extent: Extent) -> Viewport:
@@ -395,3 +514,10 @@ def _fit_y(view: Viewport, data: LineData) -> Viewport:
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return view
     return view.with_y(Range.around(lo, hi, Y_PAD), auto=True)
+
+
+@atexit.register
+def _close_all() -> None:
+    """Stop workers and queries before the interpreter tears DuckDB down."""
+    for controller in list(_live_controllers):
+        controller.close()

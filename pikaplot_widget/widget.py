@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import io
 import math
+import weakref
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from jupyter_rfb import RemoteFrameBuffer
 from jupyter_rfb.widget import CSS as RFB_CSS
 from jupyter_rfb.widget import JS as RFB_JS
 
+from . import eviction as _eviction  # noqa: F401 - registers the memory evictors
+from . import memory
 from .controller import Labels, LineController
 from .engine.line import LineColumns
 from .engine.session import Session
@@ -62,6 +65,7 @@ class Plot(RemoteFrameBuffer):
     y_range = traitlets.Tuple(traitlets.Float(), traitlets.Float(), default_value=(0.0, 1.0)).tag(sync=True)
     progress = traitlets.Float(0.0).tag(sync=True)
     status = traitlets.Unicode("idle").tag(sync=True)
+    notice = traitlets.Unicode("").tag(sync=True)  # e.g. memory pressure; shown briefly in the plot
 
     def __init__(
         self,
@@ -112,6 +116,16 @@ class Plot(RemoteFrameBuffer):
         if y_range is not None:
             self.controller.set_y_range(*y_range)
         self.observe(self._on_range_trait, names=["x_range", "y_range"])
+        self._frames_dropped = 0
+        self_ref = weakref.ref(self)
+
+        def on_memory(level: str, message: str) -> None:
+            plot = self_ref()
+            if plot is not None:
+                plot._call_in_loop(setattr, plot, "notice", message)
+
+        self._memory_listener = on_memory
+        memory.monitor.add_listener(on_memory)
 
     # ---- from the worker thread to the kernel's event loop --------------------------------
     def _call_in_loop(self, function: Any, *args: Any) -> None:
@@ -122,6 +136,8 @@ class Plot(RemoteFrameBuffer):
             function(*args)
 
     def _on_frame(self, frame: np.ndarray, exact: bool) -> None:
+        if self._rfb_draw_requested:  # the previous frame was never sent: backpressure dropped it
+            self._frames_dropped += 1
         self._call_in_loop(self.request_draw)
 
     def _on_state(self, status: str, progress: float) -> None:
@@ -240,11 +256,18 @@ class Plot(RemoteFrameBuffer):
     def stats(self) -> dict[str, Any]:
         """Counters and the time per step of the latest frame."""
         c = self.controller
+        counters = c.counters
         return {
-            "queries_run": c.runner.queries_run,
-            "queries_cancelled": c.runner.queries_cancelled,
+            "queries_run": c.queries_run,
+            "queries_cancelled": c.queries_cancelled,
+            "events_coalesced": max(counters.views_requested - counters.views_served, 0),
             "frames_rendered": c.frames_rendered,
+            "frames_dropped": self._frames_dropped,
+            "prefetched": counters.prefetched,
+            "cache_hits": counters.cache_hits,
+            "index_levels": len(c.pyramid.tables) if c.pyramid else 0,
             "extent_s": c.timings.extent,
+            "index_s": c.timings.index,
             "query_s": c.timings.query,
             "downsample_s": c.timings.downsample,
             "render_s": c.timings.render,
@@ -255,6 +278,7 @@ class Plot(RemoteFrameBuffer):
         controller = getattr(self, "controller", None)
         if controller is None:  # __init__ failed before the widget existed: nothing to close
             return
+        memory.monitor.remove_listener(self._memory_listener)
         controller.close()
         super().close(*args, **kwargs)
 

@@ -6,6 +6,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -17,11 +18,45 @@ class QueryCancelled(Exception):  # noqa: N818 - reads better at the call site t
     """The query was interrupted because a newer request made it stale, or the runner closed."""
 
 
+@dataclass
+class QueryStats:
+    """Queries run and cancelled on behalf of one owner (a plot), whatever runner ran them."""
+
+    run: int = 0
+    cancelled: int = 0
+
+
+class Ticket:
+    """One request's right to run queries; cancelling it stops its running query and refuses new ones."""
+
+    def __init__(self, stats: QueryStats | None = None) -> None:
+        self.stats = stats if stats is not None else QueryStats()
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._runner: QueryRunner | None = None  # set while one of its queries runs
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether cancel() was called."""
+        return self._cancelled
+
+    def cancel(self) -> bool:
+        """Cancel; returns whether a running query was interrupted."""
+        with self._lock:
+            self._cancelled = True
+            runner = self._runner
+        return runner is not None and runner._interrupt_for(self)
+
+
+NEVER_CANCELLED = Ticket()
+
+
 class QueryRunner:
     """Owns one DuckDB cursor; runs one query at a time on it and reports its progress.
 
     `query_progress()` and `interrupt()` only work on the object that runs the query,
-    so both are called on this runner's cursor from the polling thread or from `cancel()`.
+    so both are called on this runner's cursor from the polling thread or from a Ticket.
+    Several plots may share a runner (a Session's reader pool); their queries take turns.
     """
 
     def __init__(self, cursor: duckdb.DuckDBPyConnection, poll_interval: float = 0.05) -> None:
@@ -29,8 +64,7 @@ class QueryRunner:
         self._poll_interval = poll_interval
         self._lock = threading.Lock()  # serialises queries on the cursor
         self._state = threading.Condition()
-        self._running_generation: int | None = None
-        self._cancel_below = 0
+        self._ticket: Ticket | None = None
         self._closed = False
         self._on_progress: ProgressCallback | None = None
         self._poller = threading.Thread(target=self._poll_loop, name="pikaplot-progress", daemon=True)
@@ -38,48 +72,51 @@ class QueryRunner:
         self.queries_run = 0
         self.queries_cancelled = 0
 
+    @property
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """The cursor (for registering in-memory sources on it)."""
+        return self._cursor
+
     def run(
         self,
         sql: str,
         params: list[Any] | None = None,
         on_progress: ProgressCallback | None = None,
-        generation: int = 0,
+        ticket: Ticket = NEVER_CANCELLED,
     ) -> Any:
         """Execute `sql` and return the result as a pyarrow Table. Blocks the calling thread.
 
-        `generation` orders requests: `cancel_older_than(g)` interrupts any query of a lower
-        generation, running or not yet started. Raises QueryCancelled, or the DuckDB error.
+        Raises QueryCancelled when the ticket is (or gets) cancelled, or the DuckDB error.
         """
         with self._lock:
-            with self._state:
+            with self._state, ticket._lock:
                 if self._closed:
                     raise QueryCancelled("runner is closed")
-                if generation < self._cancel_below:
+                if ticket.cancelled:
                     self.queries_cancelled += 1
+                    ticket.stats.cancelled += 1
                     raise QueryCancelled("stale before it started")
-                self._running_generation = generation
+                self._ticket = ticket
+                ticket._runner = self
                 self._on_progress = on_progress
                 self._state.notify_all()
             try:
                 self.queries_run += 1
+                ticket.stats.run += 1
                 return self._cursor.sql(sql, params=params or None).to_arrow_table()
             except duckdb.InterruptException as error:
                 self.queries_cancelled += 1
+                ticket.stats.cancelled += 1
                 raise QueryCancelled(str(error)) from None
             finally:
-                with self._state:
-                    self._running_generation = None
+                with self._state, ticket._lock:
+                    self._ticket = None
+                    ticket._runner = None
                     self._on_progress = None
 
-    def cancel_older_than(self, generation: int) -> bool:
-        """Interrupt the running query if its generation is older; refuse older ones later.
-
-        Returns whether a running query was interrupted.
-        """
+    def _interrupt_for(self, ticket: Ticket) -> bool:
         with self._state:
-            self._cancel_below = max(self._cancel_below, generation)
-            running = self._running_generation
-            if running is None or running >= generation:
+            if self._ticket is not ticket:
                 return False
             # Under the lock, so the interrupt reaches the query it was meant for.
             self._cursor.interrupt()
@@ -89,12 +126,12 @@ class QueryRunner:
     def busy(self) -> bool:
         """Whether a query is running now."""
         with self._state:
-            return self._running_generation is not None
+            return self._ticket is not None
 
     def _poll_loop(self) -> None:
         while True:
             with self._state:
-                while self._running_generation is None and not self._closed:
+                while self._ticket is None and not self._closed:
                     self._state.wait()
                 if self._closed:
                     return
@@ -111,7 +148,7 @@ class QueryRunner:
     def close(self) -> None:
         """Cancel what runs, stop the poller and close the cursor."""
         with self._state:
-            if self._running_generation is not None:
+            if self._ticket is not None:
                 self._cursor.interrupt()
             self._closed = True
             self._state.notify_all()

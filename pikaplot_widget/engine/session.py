@@ -1,12 +1,16 @@
-"""A DuckDB database and the cursors the plots query it with."""
+"""A DuckDB database: one writer connection and a pool of reader cursors for the plots' queries."""
 
 from __future__ import annotations
 
 import atexit
 import itertools
 import threading
+import weakref
 
 import duckdb
+import psutil
+
+from .runner import QueryRunner
 
 # Progress is reported by query_progress() only with these settings, and DuckDB's own
 # printed (or ipywidgets) progress bar must stay off: the widget draws its own.
@@ -15,16 +19,20 @@ _CURSOR_SETTINGS = (
     "SET enable_progress_bar_print = false",
     "SET progress_bar_time = 0",
 )
+MEMORY_SHARE = 0.5  # default memory_limit: this share of the memory available at start
+DEFAULT_READERS = 2
+_live_sessions: weakref.WeakSet[Session] = weakref.WeakSet()
 
 
 class Session:
-    """One DuckDB database: a writer connection and reader cursors for queries.
+    """One DuckDB database: a writer connection and `readers` reader cursors handed out round-robin.
 
     Args:
         path: database file, or None for an in-memory database.
         threads: DuckDB worker threads (None: DuckDB's default, one per core).
-        memory_limit: e.g. "4GB" (None: DuckDB's default).
+        memory_limit: bytes or a DuckDB size string such as "4GB" (None: half the available memory).
         temp_directory: where DuckDB spills (None: DuckDB's default).
+        readers: how many reader cursors the plots share; each runs one query at a time.
         connection: an existing DuckDB connection to wrap instead of opening one.
     """
 
@@ -33,20 +41,27 @@ class Session:
         path: str | None = None,
         *,
         threads: int | None = None,
-        memory_limit: str | None = None,
+        memory_limit: int | str | None = None,
         temp_directory: str | None = None,
+        readers: int = DEFAULT_READERS,
         connection: duckdb.DuckDBPyConnection | None = None,
     ) -> None:
+        if int(readers) < 1:
+            raise ValueError(f"readers must be at least 1, got {readers}")
         self.connection = connection if connection is not None else duckdb.connect(path or ":memory:")
         self._lock = threading.Lock()
         self._names = itertools.count(1)
         self._configure(self.connection)
         if threads is not None:
             self.connection.execute("SET threads = ?", [int(threads)])
-        if memory_limit is not None:
-            self.connection.execute("SET memory_limit = ?", [str(memory_limit)])
         if temp_directory is not None:
             self.connection.execute("SET temp_directory = ?", [str(temp_directory)])
+        if memory_limit is None:
+            memory_limit = int(psutil.virtual_memory().available * MEMORY_SHARE)
+        self.set_memory_limit(memory_limit)
+        self._readers = [QueryRunner(self.cursor()) for _ in range(int(readers))]
+        self._next_reader = itertools.cycle(range(len(self._readers)))
+        _live_sessions.add(self)
 
     @staticmethod
     def _configure(con: duckdb.DuckDBPyConnection) -> None:
@@ -54,19 +69,48 @@ class Session:
             con.execute(statement)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A new reader cursor with progress reporting on and DuckDB's own bar off."""
+        """A new cursor with progress reporting on and DuckDB's own bar off."""
         with self._lock:
             cur = self.connection.cursor()
         self._configure(cur)
         return cur
+
+    def reader(self) -> QueryRunner:
+        """The next reader of the pool (round-robin)."""
+        with self._lock:
+            return self._readers[next(self._next_reader)]
+
+    @property
+    def readers(self) -> tuple[QueryRunner, ...]:
+        """All readers of the pool."""
+        return tuple(self._readers)
+
+    @property
+    def memory_limit(self) -> str:
+        """DuckDB's current memory_limit setting, as DuckDB prints it."""
+        with self._lock:
+            return str(self.connection.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+
+    def set_memory_limit(self, limit: int | str) -> None:
+        """Set DuckDB's memory_limit (bytes, or a size string such as "2GB")."""
+        value = f"{int(limit) // 2**20}MB" if isinstance(limit, int) else str(limit)
+        with self._lock:
+            self.connection.execute("SET memory_limit = ?", [value])
 
     def unique_name(self, prefix: str) -> str:
         """A fresh name for an object this session registers."""
         return f"__pikaplot_{prefix}_{next(self._names)}"
 
     def close(self) -> None:
-        """Close the writer connection (and with it the database if it is ours)."""
+        """Close the readers and the writer connection."""
+        for reader in self._readers:
+            reader.close()
         self.connection.close()
+
+
+def live_sessions() -> list[Session]:
+    """Sessions not yet garbage-collected (the memory monitor lowers their limits)."""
+    return list(_live_sessions)
 
 
 _default: Session | None = None

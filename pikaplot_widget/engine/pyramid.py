@@ -1,0 +1,180 @@
+"""A multi-resolution line index: M4 aggregates per bucket over the whole x extent, in DuckDB.
+
+Level 0 holds first, last, min and max of y (with their x), the first invalid x and the row count
+for buckets of about ROWS_PER_BUCKET rows, built in one pass over the source; each level above
+merges FANOUT buckets of the level below. A viewport whose pixel columns span at least
+MIN_BUCKETS_PER_COLUMN buckets of some level is answered from that level: each bucket goes to the
+column that holds its centre, so column edges snap to bucket edges (less than 1/(2 *
+MIN_BUCKETS_PER_COLUMN) of a pixel away) and every column's first, last, min and max are exact for
+the rows between its snapped edges. Deeper zooms query the rows themselves.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from .line import Extent, LineColumns, LineData, m4_points
+from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
+from .sql import quote_ident
+
+FANOUT = 16
+ROWS_PER_BUCKET = 256
+MIN_BUCKETS_PER_COLUMN = 4
+MIN_ROWS = 1_000_000  # below this a plain M4 over the rows is as fast as the index
+MAX_BUCKETS = 1 << 22
+TOP_LEVEL_BUCKETS = 4096
+SCHEMA = "pikaplot_index"
+_names = itertools.count(1)
+
+# Merging buckets: the first of the firsts, the last of the lasts, the min of the mins, ...
+_MERGE = """
+    min(x_first) AS x_first, arg_min(y_first, x_first) AS y_first,
+    arg_min(x_at_min, y_min) AS x_at_min, min(y_min) AS y_min,
+    arg_max(x_at_max, y_max) AS x_at_max, max(y_max) AS y_max,
+    max(x_last) AS x_last, arg_max(y_last, x_last) AS y_last,
+    min(x_gap) AS x_gap, sum(n)::BIGINT AS n"""
+
+
+@dataclass(frozen=True)
+class Pyramid:
+    """Names and geometry of the index tables of one line plot."""
+
+    tables: tuple[str, ...]  # level 0 first
+    origin: float
+    bucket_width: float  # at level 0
+    buckets: int  # at level 0
+
+    def width(self, level: int) -> float:
+        """Bucket width at a level, in axis units."""
+        return self.bucket_width * FANOUT**level
+
+    def level_for(self, column_width: float) -> int | None:
+        """The coarsest level with at least MIN_BUCKETS_PER_COLUMN buckets per pixel column."""
+        best = None
+        for level in range(len(self.tables)):
+            if column_width / self.width(level) >= MIN_BUCKETS_PER_COLUMN:
+                best = level
+        return best
+
+
+def _table_name(index_id: int, level: int) -> str:
+    return f"{quote_ident(SCHEMA)}.{quote_ident(f'line_{index_id}_level_{level}')}"
+
+
+def ensure_schema(runner: QueryRunner) -> None:
+    """Attach the in-memory database that holds the index tables (shared by all cursors)."""
+    attached = runner.run("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [SCHEMA])
+    if attached.column(0)[0].as_py() == 0:
+        try:
+            runner.run(f"ATTACH ':memory:' AS {quote_ident(SCHEMA)}")
+        except Exception as error:  # another plot attached it first
+            if "already" not in str(error).lower():
+                raise
+
+
+def bucket_count(rows: int, rows_per_bucket: int = ROWS_PER_BUCKET, smallest: int = TOP_LEVEL_BUCKETS) -> int:
+    """Level-0 buckets for a table of `rows` rows."""
+    return int(min(max(math.ceil(rows / rows_per_bucket), smallest), MAX_BUCKETS))
+
+
+def build_pyramid(
+    runner: QueryRunner,
+    cols: LineColumns,
+    extent: Extent,
+    on_progress: ProgressCallback | None = None,
+    ticket: Ticket = NEVER_CANCELLED,
+    *,
+    min_rows: int = MIN_ROWS,
+    rows_per_bucket: int = ROWS_PER_BUCKET,
+    top_level_buckets: int = TOP_LEVEL_BUCKETS,
+) -> Pyramid | None:
+    """Build the index in one pass over the source (None when the data is too small or flat)."""
+    if extent.empty or extent.rows < min_rows or not extent.x_max > extent.x_min:
+        return None
+    ensure_schema(runner)
+    buckets = bucket_count(extent.rows, rows_per_bucket, top_level_buckets)
+    width = (extent.x_max - extent.x_min) / buckets
+    index_id = next(_names)
+    tables = [_table_name(index_id, 0)]
+    level0 = f"""
+CREATE OR REPLACE TABLE {tables[0]} AS
+WITH rows AS (
+    SELECT {cols.x_value} AS x, {cols.y_value} AS y, {cols.y_valid} AS ok
+    FROM {cols.source.from_sql}
+    WHERE {cols.x_valid}
+), binned AS (
+    SELECT LEAST(CAST(floor((x - ?) / ?) AS BIGINT), ?) AS k, x,
+        CASE WHEN ok THEN x END AS xo, CASE WHEN ok THEN y END AS yo, ok
+    FROM rows
+)
+SELECT k,
+    min(xo) AS x_first, arg_min(yo, xo) AS y_first,
+    arg_min(xo, yo) AS x_at_min, min(yo) AS y_min,
+    arg_max(xo, yo) AS x_at_max, max(yo) AS y_max,
+    max(xo) AS x_last, arg_max(yo, xo) AS y_last,
+    {"min(CASE WHEN NOT ok THEN x END)" if extent.invalid_rows else "CAST(NULL AS DOUBLE)"} AS x_gap,
+    count(*) AS n
+FROM binned GROUP BY k ORDER BY k"""
+    runner.run(level0, [extent.x_min, width, buckets - 1], on_progress, ticket)
+    count = buckets
+    while count > top_level_buckets:
+        below, level = tables[-1], len(tables)
+        tables.append(_table_name(index_id, level))
+        runner.run(
+            f"CREATE OR REPLACE TABLE {tables[-1]} AS SELECT k // {FANOUT} AS k, {_MERGE} "
+            f"FROM {below} GROUP BY k // {FANOUT} ORDER BY k",
+            ticket=ticket,
+        )
+        count = math.ceil(count / FANOUT)
+    return Pyramid(tuple(tables), extent.x_min, width, buckets)
+
+
+def pyramid_m4(
+    runner: QueryRunner,
+    pyramid: Pyramid,
+    level: int,
+    x_range: tuple[float, float],
+    columns: int,
+    on_progress: ProgressCallback | None = None,
+    ticket: Ticket = NEVER_CANCELLED,
+) -> pa.Table:
+    """M4 rows per pixel column (-1..columns), merged from the buckets whose centres fall in it."""
+    x0, x1 = x_range
+    column_width = (x1 - x0) / columns
+    bucket = pyramid.width(level)
+    first = math.floor((x0 - column_width - pyramid.origin) / bucket) - 1
+    last = math.ceil((x1 + column_width - pyramid.origin) / bucket) + 1
+    sql = f"""
+SELECT col, {_MERGE}
+FROM (
+    SELECT CAST(floor(((k + 0.5) * ? + ? - ?) / ?) AS BIGINT) AS col, *
+    FROM {pyramid.tables[level]} WHERE k BETWEEN ? AND ?
+)
+WHERE col BETWEEN -1 AND ?
+GROUP BY col ORDER BY col"""
+    params = [bucket, pyramid.origin, x0, column_width, first, last, columns]
+    return runner.run(sql, params, on_progress, ticket)
+
+
+def fetch_from_pyramid(
+    runner: QueryRunner,
+    pyramid: Pyramid,
+    level: int,
+    x_range: tuple[float, float],
+    columns: int,
+    on_progress: ProgressCallback | None = None,
+    ticket: Ticket = NEVER_CANCELLED,
+) -> LineData:
+    """The points to draw for a viewport, answered from one level of the index."""
+    table = pyramid_m4(runner, pyramid, level, x_range, columns, on_progress, ticket)
+    return m4_points(table, x_range, columns, kind=f"index level {level}")
+
+
+def drop_pyramid(runner: QueryRunner, pyramid: Pyramid) -> None:
+    """Drop the index tables."""
+    for table in pyramid.tables:
+        runner.run(f"DROP TABLE IF EXISTS {table}")
