@@ -3,6 +3,7 @@
 // this code only shows state it receives and never sends SQL.
 
 const PROGRESS_DELAY_MS = 150
+const NOTICE_MS = 6000
 
 const STYLE = `
 .pikaplot-overlay { position: absolute; inset: 0; pointer-events: none; font: 12px system-ui, sans-serif; }
@@ -11,6 +12,8 @@ const STYLE = `
 .pikaplot-progress-fill { height: 3px; width: 0%; background: #1e66cc; transition: width 80ms linear; }
 .pikaplot-progress-label { position: absolute; right: 6px; top: 5px; padding: 1px 6px; border-radius: 3px;
   background: rgba(255, 255, 255, 0.85); color: #334; }
+.pikaplot-notice { position: absolute; left: 8px; top: 8px; display: none; padding: 2px 8px; border-radius: 3px;
+  background: #fff4e0; color: #7a4b00; border: 1px solid #f0d29a; }
 .pikaplot-error { position: absolute; left: 8px; right: 8px; bottom: 8px; display: none; padding: 6px 8px;
   border-radius: 4px; background: #fdecea; color: #8a1c1c; border: 1px solid #f5c2c0; white-space: pre-wrap;
   max-height: 40%; overflow: auto; pointer-events: auto; }
@@ -40,6 +43,8 @@ class Overlay {
     this.fill = element('div', 'pikaplot-progress-fill', track)
     this.label = element('div', 'pikaplot-progress-label', this.progress)
     this.error = element('div', 'pikaplot-error', this.root)
+    this.notice = element('div', 'pikaplot-notice', this.root)
+    this.noticeTimer = null
     this.timer = null
     this.querySince = null
     const wrapper = host.querySelector('.renderview-wrapper') || host
@@ -47,7 +52,17 @@ class Overlay {
     this.onStatus = () => this.update()
     model.on('change:status', this.onStatus)
     model.on('change:progress', this.onStatus)
+    this.onNotice = () => this.showNotice()
+    model.on('change:notice', this.onNotice)
     this.update()
+  }
+
+  showNotice () {
+    const text = this.model.get('notice') || ''
+    this.notice.textContent = text
+    this.notice.style.display = text ? 'block' : 'none'
+    clearTimeout(this.noticeTimer)
+    if (text) this.noticeTimer = setTimeout(() => { this.notice.style.display = 'none' }, NOTICE_MS)
   }
 
   update () {
@@ -76,6 +91,8 @@ class Overlay {
 
   dispose () {
     clearTimeout(this.timer)
+    clearTimeout(this.noticeTimer)
+    this.model.off('change:notice', this.onNotice)
     this.model.off('change:status', this.onStatus)
     this.model.off('change:progress', this.onStatus)
     this.root.remove()

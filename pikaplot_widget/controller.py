@@ -114,6 +114,7 @@ class LineController:
         self._min_left = 0  # the left margin only grows (until reset/resize), so columns stay put
         self._prefetch: list[tuple[float, float]] = []
         self._closed = False
+        self._busy = False
         self.error: str | None = None
         self.timings = Timings()
         self.counters = Counters()
@@ -218,6 +219,19 @@ class LineController:
                 raise RuntimeError("the plot is closed")
             return self._frame
 
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Block until the current view is drawn and prefetching is done; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self._closed and (
+                self._busy or self._prefetch or self._done_generation < self._generation
+            ):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+            return True
+
     @property
     def last_frame(self) -> np.ndarray | None:
         """The newest frame drawn (exact or preview)."""
@@ -235,6 +249,7 @@ class LineController:
                 urgent = self._done_generation < self._generation
                 generation, view, size, ticket = self._generation, self._view, self._size, self._ticket
                 prefetch = None if urgent else self._prefetch.pop(0)
+                self._busy = True
             try:
                 if urgent:
                     self.counters.views_served += 1
@@ -242,10 +257,14 @@ class LineController:
                 else:
                     self._prefetch_one(prefetch, ticket)
             except QueryCancelled:
-                continue
+                pass
             except Exception as error:  # shown in the widget; the worker keeps serving
                 if urgent:
                     self._fail(generation, view, size, error)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
 
     def _state(self, status: str, progress: float = 0.0) -> None:
         if self.on_state is not None:
@@ -403,6 +422,8 @@ class LineController:
         )
         if data is not None:
             spec.x, spec.y = data.x, data.y
+            if data.x_range == spec.x_range and data.columns == ChartLayout(spec).area.width:
+                spec.column_x = data.column_x  # snapped columns, valid only for this exact view
         return spec
 
     def _draw(

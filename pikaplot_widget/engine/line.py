@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +52,12 @@ class LineData:
     y_max_in_view: float
     x_range: tuple[float, float]
     columns: int
+    # Where to draw each point, in pixel-column units (0 = left edge of the plot), when the
+    # columns were snapped to index buckets: keeps every row of a column inside its pixel.
+    column_x: np.ndarray | None = None
+
+
+ColumnEdges = Callable[[np.ndarray], np.ndarray]  # column index -> x of its left edge
 
 
 @dataclass(frozen=True)
@@ -253,8 +260,18 @@ def _raw_line(table: pa.Table, x_range: tuple[float, float], columns: int) -> Li
     return LineData(x, y, "raw", int(inside.sum()), y_lo, y_hi, x_range, columns)
 
 
-def m4_points(table: pa.Table, x_range: tuple[float, float], columns: int, kind: str = "m4") -> LineData:
-    """Turn M4 rows (one per pixel column) into the points to draw, in x order, NaN at gaps."""
+def m4_points(
+    table: pa.Table,
+    x_range: tuple[float, float],
+    columns: int,
+    kind: str = "m4",
+    edges: ColumnEdges | None = None,
+) -> LineData:
+    """Turn M4 rows (one per pixel column) into the points to draw, in x order, NaN at gaps.
+
+    With `edges` (the columns' snapped left edges), each point also gets its place in
+    pixel-column units, inside the column it was aggregated in.
+    """
     col = table.column("col").to_numpy()
     names = ("x_first", "x_at_min", "x_at_max", "x_last", "x_gap")
     xs = np.stack([_column(table, n) for n in names], axis=1)
@@ -266,14 +283,20 @@ def m4_points(table: pa.Table, x_range: tuple[float, float], columns: int, kind:
     order = np.argsort(xs, axis=1, kind="stable")
     xs = np.take_along_axis(xs, order, axis=1).ravel()
     ys = np.take_along_axis(ys, order, axis=1).ravel()
+    cs = np.repeat(col, len(names))
     keep = ~np.isnan(xs)
-    xs, ys = xs[keep], ys[keep]
+    xs, ys, cs = xs[keep], ys[keep], cs[keep]
     # Consecutive duplicates (first == min, say) add nothing to the drawing.
     if xs.size > 1:
         same = np.r_[False, (xs[1:] == xs[:-1]) & (ys[1:] == ys[:-1])]
-        xs, ys = xs[~same], ys[~same]
+        xs, ys, cs = xs[~same], ys[~same], cs[~same]
+    column_x = None
+    if edges is not None:
+        left, right = edges(cs), edges(cs + 1)
+        fraction = np.clip((xs - left) / np.maximum(right - left, 1e-300), 0.0, 1.0 - 1e-6)
+        column_x = cs + fraction
     inside = (col >= 0) & (col < columns)
     y_lo = _finite_bounds(_column(table, "y_min")[inside])[0]
     y_hi = _finite_bounds(_column(table, "y_max")[inside])[1]
     rows = int(table.column("n").to_numpy()[inside].sum())
-    return LineData(xs, ys, kind, rows, y_lo, y_hi, x_range, columns)
+    return LineData(xs, ys, kind, rows, y_lo, y_hi, x_range, columns, column_x)

@@ -15,9 +15,10 @@ import itertools
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 
-from .line import Extent, LineColumns, LineData, m4_points
+from .line import ColumnEdges, Extent, LineColumns, LineData, m4_points
 from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
 from .sql import quote_ident
 
@@ -171,7 +172,21 @@ def fetch_from_pyramid(
 ) -> LineData:
     """The points to draw for a viewport, answered from one level of the index."""
     table = pyramid_m4(runner, pyramid, level, x_range, columns, on_progress, ticket)
-    return m4_points(table, x_range, columns, kind=f"index level {level}")
+    edges = column_edges(pyramid, level, x_range, columns)
+    return m4_points(table, x_range, columns, kind=f"index level {level}", edges=edges)
+
+
+def column_edges(pyramid: Pyramid, level: int, x_range: tuple[float, float], columns: int) -> ColumnEdges:
+    """Left edges of the snapped pixel columns: bucket k is in column c when its centre is."""
+    x0, x1 = x_range
+    column_width = (x1 - x0) / columns
+    bucket = pyramid.width(level)
+
+    def edges(col: np.ndarray) -> np.ndarray:
+        first_bucket = np.ceil((x0 + col * column_width - pyramid.origin) / bucket - 0.5)
+        return pyramid.origin + first_bucket * bucket
+
+    return edges
 
 
 def drop_pyramid(runner: QueryRunner, pyramid: Pyramid) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import threading
 import weakref
@@ -93,7 +94,7 @@ class Session:
 
     def set_memory_limit(self, limit: int | str) -> None:
         """Set DuckDB's memory_limit (bytes, or a size string such as "2GB")."""
-        value = f"{int(limit) // 2**20}MB" if isinstance(limit, int) else str(limit)
+        value = f"{int(limit) // 2**20}MiB" if isinstance(limit, int) else str(limit)
         with self._lock:
             self.connection.execute("SET memory_limit = ?", [value])
 
@@ -106,6 +107,7 @@ class Session:
         for reader in self._readers:
             reader.close()
         self.connection.close()
+        _live_sessions.discard(self)
 
 
 def live_sessions() -> list[Session]:
@@ -127,6 +129,8 @@ def default_session() -> Session:
 
 
 @atexit.register
-def _close_default() -> None:
-    if _default is not None:
-        _default.close()
+def _close_all() -> None:
+    """Close every session before the interpreter tears DuckDB down."""
+    for session in live_sessions():
+        with contextlib.suppress(duckdb.Error):
+            session.close()

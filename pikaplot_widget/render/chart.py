@@ -55,6 +55,7 @@ class ChartSpec:
     message: str = ""  # e.g. "no data"; drawn in the middle of the plot area
     error: bool = False
     min_left: int = 0  # keep the left margin at least this wide (stable plot area while zooming)
+    column_x: np.ndarray | None = None  # x of the points in pixel-column units, when snapped
 
 
 def _px(value: float, ratio: float) -> int:
@@ -167,7 +168,8 @@ def series_layers(layout: ChartLayout, clip: tuple[int, int, int, int]) -> list[
     spec, r = layout.spec, layout.spec.ratio
     if spec.x.size == 0:
         return []
-    points = np.column_stack([layout.x_to_px(spec.x), layout.y_to_px(spec.y)])
+    px = layout.area.left + spec.column_x if spec.column_x is not None else layout.x_to_px(spec.x)
+    points = np.column_stack([px, layout.y_to_px(spec.y)])
     valid = np.isfinite(points).all(axis=1)
     layers: list[Layer] = [LineLayer(points, theme.SERIES, theme.LINE_WIDTH_PX * r / 2, clip)]
     prev_valid = np.r_[False, valid[:-1]]

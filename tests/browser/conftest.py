@@ -69,7 +69,9 @@ _log(tag="demo", event="initial", x_range=list(plot.x_range), stats=plot.stats)
 
 SLOW_CELL = f"""\
 # --- appended by tests/browser: a deliberately slow plot (every query re-runs the generator) ---
-slow = pk.line("SELECT i::DOUBLE AS x, sin(i)*cos(i/7.0)+sqrt(i) AS y FROM range({SLOW_ROWS}) r(i)",
+# x is a permutation of the row numbers: no filter on it can skip generating rows.
+slow = pk.line("SELECT ((i * 7919) % {SLOW_ROWS})::DOUBLE AS x, sin(i)*cos(i/7.0)+sqrt(i) AS y "
+               "FROM range({SLOW_ROWS}) r(i)",
                x="x", y="y", title="slow", width=600, height=300)
 slow.observe(lambda change: _log(tag="slow", event=change["name"], status=slow.status, progress=slow.progress,
                                  x_range=list(slow.x_range)),

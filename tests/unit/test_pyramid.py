@@ -62,9 +62,12 @@ def test_levels_and_bucket_geometry(session, runner, data):
         assert counts["sum(n)"] == len(data[0])
         assert counts["max(k)"] < pyramid.buckets / FANOUT**level
     drop_pyramid(runner, pyramid)
-    assert runner.run(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'pikaplot_index'"
-    ).column(0)[0].as_py() == 0
+    assert (
+        runner.run("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'pikaplot_index'")
+        .column(0)[0]
+        .as_py()
+        == 0
+    )
 
 
 def test_random_viewports_match_numpy(session, runner, data, rng):
@@ -87,7 +90,13 @@ def test_random_viewports_match_numpy(session, runner, data, rng):
         assert set(got) == set(expected)
         for c, (x_first, x_last, y_min, y_max, n) in expected.items():
             r = got[c]
-            assert (r["x_first"], r["x_last"], r["y_min"], r["y_max"], r["n"]) == (x_first, x_last, y_min, y_max, n)
+            assert (r["x_first"], r["x_last"], r["y_min"], r["y_max"], r["n"]) == (
+                x_first,
+                x_last,
+                y_min,
+                y_max,
+                n,
+            )
             assert y_min in y[x == r["x_at_min"]] and y_max in y[x == r["x_at_max"]]
             assert r["y_first"] in y[x == x_first] and r["y_last"] in y[x == x_last]
         # Snapped column edges lie within 1/(2 * MIN_BUCKETS_PER_COLUMN) px of the true edges.
