@@ -1,6 +1,6 @@
 """Generated random-walk series with sorted x, as Parquet files (generated once, reused).
 
-    python benchmarks/datasets.py 1e7 1e8 1e9     # writes benchmarks/data/walk_<n>.parquet
+python benchmarks/datasets.py 1e7 1e8 1e9     # writes benchmarks/data/walk_<n>.parquet
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .engine.line import LineColumns
 from .engine.session import Session, default_session
+from .memory import monitor as memory
 from .render.device import gpu_info
 from .sources import resolve_source
 from .widget import Plot
@@ -68,4 +69,4 @@ def line(
     )
 
 
-__all__ = ["Plot", "Session", "__version__", "gpu_info", "line"]
+__all__ = ["Plot", "Session", "__version__", "gpu_info", "line", "memory"]

@@ -21,7 +21,7 @@ import numpy as np
 
 from .downsample import lttb, minmax_lttb
 from .engine import cache
-from .engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_line
+from .engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_line, fetch_sample
 from .engine.pyramid import Pyramid, build_pyramid, drop_pyramid, fetch_from_pyramid
 from .engine.runner import QueryCancelled, QueryStats, Ticket
 from .engine.session import Session
@@ -35,6 +35,8 @@ StateCallback = Callable[[str, float], None]
 ViewCallback = Callable[[Viewport], None]
 Y_PAD = 0.05
 PREFETCH = True
+PROGRESSIVE_MIN_ROWS = 5_000_000  # smaller tables get their exact frame about as fast
+PROGRESSIVE_BUDGET_S = 1.0
 _ids = itertools.count(1)
 _live_controllers: weakref.WeakSet[LineController] = weakref.WeakSet()
 
@@ -44,6 +46,7 @@ class Timings:
     """Seconds spent per step for the latest exact frame."""
 
     extent: float = 0.0
+    progressive: float = 0.0  # from creation to the approximate first frame
     index: float = 0.0
     query: float = 0.0
     downsample: float = 0.0
@@ -119,6 +122,7 @@ class LineController:
         self.timings = Timings()
         self.counters = Counters()
         self.frames_rendered = 0
+        self._started = time.perf_counter()
         self._worker = threading.Thread(target=self._run, name="pikaplot-controller", daemon=True)
         self._worker.start()
         _live_controllers.add(self)
@@ -282,6 +286,8 @@ class LineController:
         started = time.perf_counter()
         extent = fetch_extent(self.runner, self.columns, lambda f: self._progress(f * 0.2), self._lifetime)
         self.timings.extent = time.perf_counter() - started
+        if extent.rows >= PROGRESSIVE_MIN_ROWS:
+            self._draw_progressive(extent)
         started = time.perf_counter()
         pyramid = build_pyramid(
             self.runner, self.columns, extent, lambda f: self._progress(0.2 + 0.8 * f), self._lifetime
@@ -295,6 +301,30 @@ class LineController:
         if self.on_view is not None:
             self.on_view(view)
         return extent
+
+    def _draw_progressive(self, extent: Extent) -> None:
+        """A quick approximate frame from sampled rows while the exact one is computed."""
+        ticket = Ticket(self.query_stats)
+        timer = threading.Timer(PROGRESSIVE_BUDGET_S, ticket.cancel)  # unsorted x: not quick, skip
+        timer.start()
+        try:
+            x, y = fetch_sample(self.runner, self.columns, extent, ticket=ticket)
+        except QueryCancelled:
+            return
+        finally:
+            timer.cancel()
+        with self._cond:
+            view = self._view or _initial_view(extent)
+            generation, size = self._generation, self._size
+        if x.size:
+            sample = LineData(x, y, "sample", x.size, *_finite_bounds(y), view.x.as_tuple(), 0)
+            if view.y_auto:
+                view = _fit_y(view, sample)
+            note = f"approximate: {x.size:,} sampled rows; exact view follows"
+            frame = self._draw(view, size, sample, note=note)
+            self.timings.progressive = time.perf_counter() - self._started
+            self._publish(generation, frame, exact=False)
+        self._state("querying", 0.0)
 
     def _cache_key(self, x_range: tuple[float, float], columns: int) -> tuple[object, ...]:
         return (self.id, x_range, columns)
@@ -433,6 +463,7 @@ class LineController:
         data: LineData | None,
         message: str = "",
         error: bool = False,
+        note: str = "",
     ) -> np.ndarray:
         extent = self.extent
         if not message and extent is not None and extent.empty:
@@ -440,6 +471,7 @@ class LineController:
         elif not message and data is not None and data.rows_in_view == 0 and data.x.size == 0:
             message = "no data in this range"
         spec = self._spec(view, size, data, message, error)
+        spec.note = note
         width, height, _ = size
         if self._canvas is None or (self._canvas.width, self._canvas.height) != (width, height):
             if self._canvas is not None:
@@ -528,6 +560,11 @@ def _initial_view(extent: Extent) -> Viewport:
     x = Range.around(extent.x_min, extent.x_max)
     y = Range.around(extent.y_min, extent.y_max, Y_PAD)
     return Viewport(x, y, y_auto=True)
+
+
+def _finite_bounds(values: np.ndarray) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    return (float(finite.min()), float(finite.max())) if finite.size else (math.nan, math.nan)
 
 
 def _fit_y(view: Viewport, data: LineData) -> Viewport:

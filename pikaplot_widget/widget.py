@@ -136,7 +136,7 @@ class Plot(RemoteFrameBuffer):
             function(*args)
 
     def _on_frame(self, frame: np.ndarray, exact: bool) -> None:
-        if self._rfb_draw_requested:  # the previous frame was never sent: backpressure dropped it
+        if self._loop is not None and self._rfb_draw_requested:  # previous frame unsent: dropped
             self._frames_dropped += 1
         self._call_in_loop(self.request_draw)
 
@@ -267,6 +267,7 @@ class Plot(RemoteFrameBuffer):
             "cache_hits": counters.cache_hits,
             "index_levels": len(c.pyramid.tables) if c.pyramid else 0,
             "extent_s": c.timings.extent,
+            "progressive_s": c.timings.progressive,
             "index_s": c.timings.index,
             "query_s": c.timings.query,
             "downsample_s": c.timings.downsample,

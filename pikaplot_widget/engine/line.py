@@ -20,8 +20,6 @@ from .sql import (
     valid_value_expr,
 )
 
-RAW_ROWS_PER_COLUMN = 4  # fewer rows than this per pixel column: fetch the rows themselves
-
 
 @dataclass(frozen=True)
 class Extent:
@@ -138,19 +136,29 @@ class LineColumns:
             f"FROM {self.source.from_sql})"
         )
 
-    def count_sql(self) -> str:
-        """Rows inside the range, counted up to a limit (stops scanning at the limit)."""
+    def quick_extent_sql(self) -> str:
+        """Plain min/max/counts of the raw columns: answered from statistics where the source
+        keeps them (Parquet footers), so often without reading the data. NaN/inf make it unusable.
+        """
+        x, y = self._x_sql, self._y_sql
         return (
-            f"SELECT count(*) FROM (SELECT 1 FROM {self.source.from_sql} "
-            f"WHERE {self._range_filter()} LIMIT ?)"
+            f"SELECT {axis_value_expr('mn_x', self.x_type)}, {axis_value_expr('mx_x', self.x_type)}, "
+            "CAST(mn_y AS DOUBLE), CAST(mx_y AS DOUBLE), n, (n - n_y) + (n - n_x) FROM ("
+            f"SELECT min({x}) AS mn_x, max({x}) AS mx_x, min({y}) AS mn_y, max({y}) AS mx_y, "
+            f"count(*) AS n, count({y}) AS n_y, count({x}) AS n_x FROM {self.source.from_sql})"
         )
 
-    def raw_sql(self) -> str:
-        """The rows inside the range, sorted by x; invalid y becomes NULL (a gap)."""
-        return (
+    def sample_sql(self, windows: int) -> str:
+        """Rows inside `windows` narrow x windows spread over the extent, sorted by x.
+
+        With sorted x (time series) each window reads one row group or so; the result is a
+        quick, approximate first look at the data.
+        """
+        part = (
             f"SELECT {self.x_value} AS x, CASE WHEN {self.y_valid} THEN {self.y_value} END AS y "
-            f"FROM {self.source.from_sql} WHERE {self._range_filter()} ORDER BY x"
+            f"FROM {self.source.from_sql} WHERE {self._range_filter()}"
         )
+        return f"SELECT x, y FROM ({' UNION ALL '.join([part] * windows)}) ORDER BY x"
 
     def m4_sql(self, with_gaps: bool = True) -> str:
         """M4 (Jugel et al., 2014): first, last, min and max of y per pixel column, plus gaps.
@@ -199,11 +207,41 @@ def fetch_extent(
     on_progress: ProgressCallback | None = None,
     ticket: Ticket = NEVER_CANCELLED,
 ) -> Extent:
-    """Scan the source once for the bounds of the valid data."""
-    row = runner.run(cols.extent_sql(), on_progress=on_progress, ticket=ticket).to_pylist()[0]
-    values = list(row.values())
+    """Bounds of the valid data: from statistics when they are clean, else one scan."""
+    quick = _extent_row(runner.run(cols.quick_extent_sql(), on_progress=on_progress, ticket=ticket))
+    finite = all(math.isfinite(v) for v in (quick.x_min, quick.x_max, quick.y_min, quick.y_max))
+    if finite or quick.rows == 0:
+        # No NaN/inf anywhere (they would surface as a min or max): plain bounds are the valid bounds,
+        # up to rows whose other column is NULL, which only widens the first view a little.
+        return quick
+    return _extent_row(runner.run(cols.extent_sql(), on_progress=on_progress, ticket=ticket))
+
+
+def _extent_row(table: pa.Table) -> Extent:
+    values = list(table.to_pylist()[0].values())
     x_min, x_max, y_min, y_max, rows, invalid = (v if v is not None else math.nan for v in values)
     return Extent(float(x_min), float(x_max), float(y_min), float(y_max), int(rows), int(invalid))
+
+
+def fetch_sample(
+    runner: QueryRunner,
+    cols: LineColumns,
+    extent: Extent,
+    windows: int = 8,
+    rows_per_window: int = 2000,
+    ticket: Ticket = NEVER_CANCELLED,
+) -> tuple[np.ndarray, np.ndarray]:
+    """An approximate first look: the rows of `windows` evenly spread narrow x windows."""
+    if extent.empty or not extent.x_max > extent.x_min:
+        return np.empty(0), np.empty(0)
+    span = extent.x_max - extent.x_min
+    width = span * min(1.0 / windows, rows_per_window / max(extent.rows, 1))
+    params: list[object] = []
+    for i in range(windows):
+        lo = extent.x_min + span * i / windows
+        params += cols.range_params(lo, lo + width)
+    table = runner.run(cols.sample_sql(windows), params, ticket=ticket)
+    return _column(table, "x"), _column(table, "y")
 
 
 def fetch_line(
@@ -222,23 +260,11 @@ def fetch_line(
     lo, hi = max(x0 - width, extent.x_min), min(x1 + width, extent.x_max)
     if extent.empty or not (x1 > x0) or lo > hi:
         return _empty(x_range, columns)
-    bounds = cols.range_params(lo, hi)
-    limit = RAW_ROWS_PER_COLUMN * columns
-    step = _progress_step(on_progress, 0.0, 0.15)
-    count = runner.run(cols.count_sql(), [*bounds, limit + 1], step, ticket).column(0)[0].as_py()
-    step = _progress_step(on_progress, 0.15, 1.0)
-    if count <= limit:
-        table = runner.run(cols.raw_sql(), bounds, step, ticket)
-        return _raw_line(table, x_range, columns)
-    params = [*bounds, x0, columns / (x1 - x0), columns]
-    table = runner.run(cols.m4_sql(with_gaps=extent.invalid_rows > 0), params, step, ticket)
-    return m4_points(table, x_range, columns)
-
-
-def _progress_step(callback: ProgressCallback | None, start: float, stop: float) -> ProgressCallback | None:
-    if callback is None:
-        return None
-    return lambda fraction: callback(start + (stop - start) * fraction)
+    params = [*cols.range_params(lo, hi), x0, columns / (x1 - x0), columns]
+    table = runner.run(cols.m4_sql(with_gaps=extent.invalid_rows > 0), params, on_progress, ticket)
+    # With at most two rows in every column, first and last are all of them: the rows themselves.
+    few = len(table) == 0 or table.column("n").to_numpy().max() <= 2
+    return m4_points(table, x_range, columns, kind="raw" if few else "m4")
 
 
 def _empty(x_range: tuple[float, float], columns: int) -> LineData:
@@ -251,13 +277,6 @@ def _finite_bounds(values: np.ndarray) -> tuple[float, float]:
     if finite.size == 0:
         return math.nan, math.nan
     return float(finite.min()), float(finite.max())
-
-
-def _raw_line(table: pa.Table, x_range: tuple[float, float], columns: int) -> LineData:
-    x, y = _column(table, "x"), _column(table, "y")
-    inside = (x >= x_range[0]) & (x <= x_range[1])
-    y_lo, y_hi = _finite_bounds(y[inside])
-    return LineData(x, y, "raw", int(inside.sum()), y_lo, y_hi, x_range, columns)
 
 
 def m4_points(

@@ -56,6 +56,7 @@ class ChartSpec:
     error: bool = False
     min_left: int = 0  # keep the left margin at least this wide (stable plot area while zooming)
     column_x: np.ndarray | None = None  # x of the points in pixel-column units, when snapped
+    note: str = ""  # a short remark in the top-right corner, e.g. "approximate: sampled rows"
 
 
 def _px(value: float, ratio: float) -> int:
@@ -152,6 +153,8 @@ def chart_layers(layout: ChartLayout) -> list[Layer]:
     if spec.y_label:
         text.add(spec.y_label, pad, area.top - pad // 2, theme.TEXT, "left", "bottom")
 
+    if spec.note:
+        text.add(spec.note, area.right - pad, area.top + pad // 2, theme.MUTED_TEXT, "right", "top")
     layers: list[Layer] = [grid, *series_layers(layout, clip), axes, text, title]
     if spec.message:
         note = TextLayer(layout.title_font)

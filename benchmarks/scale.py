@@ -1,0 +1,196 @@
+"""Zoom/pan latency and memory at 10M, 100M and 1B rows, with peers measured in the same run.
+
+Each configuration runs in its own process (so peak RSS is its own):
+  pikaplot on a DuckDB in-memory table, pikaplot straight on the Parquet file,
+  plotly-resampler (FigureResampler, hf_x/hf_y numpy arrays, default MinMaxLTTB),
+  and a plain DuckDB `SELECT min(x), max(x), min(y), max(y)` scan (the floor for a first frame).
+All replay the same seeded sequence of zooms and pans (x_range set -> frame ready).
+
+    python benchmarks/datasets.py 1e7 1e8 1e9      # once: generated Parquet files
+    python benchmarks/scale.py [--sizes 1e7,1e8,1e9] [--moves 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from datasets import parquet_path, write_parquet
+
+
+def viewports(n: int, moves: int, seed: int = 11) -> list[tuple[float, float]]:
+    """A replayable mix of zooms (random centre and depth) and pans (shift by part of a width)."""
+    rng = np.random.default_rng(seed)
+    views, lo, hi = [], 0.0, float(n - 1)
+    for i in range(moves):
+        if i % 3 == 2:  # pan
+            span = hi - lo
+            shift = rng.uniform(0.1, 1.0) * span * rng.choice([-1, 1])
+            lo, hi = lo + shift, hi + shift
+        else:  # zoom to a random depth at a random place
+            span = (n - 1) * 10 ** rng.uniform(-4.5, 0)
+            centre = rng.uniform(0, n - 1)
+            lo, hi = centre - span / 2, centre + span / 2
+        views.append((lo, hi))
+    return views
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_pikaplot(n: int, source: str, moves: int) -> dict[str, object]:
+    import pikaplot_widget as pk
+
+    warm = pk.line("SELECT 1.0 AS x, 2.0 AS y UNION ALL SELECT 2.0, 3.0", x="x", y="y")
+    warm.to_array()
+    warm.close()
+    session = pk.Session()
+    path = parquet_path(n)
+    if source == "duckdb":
+        session.connection.execute(f"CREATE TABLE walk AS SELECT * FROM read_parquet('{path}')")
+        data, scan_from = "walk", "walk"
+    else:
+        data, scan_from = str(path), f"read_parquet('{path}')"
+    started = time.perf_counter()
+    session.connection.execute(f"SELECT min(x), max(x), min(y), max(y) FROM {scan_from}").fetchall()
+    scan_s = time.perf_counter() - started
+    rss_before = peak_rss_mib()
+    started = time.perf_counter()
+    plot = pk.line(data, x="x", y="y", session=session, width=800, height=400)
+    progressive = None
+    while plot.controller.last_frame is None:
+        time.sleep(0.002)
+    progressive = time.perf_counter() - started
+    plot.to_array(timeout=3600)
+    exact = time.perf_counter() - started
+    stats = plot.stats
+    plot.controller.wait_idle(600)
+    latencies, kinds = [], []
+    for lo, hi in viewports(n, moves):
+        started = time.perf_counter()
+        plot.x_range = (lo, hi)
+        plot.to_array(timeout=3600)
+        latencies.append(time.perf_counter() - started)
+        kinds.append(plot.controller.data.kind.split(" ")[0])
+    plot.close()
+    return {
+        "scan_s": scan_s,
+        "progressive_s": progressive,
+        "exact_s": exact,
+        "latencies": latencies,
+        "index_s": stats["index_s"],
+        "kinds": kinds,
+        "peak_rss_mib": peak_rss_mib(),
+        "rss_before_plot_mib": rss_before,
+    }
+
+
+def run_plotly_resampler(n: int, moves: int) -> dict[str, object]:
+    import plotly.graph_objects as go
+    import pyarrow.parquet as pq
+    from plotly_resampler import FigureResampler
+
+    started = time.perf_counter()
+    table = pq.read_table(parquet_path(n))
+    x, y = table.column("x").to_numpy(), table.column("y").to_numpy()
+    del table
+    fig = FigureResampler(go.Figure(), default_n_shown_samples=1000)
+    fig.add_trace(go.Scattergl(name="walk"), hf_x=x, hf_y=y)
+    fig.construct_update_data_patch({"xaxis.autorange": True})
+    first = time.perf_counter() - started
+    latencies = []
+    for lo, hi in viewports(n, moves):
+        started = time.perf_counter()
+        fig.construct_update_data_patch({"xaxis.range[0]": lo, "xaxis.range[1]": hi})
+        latencies.append(time.perf_counter() - started)
+    return {"exact_s": first, "latencies": latencies, "peak_rss_mib": peak_rss_mib()}
+
+
+def worker(config: str, n: int, moves: int) -> None:
+    result = (
+        run_plotly_resampler(n, moves) if config == "plotly-resampler" else run_pikaplot(n, config, moves)
+    )
+    print("RESULT " + json.dumps(result))
+
+
+def measure(config: str, n: int, moves: int) -> dict[str, object] | None:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", config, "--n", str(n), "--moves", str(moves)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    print(f"  ({config} at {n:,} rows failed: {proc.stderr.strip().splitlines()[-1:]})")
+    return None
+
+
+def ms(value: float) -> str:
+    return f"{value * 1000:9.1f}"
+
+
+def report(n: int, results: dict[str, dict[str, object] | None]) -> None:
+    print(f"\n## {n / 1e6:g}M rows")
+    print(
+        f"{'configuration':<22}{'scan':>9}{'approx':>9}{'exact':>10}{'move p50':>10}{'p95':>9}"
+        f"{'peak RSS':>10}  served by"
+    )
+    peer = results.get("plotly-resampler")
+    for config, r in results.items():
+        if r is None:
+            continue
+        lat = r["latencies"]
+        p50, p95 = statistics.median(lat), float(np.percentile(lat, 95))
+        kinds = r.get("kinds")
+        served = ", ".join(f"{k} {kinds.count(k)}" for k in sorted(set(kinds))) if kinds else ""
+        scan = ms(r["scan_s"]) if "scan_s" in r else f"{'-':>9}"
+        approx = ms(r["progressive_s"]) if "progressive_s" in r else f"{'-':>9}"
+        print(
+            f"{config:<22}{scan}{approx}{ms(r['exact_s']):>10}{ms(p50):>10}{ms(p95):>9}"
+            f"{r['peak_rss_mib']:>8.0f} MiB  {served}"
+        )
+        if peer is not None and config != "plotly-resampler":
+            pl = peer["latencies"]
+            rss_ratio = r["peak_rss_mib"] / peer["peak_rss_mib"]
+            print(
+                f"{'':<22}vs plotly-resampler: p50 x{p50 / statistics.median(pl):.2f}, "
+                f"p95 x{p95 / float(np.percentile(pl, 95)):.2f}, RSS x{rss_ratio:.2f}; "
+                f"exact first frame / scan = x{r['exact_s'] / r['scan_s']:.1f}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1e7,1e8,1e9")
+    parser.add_argument("--moves", type=int, default=60)
+    parser.add_argument("--worker")
+    parser.add_argument("--n", type=int)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.n, args.moves)
+        return
+    print(f"# pikaplot scale benchmark: {args.moves} scripted zooms/pans per configuration, frame 800x400;")
+    print("# times in ms; 'approx' = first progressive frame, 'exact' = first exact frame, from pk.line()")
+    for size in args.sizes.split(","):
+        n = int(float(size))
+        path, seconds = write_parquet(n)
+        if seconds:
+            print(f"# generated {path.name} in {seconds:.1f} s")
+        configs = ["parquet"] if n > 200_000_000 else ["duckdb", "parquet", "plotly-resampler"]
+        report(n, {config: measure(config, n, args.moves) for config in configs})
+
+
+if __name__ == "__main__":
+    main()
