@@ -48,13 +48,13 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_pikaplot(n: int, source: str, moves: int) -> dict[str, object]:
+def run_pikaplot(n: int, source: str, moves: int, memory_limit: str | None) -> dict[str, object]:
     import pikaplot_widget as pk
 
     warm = pk.line("SELECT 1.0 AS x, 2.0 AS y UNION ALL SELECT 2.0, 3.0", x="x", y="y")
     warm.to_array()
     warm.close()
-    session = pk.Session()
+    session = pk.Session(memory_limit=memory_limit)
     path = parquet_path(n)
     if source == "duckdb":
         session.connection.execute(f"CREATE TABLE walk AS SELECT * FROM read_parquet('{path}')")
@@ -116,16 +116,18 @@ def run_plotly_resampler(n: int, moves: int) -> dict[str, object]:
     return {"exact_s": first, "latencies": latencies, "peak_rss_mib": peak_rss_mib()}
 
 
-def worker(config: str, n: int, moves: int) -> None:
-    result = (
-        run_plotly_resampler(n, moves) if config == "plotly-resampler" else run_pikaplot(n, config, moves)
-    )
+def worker(config: str, n: int, moves: int, memory_limit: str | None) -> None:
+    if config == "plotly-resampler":
+        result = run_plotly_resampler(n, moves)
+    else:
+        result = run_pikaplot(n, config, moves, memory_limit)
     print("RESULT " + json.dumps(result))
 
 
-def measure(config: str, n: int, moves: int) -> dict[str, object] | None:
+def measure(config: str, n: int, moves: int, memory_limit: str | None) -> dict[str, object] | None:
+    extra = ["--memory-limit", memory_limit] if memory_limit else []
     proc = subprocess.run(
-        [sys.executable, __file__, "--worker", config, "--n", str(n), "--moves", str(moves)],
+        [sys.executable, __file__, "--worker", config, "--n", str(n), "--moves", str(moves), *extra],
         capture_output=True,
         text=True,
         check=False,
@@ -133,7 +135,8 @@ def measure(config: str, n: int, moves: int) -> dict[str, object] | None:
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
-    print(f"  ({config} at {n:,} rows failed: {proc.stderr.strip().splitlines()[-1:]})")
+    errors = [line for line in proc.stderr.splitlines() if "Error" in line or "error" in line]
+    print(f"  ({config} at {n:,} rows failed: {errors[-3:]})")
     return None
 
 
@@ -177,19 +180,21 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=60)
     parser.add_argument("--worker")
     parser.add_argument("--n", type=int)
+    parser.add_argument("--memory-limit", help="DuckDB memory_limit for pikaplot's session, e.g. 512MB")
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.n, args.moves)
+        worker(args.worker, args.n, args.moves, args.memory_limit)
         return
     print(f"# pikaplot scale benchmark: {args.moves} scripted zooms/pans per configuration, frame 800x400;")
     print("# times in ms; 'approx' = first progressive frame, 'exact' = first exact frame, from pk.line()")
+    print(f"# DuckDB memory_limit: {args.memory_limit or 'default (half the available memory)'}")
     for size in args.sizes.split(","):
         n = int(float(size))
         path, seconds = write_parquet(n)
         if seconds:
             print(f"# generated {path.name} in {seconds:.1f} s")
         configs = ["parquet"] if n > 200_000_000 else ["duckdb", "parquet", "plotly-resampler"]
-        report(n, {config: measure(config, n, args.moves) for config in configs})
+        report(n, {config: measure(config, n, args.moves, args.memory_limit) for config in configs})
 
 
 if __name__ == "__main__":

@@ -18,10 +18,10 @@ from jupyter_rfb.widget import CSS as RFB_CSS
 from jupyter_rfb.widget import JS as RFB_JS
 
 from . import eviction as _eviction  # noqa: F401 - registers the memory evictors
-from . import memory
 from .controller import Labels, LineController
 from .engine.line import LineColumns
 from .engine.session import Session
+from .memory import monitor as memory_monitor
 from .viewport import Range, Viewport
 
 WHEEL_ZOOM_PER_PIXEL = 1 / 600  # wheel dy of 100 (one notch) scales the span by 2**(1/6)
@@ -125,7 +125,7 @@ class Plot(RemoteFrameBuffer):
                 plot._call_in_loop(setattr, plot, "notice", message)
 
         self._memory_listener = on_memory
-        memory.monitor.add_listener(on_memory)
+        memory_monitor.add_listener(on_memory)
 
     # ---- from the worker thread to the kernel's event loop --------------------------------
     def _call_in_loop(self, function: Any, *args: Any) -> None:
@@ -279,7 +279,7 @@ class Plot(RemoteFrameBuffer):
         controller = getattr(self, "controller", None)
         if controller is None:  # __init__ failed before the widget existed: nothing to close
             return
-        memory.monitor.remove_listener(self._memory_listener)
+        memory_monitor.remove_listener(self._memory_listener)
         controller.close()
         super().close(*args, **kwargs)
 

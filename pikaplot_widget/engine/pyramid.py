@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -40,6 +40,22 @@ _MERGE = """
     min(x_gap) AS x_gap, sum(n)::BIGINT AS n"""
 
 
+LEVEL_COLUMNS = (
+    "k",
+    "x_first",
+    "y_first",
+    "x_at_min",
+    "y_min",
+    "x_at_max",
+    "y_max",
+    "x_last",
+    "y_last",
+    "x_gap",
+    "n",
+)
+IN_MEMORY_BYTES = 64 * 2**20  # levels that fit in this budget are also kept as numpy arrays
+
+
 @dataclass(frozen=True)
 class Pyramid:
     """Names and geometry of the index tables of one line plot."""
@@ -48,6 +64,7 @@ class Pyramid:
     origin: float
     bucket_width: float  # at level 0
     buckets: int  # at level 0
+    arrays: dict[int, dict[str, np.ndarray]] = field(default_factory=dict, compare=False, repr=False)
 
     def width(self, level: int) -> float:
         """Bucket width at a level, in axis units."""
@@ -131,7 +148,27 @@ FROM binned GROUP BY k ORDER BY k"""
             ticket=ticket,
         )
         count = math.ceil(count / FANOUT)
-    return Pyramid(tuple(tables), extent.x_min, width, buckets)
+    pyramid = Pyramid(tuple(tables), extent.x_min, width, buckets)
+    load_levels(runner, pyramid, ticket=ticket)
+    return pyramid
+
+
+def load_levels(
+    runner: QueryRunner, pyramid: Pyramid, budget: int = IN_MEMORY_BYTES, ticket: Ticket = NEVER_CANCELLED
+) -> None:
+    """Keep the coarsest levels as numpy arrays too (merging them in numpy skips a query)."""
+    for level in range(len(pyramid.tables) - 1, -1, -1):
+        rows = math.ceil(pyramid.buckets / FANOUT**level)
+        budget -= rows * 8 * len(LEVEL_COLUMNS)
+        if budget < 0:
+            break
+        table = runner.run(f"SELECT * FROM {pyramid.tables[level]} ORDER BY k", ticket=ticket)
+        pyramid.arrays[level] = {
+            name: table.column(name)
+            .to_numpy(zero_copy_only=False)
+            .astype(np.int64 if name in ("k", "n") else np.float64, copy=False)
+            for name in LEVEL_COLUMNS
+        }
 
 
 def pyramid_m4(
@@ -171,9 +208,59 @@ def fetch_from_pyramid(
     ticket: Ticket = NEVER_CANCELLED,
 ) -> LineData:
     """The points to draw for a viewport, answered from one level of the index."""
-    table = pyramid_m4(runner, pyramid, level, x_range, columns, on_progress, ticket)
+    if level in pyramid.arrays:
+        table = merge_in_memory(pyramid, level, x_range, columns)
+    else:
+        table = pyramid_m4(runner, pyramid, level, x_range, columns, on_progress, ticket)
     edges = column_edges(pyramid, level, x_range, columns)
     return m4_points(table, x_range, columns, kind=f"index level {level}", edges=edges)
+
+
+def merge_in_memory(pyramid: Pyramid, level: int, x_range: tuple[float, float], columns: int) -> pa.Table:
+    """The same result as `pyramid_m4`, merged in numpy from a level kept in memory."""
+    arrays = pyramid.arrays[level]
+    x0, x1 = x_range
+    column_width = (x1 - x0) / columns
+    bucket = pyramid.width(level)
+    first = math.floor((x0 - column_width - pyramid.origin) / bucket) - 1
+    last = math.ceil((x1 + column_width - pyramid.origin) / bucket) + 1
+    lo, hi = np.searchsorted(arrays["k"], [first, last + 1])
+    part = {name: values[lo:hi] for name, values in arrays.items()}
+    col = np.floor(((part["k"] + 0.5) * bucket + pyramid.origin - x0) / column_width).astype(np.int64)
+    keep = (col >= -1) & (col <= columns)
+    col = col[keep]
+    part = {name: values[keep] for name, values in part.items()}
+    if col.size == 0:
+        return pa.table({"col": col, **{name: part[name] for name in LEVEL_COLUMNS[1:]}})
+    starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
+    index = np.arange(col.size)
+    valid = ~np.isnan(part["x_first"])
+    first_row = np.minimum.reduceat(np.where(valid, index, col.size), starts)
+    last_row = np.maximum.reduceat(np.where(valid, index, -1), starts)
+    has_valid = last_row >= 0
+    first_row, last_row = np.minimum(first_row, col.size - 1), np.maximum(last_row, 0)
+    # Within a group, sort by y (NaN last): the group's first row is its min (or, negated, its max).
+    by_min = np.lexsort((np.where(np.isnan(part["y_min"]), np.inf, part["y_min"]), col))[starts]
+    by_max = np.lexsort((np.where(np.isnan(part["y_max"]), np.inf, -part["y_max"]), col))[starts]
+
+    def pick(name: str, rows: np.ndarray) -> np.ndarray:
+        return np.where(has_valid, part[name][rows], np.nan)
+
+    return pa.table(
+        {
+            "col": col[starts],
+            "x_first": pick("x_first", first_row),
+            "y_first": pick("y_first", first_row),
+            "x_at_min": pick("x_at_min", by_min),
+            "y_min": pick("y_min", by_min),
+            "x_at_max": pick("x_at_max", by_max),
+            "y_max": pick("y_max", by_max),
+            "x_last": pick("x_last", last_row),
+            "y_last": pick("y_last", last_row),
+            "x_gap": np.fmin.reduceat(part["x_gap"], starts),
+            "n": np.add.reduceat(part["n"], starts),
+        }
+    )
 
 
 def column_edges(pyramid: Pyramid, level: int, x_range: tuple[float, float], columns: int) -> ColumnEdges:

@@ -12,6 +12,7 @@ from pikaplot_widget.engine.pyramid import (
     MIN_BUCKETS_PER_COLUMN,
     build_pyramid,
     drop_pyramid,
+    merge_in_memory,
     pyramid_m4,
 )
 from pikaplot_widget.sources import resolve_source
@@ -132,3 +133,29 @@ def test_small_or_flat_data_gets_no_index(session, runner):
     assert build_pyramid(runner, cols, fetch_extent(runner, cols)) is None  # below MIN_ROWS
     cols = _columns(session, np.zeros(100), np.arange(100.0))
     assert build_pyramid(runner, cols, fetch_extent(runner, cols), **SMALL) is None  # one x value
+
+
+def test_levels_in_memory_merge_like_duckdb(session, runner, data, rng):
+    x, y = data
+    cols = _columns(session, x, y)
+    pyramid = build_pyramid(runner, cols, fetch_extent(runner, cols), **SMALL)
+    assert set(pyramid.arrays) == set(range(len(pyramid.tables)))  # small: every level fits
+    compared = 0
+    for _ in range(40):
+        columns = int(rng.integers(20, 400))
+        span = 1000 * 10 ** rng.uniform(-1.5, 0.3)
+        x0 = rng.uniform(-0.2 * span, 1000 - 0.5 * span)
+        level = pyramid.level_for(span / columns)
+        if level is None:
+            continue
+        in_sql = pyramid_m4(runner, pyramid, level, (x0, x0 + span), columns).to_pylist()
+        in_numpy = merge_in_memory(pyramid, level, (x0, x0 + span), columns).to_pylist()
+        assert len(in_sql) == len(in_numpy)
+        for a, b in zip(in_sql, in_numpy, strict=True):
+            for name in ("col", "x_first", "y_first", "x_last", "y_last", "y_min", "y_max", "n"):
+                assert a[name] == b[name] or (a[name] is None and b[name] != b[name]), (name, a, b)
+            if a["y_min"] is not None:
+                assert y[x == b["x_at_min"]].min() == b["y_min"]
+                assert y[x == b["x_at_max"]].max() == b["y_max"]
+        compared += 1
+    assert compared > 20
