@@ -1,15 +1,13 @@
 """Viewport state and the worker that turns a viewport into a frame: engine → downsample → render.
 
 The worker serves work by priority: the newest viewport first (an interaction, High), then
-prefetching the neighbouring views into the result cache (Normal); housekeeping such as dropping
-the line index runs last (Low). A newer viewport cancels the running query of an older one.
+prefetching the neighbouring views into the result cache (Normal); dropping the line index when
+the plot closes comes last (Low). A newer viewport cancels the running query of an older one.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
-import itertools
 import math
 import threading
 import time
@@ -19,15 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .downsample import lttb, minmax_lttb
-from .engine import cache
-from .engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_line, fetch_sample
-from .engine.pyramid import Pyramid, build_pyramid, drop_pyramid, fetch_from_pyramid
+from .engine.line import Extent, LineColumns, LineData
+from .engine.pyramid import Pyramid
 from .engine.runner import QueryCancelled, QueryStats, Ticket
 from .engine.session import Session
+from .line_provider import LineProvider
 from .memory import monitor
-from .render.canvas import Canvas
-from .render.chart import ChartLayout, ChartSpec, chart_layers
+from .painter import Labels, Painter, Size
+from .render.chart import ChartLayout
 from .viewport import Range, Viewport
 
 FrameCallback = Callable[[np.ndarray, bool], None]
@@ -37,8 +34,9 @@ Y_PAD = 0.05
 PREFETCH = True
 PROGRESSIVE_MIN_ROWS = 5_000_000  # smaller tables get their exact frame about as fast
 PROGRESSIVE_BUDGET_S = 1.0
-_ids = itertools.count(1)
 _live_controllers: weakref.WeakSet[LineController] = weakref.WeakSet()
+
+__all__ = ["Labels", "LineController"]
 
 
 @dataclass
@@ -55,22 +53,11 @@ class Timings:
 
 @dataclass
 class Counters:
-    """What the worker did: views asked for and served, prefetches, cache hits."""
+    """What the worker did: views asked for and served, prefetches."""
 
     views_requested: int = 0
     views_served: int = 0
     prefetched: int = 0
-    prefetch_hits: int = 0
-    cache_hits: int = 0
-
-
-@dataclass
-class Labels:
-    """Text around the plot."""
-
-    title: str = ""
-    x_label: str = ""
-    y_label: str = ""
 
 
 class LineController:
@@ -93,28 +80,20 @@ class LineController:
         on_state: StateCallback | None = None,
         on_view: ViewCallback | None = None,
     ) -> None:
-        self.id = next(_ids)
         self.columns = columns
-        self.labels = labels
-        self.max_points = max_points
-        self._downsample = {"minmax_lttb": minmax_lttb, "lttb": lttb}[downsampler]
         self.on_frame, self.on_state, self.on_view = on_frame, on_state, on_view
-        self.runner = session.reader()
-        columns.source.prepare(self.runner.cursor)
+        self.query_stats = QueryStats()
+        self.provider = LineProvider(columns, session.reader(), self.query_stats, max_points, downsampler)
+        self.painter = Painter(labels, columns.x_is_time)
         self._cond = threading.Condition()
         self._generation = 1
         self._done_generation = 0
-        self.query_stats = QueryStats()
         self._ticket = Ticket(self.query_stats)  # the newest viewport's; cancelled by a newer one
         self._lifetime = Ticket(self.query_stats)  # extent scan and index build; cancelled by close()
-        self._size = (int(width), int(height), 1.0)
+        self._size: Size = (int(width), int(height), 1.0)
         self._view: Viewport | None = None
-        self._extent: Extent | None = None
-        self._pyramid: Pyramid | None = None
         self._data: LineData | None = None
         self._frame: np.ndarray | None = None
-        self._canvas: Canvas | None = None
-        self._min_left = 0  # the left margin only grows (until reset/resize), so columns stay put
         self._prefetch: list[tuple[float, float]] = []
         self._closed = False
         self._busy = False
@@ -129,7 +108,7 @@ class LineController:
         monitor.start()
 
     # ---- state changes (any thread) ----------------------------------------------------------
-    def _bump(self, view: Viewport | None = None, size: tuple[int, int, float] | None = None) -> None:
+    def _bump(self, view: Viewport | None = None, size: Size | None = None) -> None:
         with self._cond:
             if view is not None:
                 self._view = view
@@ -143,6 +122,11 @@ class LineController:
         stale.cancel()
 
     @property
+    def id(self) -> int:
+        """Identifies this plot's entries in the shared result cache."""
+        return self.provider.id
+
+    @property
     def view(self) -> Viewport | None:
         """The current viewport (None until the data's extent is known)."""
         with self._cond:
@@ -151,14 +135,12 @@ class LineController:
     @property
     def extent(self) -> Extent | None:
         """Bounds of the data, once scanned."""
-        with self._cond:
-            return self._extent
+        return self.provider.extent
 
     @property
     def pyramid(self) -> Pyramid | None:
         """The line index, once built (None for small data)."""
-        with self._cond:
-            return self._pyramid
+        return self.provider.pyramid
 
     @property
     def data(self) -> LineData | None:
@@ -167,7 +149,7 @@ class LineController:
             return self._data
 
     @property
-    def size(self) -> tuple[int, int, float]:
+    def size(self) -> Size:
         """(width, height) in physical pixels and the pixel ratio."""
         with self._cond:
             return self._size
@@ -176,7 +158,7 @@ class LineController:
         """New frame size in physical pixels."""
         size = (max(int(width), 1), max(int(height), 1), float(ratio) if ratio > 0 else 1.0)
         if size != self.size:
-            self._min_left = 0
+            self.painter.min_left = 0
             self._bump(size=size)
 
     def set_x_range(self, lo: float, hi: float) -> None:
@@ -199,15 +181,13 @@ class LineController:
         """Back to the full extent of the data, y fitted."""
         extent = self.extent
         if extent is not None:
-            self._min_left = 0
+            self.painter.min_left = 0
             self._bump(view=_initial_view(extent))
 
     def layout(self) -> ChartLayout | None:
         """Layout of the current view and size (for mapping pointer positions to data)."""
         view = self.view
-        if view is None:
-            return None
-        return ChartLayout(self._spec(view, self.size))
+        return None if view is None else self.painter.layout(view, self.size)
 
     # ---- frames ----------------------------------------------------------------------------
     def wait_frame(self, timeout: float | None = None) -> np.ndarray:
@@ -259,7 +239,7 @@ class LineController:
                     self.counters.views_served += 1
                     self._produce(generation, view, size, ticket)
                 else:
-                    self._prefetch_one(prefetch, ticket)
+                    self._prefetch_one(prefetch, size, ticket)
             except QueryCancelled:
                 pass
             except Exception as error:  # shown in the widget; the worker keeps serving
@@ -278,96 +258,58 @@ class LineController:
         self._state("querying", fraction)
 
     def _prepare_data(self) -> Extent:
-        """Scan the extent and build the line index, once."""
+        """Scan the extent, show a sampled first look, build the line index: once."""
         extent = self.extent
         if extent is not None:
             return extent
+        provider = self.provider
         self._state("querying", 0.0)
         started = time.perf_counter()
-        extent = fetch_extent(self.runner, self.columns, lambda f: self._progress(f * 0.2), self._lifetime)
+        extent = provider.scan_extent(lambda f: self._progress(f * 0.2), self._lifetime)
         self.timings.extent = time.perf_counter() - started
-        if extent.rows >= PROGRESSIVE_MIN_ROWS:
-            self._draw_progressive(extent)
-        started = time.perf_counter()
-        pyramid = build_pyramid(
-            self.runner, self.columns, extent, lambda f: self._progress(0.2 + 0.8 * f), self._lifetime
-        )
-        self.timings.index = time.perf_counter() - started
         with self._cond:
-            self._extent, self._pyramid = extent, pyramid
             if self._view is None:
                 self._view = _initial_view(extent)
             view = self._view
         if self.on_view is not None:
             self.on_view(view)
+        if extent.rows >= PROGRESSIVE_MIN_ROWS:
+            self._draw_first_look(extent)
+        started = time.perf_counter()
+        provider.build_index(extent, lambda f: self._progress(0.2 + 0.8 * f), self._lifetime)
+        self.timings.index = time.perf_counter() - started
         return extent
 
-    def _draw_progressive(self, extent: Extent) -> None:
+    def _draw_first_look(self, extent: Extent) -> None:
         """A quick approximate frame from sampled rows while the exact one is computed."""
-        ticket = Ticket(self.query_stats)
-        timer = threading.Timer(PROGRESSIVE_BUDGET_S, ticket.cancel)  # unsorted x: not quick, skip
-        timer.start()
-        try:
-            x, y = fetch_sample(self.runner, self.columns, extent, ticket=ticket)
-        except QueryCancelled:
+        sample = self.provider.sample(extent, PROGRESSIVE_BUDGET_S)
+        if sample is None:
             return
-        finally:
-            timer.cancel()
         with self._cond:
-            view = self._view or _initial_view(extent)
-            generation, size = self._generation, self._size
-        if x.size:
-            sample = LineData(x, y, "sample", x.size, *_finite_bounds(y), view.x.as_tuple(), 0)
-            if view.y_auto:
-                view = _fit_y(view, sample)
-            note = f"approximate: {x.size:,} sampled rows; exact view follows"
-            frame = self._draw(view, size, sample, note=note)
-            self.timings.progressive = time.perf_counter() - self._started
-            self._publish(generation, frame, exact=False)
+            view, generation, size = self._view, self._generation, self._size
+        view = _fit_y(view, sample) if view.y_auto else view
+        note = f"approximate: {sample.x.size:,} sampled rows; exact view follows"
+        frame = self.painter.draw(view, size, sample, note=note)
+        self.timings.progressive = time.perf_counter() - self._started
+        self._publish(generation, frame, exact=False)
         self._state("querying", 0.0)
 
-    def _cache_key(self, x_range: tuple[float, float], columns: int) -> tuple[object, ...]:
-        return (self.id, x_range, columns)
-
-    def _query(self, x_range: tuple[float, float], columns: int, ticket: Ticket, progress: bool) -> LineData:
-        """The data of a viewport: from the cache, the line index, or the rows."""
-        key = self._cache_key(x_range, columns)
-        cached = cache.results.get(key)
-        if cached is not None:
-            self.counters.cache_hits += 1
-            return cached
-        extent, pyramid = self.extent, self.pyramid
-        on_progress = self._progress if progress else None
-        level = pyramid.level_for((x_range[1] - x_range[0]) / columns) if pyramid else None
-        if level is not None:
-            data = fetch_from_pyramid(self.runner, pyramid, level, x_range, columns, on_progress, ticket)
-        else:
-            data = fetch_line(self.runner, self.columns, extent, x_range, columns, on_progress, ticket)
-        data = self._reduce(data)
-        cache.results.put(key, data)
-        return data
-
-    def _from_index(self, x_range: tuple[float, float], columns: int) -> bool:
-        pyramid = self.pyramid
-        return pyramid is not None and pyramid.level_for((x_range[1] - x_range[0]) / columns) is not None
-
-    def _produce(
-        self, generation: int, view: Viewport | None, size: tuple[int, int, float], ticket: Ticket
-    ) -> None:
+    def _produce(self, generation: int, view: Viewport | None, size: Size, ticket: Ticket) -> None:
         self._prepare_data()
         view = self.view if view is None else view
         assert view is not None
-        columns = ChartLayout(self._spec(view, size)).area.width
+        columns = self.painter.columns(view, size)
         data = self._data
         x_range = view.x.as_tuple()
         if data is None or data.x_range != x_range or data.columns != columns:
-            slow = not self._from_index(x_range, columns)
+            slow = not self.provider.from_index(x_range, columns)
             if data is not None and slow:  # redraw what we have at the new view while rows are read
-                self._publish(generation, self._draw(view, size, data), exact=False)
+                self._publish(generation, self._paint(view, size, data), exact=False)
             self._state("querying", 0.0)
             started = time.perf_counter()
-            data = self._query(x_range, columns, ticket, progress=True)
+            data = self.provider.query(x_range, columns, ticket, self._progress)
             self.timings.query = time.perf_counter() - started
+            self.timings.downsample = self.provider.downsample_s
             with self._cond:
                 self._data = data
                 if generation != self._generation:
@@ -381,15 +323,13 @@ class LineController:
                 view = fitted
                 if self.on_view is not None:
                     self.on_view(view)
-                fitted_layout = ChartLayout(self._spec(view, size))
-                self._min_left = max(self._min_left, fitted_layout.area.left)
-                if fitted_layout.area.width != data.columns:
+                if self.painter.keep_margin(view, size) != data.columns:
                     with self._cond:  # wider labels narrowed the plot: query again for it
                         self._generation += 1
                     return
         self._state("rendering", 1.0)
         started = time.perf_counter()
-        frame = self._draw(view, size, data)
+        frame = self._paint(view, size, data)
         self.timings.render = time.perf_counter() - started
         self._publish(generation, frame, exact=True)
         with self._cond:
@@ -399,85 +339,23 @@ class LineController:
                 self._cond.notify_all()
         self._state("idle", 0.0)
 
-    def _prefetch_one(self, x_range: tuple[float, float], ticket: Ticket) -> None:
+    def _prefetch_one(self, x_range: tuple[float, float], size: Size, ticket: Ticket) -> None:
         """Query a neighbouring view into the result cache (Normal priority: a new view cancels it)."""
-        layout = self.layout()
-        if layout is None:
+        view = self.view
+        if view is None:
             return
-        columns = layout.area.width
-        if cache.results.get(self._cache_key(x_range, columns)) is None:
-            self._query(x_range, columns, ticket, progress=False)
+        columns = self.painter.columns(view, size)
+        if self.provider.cached(x_range, columns) is None:
+            self.provider.query(x_range, columns, ticket)
             self.counters.prefetched += 1
 
-    def _reduce(self, data: LineData) -> LineData:
-        if not self.max_points or data.x.size <= self.max_points:
-            self.timings.downsample = 0.0
-            return data
-        started = time.perf_counter()
-        keep = self._downsample(data.x, data.y, self.max_points)
-        self.timings.downsample = time.perf_counter() - started
-        return LineData(
-            data.x[keep],
-            data.y[keep],
-            data.kind,
-            data.rows_in_view,
-            data.y_min_in_view,
-            data.y_max_in_view,
-            data.x_range,
-            data.columns,
-        )
-
-    def _spec(
-        self,
-        view: Viewport,
-        size: tuple[int, int, float],
-        data: LineData | None = None,
-        message: str = "",
-        error: bool = False,
-    ) -> ChartSpec:
-        width, height, ratio = size
-        spec = ChartSpec(
-            min_left=self._min_left,
-            width=width,
-            height=height,
-            ratio=ratio,
-            x_range=view.x.as_tuple(),
-            y_range=view.y.as_tuple(),
-            x_is_time=self.columns.x_is_time,
-            title=self.labels.title,
-            x_label=self.labels.x_label,
-            y_label=self.labels.y_label,
-            message=message,
-            error=error,
-        )
-        if data is not None:
-            spec.x, spec.y = data.x, data.y
-            if data.x_range == spec.x_range and data.columns == ChartLayout(spec).area.width:
-                spec.column_x = data.column_x  # snapped columns, valid only for this exact view
-        return spec
-
-    def _draw(
-        self,
-        view: Viewport,
-        size: tuple[int, int, float],
-        data: LineData | None,
-        message: str = "",
-        error: bool = False,
-        note: str = "",
-    ) -> np.ndarray:
-        extent = self.extent
-        if not message and extent is not None and extent.empty:
+    def _paint(self, view: Viewport, size: Size, data: LineData | None) -> np.ndarray:
+        extent, message = self.extent, ""
+        if extent is not None and extent.empty:
             message = "no data"
-        elif not message and data is not None and data.rows_in_view == 0 and data.x.size == 0:
+        elif data is not None and data.rows_in_view == 0 and data.x.size == 0:
             message = "no data in this range"
-        spec = self._spec(view, size, data, message, error)
-        spec.note = note
-        width, height, _ = size
-        if self._canvas is None or (self._canvas.width, self._canvas.height) != (width, height):
-            if self._canvas is not None:
-                self._canvas.destroy()
-            self._canvas = Canvas(width, height)
-        return self._canvas.draw(chart_layers(ChartLayout(spec)))
+        return self.painter.draw(view, size, data, message)
 
     def _publish(self, generation: int, frame: np.ndarray, exact: bool) -> None:
         with self._cond:
@@ -491,16 +369,15 @@ class LineController:
         if self.on_frame is not None:
             self.on_frame(frame, exact)
 
-    def _fail(
-        self, generation: int, view: Viewport | None, size: tuple[int, int, float], error: Exception
-    ) -> None:
+    def _fail(self, generation: int, view: Viewport | None, size: Size, error: Exception) -> None:
         message = f"{type(error).__name__}: {error}".strip()
         first_line = message.splitlines()[0] if message else type(error).__name__
         with self._cond:
             self.error = message
         self._state(f"error: {first_line}", 0.0)
         try:
-            frame = self._draw(view or Viewport(Range(0, 1), Range(0, 1)), size, None, message, error=True)
+            view = view or Viewport(Range(0, 1), Range(0, 1))
+            frame = self.painter.draw(view, size, None, message, error=True)
         except Exception:  # drawing the error must not raise again: show a blank frame
             frame = np.full((size[1], size[0], 4), 255, np.uint8)
         with self._cond:
@@ -521,14 +398,8 @@ class LineController:
         ticket.cancel()
         self._lifetime.cancel()
         self._worker.join(timeout=5)
-        pyramid = self._pyramid
-        if pyramid is not None:  # housekeeping (Low): after the worker has stopped
-            with contextlib.suppress(Exception):  # the session may already be closed
-                drop_pyramid(self.runner, pyramid)
-        cache.results.drop(lambda key: key[0] == self.id)
-        if self._canvas is not None:
-            self._canvas.destroy()
-            self._canvas = None
+        self.provider.close()  # housekeeping (Low): after the worker has stopped
+        self.painter.close()
 
     @property
     def queries_run(self) -> int:
@@ -541,6 +412,11 @@ class LineController:
         return self.query_stats.cancelled
 
     @property
+    def cache_hits(self) -> int:
+        """Views answered from the result cache (prefetched or seen before)."""
+        return self.provider.cache_hits
+
+    @property
     def closed(self) -> bool:
         """Whether close() was called."""
         return self._closed
@@ -548,9 +424,9 @@ class LineController:
 
 def _neighbours(x: Range, extent: Extent | None) -> list[tuple[float, float]]:
     """Views a user is likely to go to next: pan one width left/right, zoom out 2x."""
-    views = [x.shift(-x.span), x.shift(x.span), x.zoom(2.0, (x.lo + x.hi) / 2)]
     if extent is None or extent.empty:
         return []
+    views = [x.shift(-x.span), x.shift(x.span), x.zoom(2.0, (x.lo + x.hi) / 2)]
     return [v.as_tuple() for v in views if v.hi > extent.x_min and v.lo < extent.x_max]
 
 
@@ -560,11 +436,6 @@ def _initial_view(extent: Extent) -> Viewport:
     x = Range.around(extent.x_min, extent.x_max)
     y = Range.around(extent.y_min, extent.y_max, Y_PAD)
     return Viewport(x, y, y_auto=True)
-
-
-def _finite_bounds(values: np.ndarray) -> tuple[float, float]:
-    finite = values[np.isfinite(values)]
-    return (float(finite.min()), float(finite.max())) if finite.size else (math.nan, math.nan)
 
 
 def _fit_y(view: Viewport, data: LineData) -> Viewport:

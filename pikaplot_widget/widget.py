@@ -264,7 +264,7 @@ class Plot(RemoteFrameBuffer):
             "frames_rendered": c.frames_rendered,
             "frames_dropped": self._frames_dropped,
             "prefetched": counters.prefetched,
-            "cache_hits": counters.cache_hits,
+            "cache_hits": c.cache_hits,
             "index_levels": len(c.pyramid.tables) if c.pyramid else 0,
             "extent_s": c.timings.extent,
             "progressive_s": c.timings.progressive,

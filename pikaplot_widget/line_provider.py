@@ -1,0 +1,121 @@
+"""Where a line plot's data comes from: extent, sampled first look, line index, per-view M4, cache."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+import threading
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from .downsample import lttb, minmax_lttb
+from .engine import cache
+from .engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_line, fetch_sample
+from .engine.pyramid import Pyramid, build_pyramid, drop_pyramid, fetch_from_pyramid
+from .engine.runner import ProgressCallback, QueryCancelled, QueryRunner, QueryStats, Ticket
+
+_ids = itertools.count(1)
+
+
+class LineProvider:
+    """Answers "what to draw for this x range at this many pixel columns" for one plot."""
+
+    def __init__(
+        self,
+        columns: LineColumns,
+        runner: QueryRunner,
+        stats: QueryStats,
+        max_points: int | None = None,
+        downsampler: str = "minmax_lttb",
+    ) -> None:
+        self.id = next(_ids)
+        self.columns = columns
+        self.runner = runner
+        self.stats = stats
+        self.max_points = max_points
+        self._downsample = {"minmax_lttb": minmax_lttb, "lttb": lttb}[downsampler]
+        columns.source.prepare(runner.cursor)
+        self.extent: Extent | None = None
+        self.pyramid: Pyramid | None = None
+        self.cache_hits = 0
+        self.downsample_s = 0.0  # time the last reduce() took
+
+    def scan_extent(self, on_progress: ProgressCallback | None, ticket: Ticket) -> Extent:
+        """Bounds of the data (from statistics where the source has clean ones)."""
+        self.extent = fetch_extent(self.runner, self.columns, on_progress, ticket)
+        return self.extent
+
+    def sample(self, extent: Extent, budget_s: float) -> LineData | None:
+        """An approximate first look from sampled rows, or None if it is not quick (unsorted x)."""
+        ticket = Ticket(self.stats)
+        timer = threading.Timer(budget_s, ticket.cancel)
+        timer.start()
+        try:
+            x, y = fetch_sample(self.runner, self.columns, extent, ticket=ticket)
+        except QueryCancelled:
+            return None
+        finally:
+            timer.cancel()
+        if x.size == 0:
+            return None
+        finite = y[np.isfinite(y)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (math.nan, math.nan)
+        return LineData(x, y, "sample", int(x.size), lo, hi, (extent.x_min, extent.x_max), 0)
+
+    def build_index(self, extent: Extent, on_progress: ProgressCallback | None, ticket: Ticket) -> None:
+        """One pass over the source for the line index (small tables get none)."""
+        self.pyramid = build_pyramid(self.runner, self.columns, extent, on_progress, ticket)
+
+    def from_index(self, x_range: tuple[float, float], columns: int) -> bool:
+        """Whether the index answers this view (else the rows are read)."""
+        pyramid = self.pyramid
+        return pyramid is not None and pyramid.level_for((x_range[1] - x_range[0]) / columns) is not None
+
+    def cached(self, x_range: tuple[float, float], columns: int) -> LineData | None:
+        """A result kept in the cache, if any."""
+        return cache.results.get((self.id, x_range, columns))
+
+    def query(
+        self,
+        x_range: tuple[float, float],
+        columns: int,
+        ticket: Ticket,
+        on_progress: ProgressCallback | None = None,
+    ) -> LineData:
+        """The points to draw for a view: from the cache, the line index, or the rows."""
+        data = self.cached(x_range, columns)
+        if data is not None:
+            self.cache_hits += 1
+            return data
+        pyramid = self.pyramid
+        level = pyramid.level_for((x_range[1] - x_range[0]) / columns) if pyramid else None
+        if level is not None:
+            data = fetch_from_pyramid(self.runner, pyramid, level, x_range, columns, on_progress, ticket)
+        else:
+            assert self.extent is not None
+            data = fetch_line(self.runner, self.columns, self.extent, x_range, columns, on_progress, ticket)
+        data = self.reduce(data)
+        cache.results.put((self.id, x_range, columns), data)
+        return data
+
+    def reduce(self, data: LineData) -> LineData:
+        """Downsample to `max_points` with (MinMax)LTTB when the view has more points than that."""
+        self.downsample_s = 0.0
+        if not self.max_points or data.x.size <= self.max_points:
+            return data
+        started = time.perf_counter()
+        keep = self._downsample(data.x, data.y, self.max_points)
+        self.downsample_s = time.perf_counter() - started
+        column_x = None if data.column_x is None else data.column_x[keep]
+        return replace(data, x=data.x[keep], y=data.y[keep], column_x=column_x)
+
+    def close(self) -> None:
+        """Drop the line index and this plot's cached results."""
+        pyramid, self.pyramid = self.pyramid, None
+        if pyramid is not None:
+            with contextlib.suppress(Exception):  # the session may already be closed
+                drop_pyramid(self.runner, pyramid)
+        cache.results.drop(lambda key: key[0] == self.id)
