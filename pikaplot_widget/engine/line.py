@@ -161,23 +161,36 @@ class LineColumns:
         return f"SELECT x, y FROM ({' UNION ALL '.join([part] * windows)}) ORDER BY x"
 
     def m4_sql(self, with_gaps: bool = True) -> str:
-        """M4 (Jugel et al., 2014): first, last, min and max of y per pixel column, plus gaps.
+        """M4 (Jugel et al., 2014) per pixel column of a range; params: range, x0, scale, columns."""
+        return self.m4_grouped_sql(
+            key="CAST(floor((x - ?) * ?) AS BIGINT)",
+            key_name="col",
+            where=self._range_filter(),
+            with_gaps=with_gaps,
+            key_filter="col BETWEEN -1 AND ?",
+        )
 
-        Invalid y (NULL, NaN, inf) turns into NULL x and y, which the aggregates skip; `x_gap`
-        is the first x of an invalid row in a column (left out when the data has none).
+    def m4_grouped_sql(
+        self, key: str, key_name: str, where: str, with_gaps: bool, key_filter: str = "TRUE"
+    ) -> str:
+        """First, last, min and max of y (with their x), the first invalid x and the row count,
+        per group of the SQL expression `key` over x.
+
+        Invalid y (NULL, NaN, inf) turns into NULL x and y, which the aggregates skip (CASE into
+        plain aggregates is ~2.5x faster in DuckDB than FILTER clauses); `x_gap` is left out when
+        the data has no invalid rows. Parameters: those of `where`, `key`, then `key_filter`.
         """
         gap = "min(CASE WHEN NOT ok THEN x END)" if with_gaps else "CAST(NULL AS DOUBLE)"
         return f"""
 WITH rows AS (
     SELECT {self.x_value} AS x, {self.y_value} AS y, {self.y_valid} AS ok
     FROM {self.source.from_sql}
-    WHERE {self._range_filter()}
+    WHERE {where}
 ), binned AS (
-    SELECT CAST(floor((x - ?) * ?) AS BIGINT) AS col, x,
-        CASE WHEN ok THEN x END AS xo, CASE WHEN ok THEN y END AS yo, ok
+    SELECT {key} AS {key_name}, x, CASE WHEN ok THEN x END AS xo, CASE WHEN ok THEN y END AS yo, ok
     FROM rows
 )
-SELECT col,
+SELECT {key_name},
     min(xo) AS x_first, arg_min(yo, xo) AS y_first,
     arg_min(xo, yo) AS x_at_min, min(yo) AS y_min,
     arg_max(xo, yo) AS x_at_max, max(yo) AS y_max,
@@ -185,9 +198,9 @@ SELECT col,
     {gap} AS x_gap,
     count(*) AS n
 FROM binned
-WHERE col BETWEEN -1 AND ?
-GROUP BY col
-ORDER BY col"""
+WHERE {key_filter}
+GROUP BY {key_name}
+ORDER BY {key_name}"""
 
 
 def _to_datetime(seconds: float, tz: dt.timezone | None, rounding: object) -> dt.datetime:

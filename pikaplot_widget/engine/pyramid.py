@@ -118,25 +118,9 @@ def build_pyramid(
     width = (extent.x_max - extent.x_min) / buckets
     index_id = next(_names)
     tables = [_table_name(index_id, 0)]
-    level0 = f"""
-CREATE OR REPLACE TABLE {tables[0]} AS
-WITH rows AS (
-    SELECT {cols.x_value} AS x, {cols.y_value} AS y, {cols.y_valid} AS ok
-    FROM {cols.source.from_sql}
-    WHERE {cols.x_valid}
-), binned AS (
-    SELECT LEAST(CAST(floor((x - ?) / ?) AS BIGINT), ?) AS k, x,
-        CASE WHEN ok THEN x END AS xo, CASE WHEN ok THEN y END AS yo, ok
-    FROM rows
-)
-SELECT k,
-    min(xo) AS x_first, arg_min(yo, xo) AS y_first,
-    arg_min(xo, yo) AS x_at_min, min(yo) AS y_min,
-    arg_max(xo, yo) AS x_at_max, max(yo) AS y_max,
-    max(xo) AS x_last, arg_max(yo, xo) AS y_last,
-    {"min(CASE WHEN NOT ok THEN x END)" if extent.invalid_rows else "CAST(NULL AS DOUBLE)"} AS x_gap,
-    count(*) AS n
-FROM binned GROUP BY k ORDER BY k"""
+    key = "LEAST(CAST(floor((x - ?) / ?) AS BIGINT), ?)"
+    select = cols.m4_grouped_sql(key, "k", cols.x_valid, with_gaps=extent.invalid_rows > 0)
+    level0 = f"CREATE OR REPLACE TABLE {tables[0]} AS {select}"
     runner.run(level0, [extent.x_min, width, buckets - 1], on_progress, ticket)
     count = buckets
     while count > top_level_buckets:
@@ -171,6 +155,18 @@ def load_levels(
         }
 
 
+def _bucket_span(
+    pyramid: Pyramid, level: int, x_range: tuple[float, float], columns: int
+) -> tuple[float, float, int, int]:
+    """Column width, bucket width and the first and last bucket a view (plus a column each side) needs."""
+    x0, x1 = x_range
+    column_width = (x1 - x0) / columns
+    bucket = pyramid.width(level)
+    first = math.floor((x0 - column_width - pyramid.origin) / bucket) - 1
+    last = math.ceil((x1 + column_width - pyramid.origin) / bucket) + 1
+    return column_width, bucket, first, last
+
+
 def pyramid_m4(
     runner: QueryRunner,
     pyramid: Pyramid,
@@ -181,11 +177,8 @@ def pyramid_m4(
     ticket: Ticket = NEVER_CANCELLED,
 ) -> pa.Table:
     """M4 rows per pixel column (-1..columns), merged from the buckets whose centres fall in it."""
-    x0, x1 = x_range
-    column_width = (x1 - x0) / columns
-    bucket = pyramid.width(level)
-    first = math.floor((x0 - column_width - pyramid.origin) / bucket) - 1
-    last = math.ceil((x1 + column_width - pyramid.origin) / bucket) + 1
+    x0 = x_range[0]
+    column_width, bucket, first, last = _bucket_span(pyramid, level, x_range, columns)
     sql = f"""
 SELECT col, {_MERGE}
 FROM (
@@ -219,11 +212,8 @@ def fetch_from_pyramid(
 def merge_in_memory(pyramid: Pyramid, level: int, x_range: tuple[float, float], columns: int) -> pa.Table:
     """The same result as `pyramid_m4`, merged in numpy from a level kept in memory."""
     arrays = pyramid.arrays[level]
-    x0, x1 = x_range
-    column_width = (x1 - x0) / columns
-    bucket = pyramid.width(level)
-    first = math.floor((x0 - column_width - pyramid.origin) / bucket) - 1
-    last = math.ceil((x1 + column_width - pyramid.origin) / bucket) + 1
+    x0 = x_range[0]
+    column_width, bucket, first, last = _bucket_span(pyramid, level, x_range, columns)
     lo, hi = np.searchsorted(arrays["k"], [first, last + 1])
     part = {name: values[lo:hi] for name, values in arrays.items()}
     col = np.floor(((part["k"] + 0.5) * bucket + pyramid.origin - x0) / column_width).astype(np.int64)
