@@ -34,6 +34,7 @@ Y_PAD = 0.05
 PREFETCH = True
 PROGRESSIVE_MIN_ROWS = 5_000_000  # smaller tables get their exact frame about as fast
 PROGRESSIVE_BUDGET_S = 1.0
+PREVIEW_DELAY_S = 0.05  # rows read faster than this need no preview frame
 _live_controllers: weakref.WeakSet[LineController] = weakref.WeakSet()
 
 __all__ = ["Labels", "LineController"]
@@ -302,12 +303,22 @@ class LineController:
         data = self._data
         x_range = view.x.as_tuple()
         if data is None or data.x_range != x_range or data.columns != columns:
-            slow = not self.provider.from_index(x_range, columns)
-            if data is not None and slow:  # redraw what we have at the new view while rows are read
-                self._publish(generation, self._paint(view, size, data), exact=False)
+            preview = None
+            if data is not None and not self.provider.from_index(x_range, columns):
+                # Rows must be read: if that takes a while, redraw what we have at the new view.
+                old = data
+                preview = threading.Timer(
+                    PREVIEW_DELAY_S,
+                    lambda: self._publish(generation, self._paint(view, size, old), exact=False),
+                )
+                preview.start()
             self._state("querying", 0.0)
             started = time.perf_counter()
-            data = self.provider.query(x_range, columns, ticket, self._progress)
+            try:
+                data = self.provider.query(x_range, columns, ticket, self._progress)
+            finally:
+                if preview is not None:
+                    preview.cancel()
             self.timings.query = time.perf_counter() - started
             self.timings.downsample = self.provider.downsample_s
             with self._cond:
@@ -359,8 +370,10 @@ class LineController:
 
     def _publish(self, generation: int, frame: np.ndarray, exact: bool) -> None:
         with self._cond:
-            if generation != self._generation and exact:
-                return
+            if generation != self._generation:
+                return  # a newer view is on its way
+            if not exact and self._done_generation >= generation:
+                return  # a preview that lost the race with the exact frame
             self._frame = frame
             self.frames_rendered += 1
             if exact:
