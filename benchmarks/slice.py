@@ -172,7 +172,8 @@ def report(r: dict[str, object]) -> None:
         note=f"DuckDB min/max scan; ours/scan = {ratio:.2f}x",
     )
     row("  extent scan", ms(s["extent_s"]))
-    row("  view query (count + M4/raw)", ms(s["query_s"]))
+    row("  line index build (1M+ rows)", ms(s["index_s"]))
+    row("  view query (index or M4)", ms(s["query_s"]))
     row("  downsample", ms(s["downsample_s"]))
     row("  render (wgpu + readback)", ms(s["render_s"]))
     row("  encode JPEG / PNG", ms(r["first_jpeg"]), ms(r["first_png"]))
