@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,10 +12,11 @@ import pyarrow as pa
 from ..sources import Source
 from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
 from .sql import (
-    FLOAT_TYPES,
     axis_value_expr,
     is_temporal_type,
     quote_ident,
+    range_filter_sql,
+    range_params,
     valid_value_expr,
 )
 
@@ -110,17 +110,11 @@ class LineColumns:
         return valid_value_expr(self._y_sql, self.y_type)
 
     def _range_filter(self) -> str:
-        cast_type = "TIMESTAMPTZ" if self.x_type == "TIMESTAMP WITH TIME ZONE" else self.x_type
-        return f"{self._x_sql} >= CAST(? AS {cast_type}) AND {self._x_sql} <= CAST(? AS {cast_type})"
+        return range_filter_sql(self._x_sql, self.x_type)
 
     def range_params(self, lo: float, hi: float) -> list[object]:
         """Bound values for the range filter, in the column's own type (keeps zone maps usable)."""
-        if not self.x_is_time:
-            if self.x_type in FLOAT_TYPES:
-                return [lo, hi]
-            return [math.floor(lo), math.ceil(hi)]
-        tz = dt.timezone.utc if self.x_type == "TIMESTAMP WITH TIME ZONE" else None
-        return [_to_datetime(lo, tz, math.floor), _to_datetime(hi, tz, math.ceil)]
+        return range_params(self.x_type, lo, hi)
 
     def extent_sql(self) -> str:
         """Bounds of x and y over rows where both are valid, the row count and the invalid rows.
@@ -201,13 +195,6 @@ FROM binned
 WHERE {key_filter}
 GROUP BY {key_name}
 ORDER BY {key_name}"""
-
-
-def _to_datetime(seconds: float, tz: dt.timezone | None, rounding: object) -> dt.datetime:
-    lo, hi = -62135596800.0, 253402300799.0  # 0001-01-01 .. 9999-12-31
-    micros = rounding(min(max(seconds, lo), hi) * 1e6)  # type: ignore[operator]
-    value = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=int(micros))
-    return value.replace(tzinfo=tz) if tz else value
 
 
 def _column(table: pa.Table, name: str) -> np.ndarray:

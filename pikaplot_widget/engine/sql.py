@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+
 NUMERIC_TYPES = frozenset(
     {
         "TINYINT",
@@ -62,3 +65,26 @@ def valid_value_expr(column_sql: str, type_name: str) -> str:
     if type_name in FLOAT_TYPES:
         return f"({column_sql} IS NOT NULL AND isfinite({column_sql}))"
     return f"({column_sql} IS NOT NULL)"
+
+
+def range_filter_sql(column_sql: str, type_name: str) -> str:
+    """`column BETWEEN ? AND ?` with the bounds cast to the column's own type (zone maps stay usable)."""
+    cast_type = "TIMESTAMPTZ" if type_name == "TIMESTAMP WITH TIME ZONE" else type_name
+    return f"{column_sql} >= CAST(? AS {cast_type}) AND {column_sql} <= CAST(? AS {cast_type})"
+
+
+def range_params(type_name: str, lo: float, hi: float) -> list[object]:
+    """Bound values for `range_filter_sql` from axis units (seconds since the epoch for time)."""
+    if is_temporal_type(type_name):
+        tz = dt.timezone.utc if type_name == "TIMESTAMP WITH TIME ZONE" else None
+        return [_to_datetime(lo, tz, math.floor), _to_datetime(hi, tz, math.ceil)]
+    if type_name in FLOAT_TYPES:
+        return [lo, hi]
+    return [math.floor(lo), math.ceil(hi)]
+
+
+def _to_datetime(seconds: float, tz: dt.timezone | None, rounding: object) -> dt.datetime:
+    lo, hi = -62135596800.0, 253402300799.0  # 0001-01-01 .. 9999-12-31
+    micros = rounding(min(max(seconds, lo), hi) * 1e6)  # type: ignore[operator]
+    value = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=int(micros))
+    return value.replace(tzinfo=tz) if tz else value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,6 +11,7 @@ import numpy as np
 from ..ticks import Ticks, max_ticks_for, numeric_ticks, time_ticks
 from . import theme
 from .layers import Layer, LineLayer, MarkerLayer, RectLayer, TextLayer
+from .legend import Legend, legend_layers, legend_width
 from .text import glyph_atlas
 
 
@@ -57,6 +59,9 @@ class ChartSpec:
     min_left: int = 0  # keep the left margin at least this wide (stable plot area while zooming)
     column_x: np.ndarray | None = None  # x of the points in pixel-column units, when snapped
     note: str = ""  # a short remark in the top-right corner, e.g. "approximate: sampled rows"
+    legend: Legend | None = None  # colour bar or categories, right of the plot area
+    # Draws the data instead of the line series: (layout, clip rectangle) -> layers
+    data_layers: Callable[[ChartLayout, tuple[int, int, int, int]], list[Layer]] | None = None
 
 
 def _px(value: float, ratio: float) -> int:
@@ -78,6 +83,8 @@ class ChartLayout:
         top = (self.title_font.line_height + 2 * pad) if (spec.title or spec.y_label) else 2 * pad
         bottom = self.font.line_height * (2 if (spec.x_label or self._has_offset()) else 1) + 3 * pad
         right = max(3 * pad, int(self.font.measure("0000") / 2))
+        if spec.legend is not None:
+            right = max(right, legend_width(spec.legend, self.font, r))
         width = max(spec.width - left - right, 1)
         height = max(spec.height - top - bottom, 1)
         self.area = PlotArea(left, top, width, height)
@@ -155,7 +162,10 @@ def chart_layers(layout: ChartLayout) -> list[Layer]:
 
     if spec.note:
         text.add(spec.note, area.right - pad, area.top + pad // 2, theme.MUTED_TEXT, "right", "top")
-    layers: list[Layer] = [grid, *series_layers(layout, clip), axes, text, title]
+    data = spec.data_layers(layout, clip) if spec.data_layers is not None else series_layers(layout, clip)
+    layers: list[Layer] = [grid, *data, axes, text, title]
+    if spec.legend is not None:
+        layers += legend_layers(spec.legend, area.right, area.top, area.bottom, layout.font, r)
     if spec.message:
         note = TextLayer(layout.title_font)
         color = theme.ERROR_TEXT if spec.error else theme.MUTED_TEXT

@@ -1,0 +1,209 @@
+"""The density index: rows per cell of a fine grid over the whole extent, plus coarser levels.
+
+One GROUP BY pass bins every valid row into an F x F grid (F a power of two, chosen so the index
+fits its memory budget); each level above sums 2 x 2 cells. A view is answered from the coarsest
+level whose cells are at most half a pixel wide and tall: every cell goes to the pixel holding its
+centre, so no row is drawn more than a quarter of a pixel from where it lies. Deeper views bin
+their rows in DuckDB (`fetch_density`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
+from .scatter import DensityGrid, ScatterColumns, ScatterExtent, ViewBox, fetch_cells
+
+MIN_ROWS = 2_000_000  # smaller tables are binned exactly per view, fast enough
+MAX_GRID = 4096
+MIN_GRID = 256
+COARSEST = 64
+BUDGET_BYTES = 256 * 2**20
+CELLS_PER_PIXEL = 2.0  # cells must be at most this many times smaller than a pixel
+
+
+@dataclass
+class Level:
+    """Rows per cell at one resolution; arrays are indexed [row (y, bottom first), column (x)]."""
+
+    size: int
+    counts: np.ndarray
+    planes: np.ndarray | None = None  # per category, (categories + 1, size, size)
+    color_sum: np.ndarray | None = None
+    color_count: np.ndarray | None = None
+
+    def coarser(self) -> Level:
+        """The level above: 2 x 2 cells summed."""
+
+        def halve(a: np.ndarray | None) -> np.ndarray | None:
+            if a is None:
+                return None
+            shape = (*a.shape[:-2], self.size // 2, 2, self.size // 2, 2)
+            return a.reshape(shape).sum(axis=(-3, -1), dtype=a.dtype)
+
+        return Level(self.size // 2, halve(self.counts), halve(self.planes), halve(self.color_sum),
+                     halve(self.color_count))  # fmt: skip
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by this level."""
+        arrays = (self.counts, self.planes, self.color_sum, self.color_count)
+        return sum(a.nbytes for a in arrays if a is not None)
+
+
+@dataclass
+class DensityIndex:
+    """Levels from the finest (index 0) to the coarsest, over `box` (the data's extent)."""
+
+    box: ViewBox
+    levels: list[Level] = field(default_factory=list)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by all levels."""
+        return sum(level.nbytes for level in self.levels)
+
+    def level_for(self, box: ViewBox, width: int, height: int) -> int | None:
+        """The coarsest level fine enough for a view of width x height pixels, or None."""
+        gx0, gx1, gy0, gy1 = self.box
+        pixel_w = (box[1] - box[0]) / width
+        pixel_h = (box[3] - box[2]) / height
+        for i in range(len(self.levels) - 1, -1, -1):
+            size = self.levels[i].size
+            if (gx1 - gx0) / size * CELLS_PER_PIXEL <= pixel_w and (
+                gy1 - gy0
+            ) / size * CELLS_PER_PIXEL <= pixel_h:
+                return i
+        return None
+
+    def resample(self, level_index: int, box: ViewBox, width: int, height: int) -> DensityGrid:
+        """Rows per pixel of a view from one level: each cell joins the pixel holding its centre."""
+        level = self.levels[level_index]
+        gx0, gx1, gy0, gy1 = self.box
+        xs = _cells_to_pixels(gx0, (gx1 - gx0) / level.size, level.size, box[0], box[1], width)
+        ys = _cells_to_pixels(gy0, (gy1 - gy0) / level.size, level.size, box[2], box[3], height)
+
+        def gather(a: np.ndarray | None, dtype: type) -> np.ndarray | None:
+            if a is None:
+                return None
+            out = np.zeros((*a.shape[:-2], height, width), dtype)
+            if xs is None or ys is None:
+                return out
+            sub = a[..., ys[0] : ys[1], xs[0] : xs[1]].astype(dtype, copy=False)
+            summed = np.add.reduceat(np.add.reduceat(sub, xs[2], axis=-1), ys[2], axis=-2)
+            out[..., ys[3][:, None], xs[3][None, :]] = summed
+            return out
+
+        counts = gather(level.counts, np.int64)
+        assert counts is not None
+        return DensityGrid(
+            counts, box, planes=gather(level.planes, np.int64), color_sum=gather(level.color_sum, np.float64),
+            color_count=gather(level.color_count, np.int64), exact=False,
+        )  # fmt: skip
+
+    def count_bounds(self, box: ViewBox) -> tuple[int, int]:
+        """Rows surely inside the box and rows possibly inside it (cells it fully or partly covers)."""
+        level = self.levels[0]
+        gx0, gx1, gy0, gy1 = self.box
+        cw, ch = (gx1 - gx0) / level.size, (gy1 - gy0) / level.size
+
+        def cells(v0: float, v1: float, g0: float, cell: float, inner: bool) -> tuple[int, int]:
+            a, b = (v0 - g0) / cell, (v1 - g0) / cell
+            lo, hi = (math.ceil(a), math.floor(b)) if inner else (math.floor(a), math.floor(b) + 1)
+            return max(lo, 0), min(hi, level.size)
+
+        bounds = []
+        for inner in (True, False):
+            x_lo, x_hi = cells(box[0], box[1], gx0, cw, inner)
+            y_lo, y_hi = cells(box[2], box[3], gy0, ch, inner)
+            bounds.append(int(level.counts[y_lo:y_hi, x_lo:x_hi].sum()) if x_hi > x_lo and y_hi > y_lo else 0)
+        return bounds[0], bounds[1]
+
+
+def _cells_to_pixels(
+    g0: float, cell: float, n_cells: int, v0: float, v1: float, pixels: int
+) -> tuple[int, int, np.ndarray, np.ndarray] | None:
+    """Cells whose centre lies in [v0, v1]: their slice, where each pixel's run of cells starts
+    (relative to the slice) and which pixel each run goes to."""
+    lo = max(0, math.ceil((v0 - g0) / cell - 0.5))
+    hi = min(n_cells, math.floor((v1 - g0) / cell - 0.5) + 1)
+    if hi <= lo:
+        return None
+    centres = g0 + (np.arange(lo, hi) + 0.5) * cell
+    px = np.clip(np.floor((centres - v0) * (pixels / (v1 - v0))).astype(np.int64), 0, pixels - 1)
+    starts = np.flatnonzero(np.r_[True, px[1:] != px[:-1]])
+    return lo, hi, starts, px[starts]
+
+
+def grid_size(cols: ScatterColumns, extent: ScatterExtent, budget: int = BUDGET_BYTES) -> int:
+    """The finest grid that fits the budget with all its levels (a third more than level 0)."""
+    planes = 1
+    if cols.color_kind == "category":
+        planes += len(extent.categories) + 1
+    elif cols.color_kind == "numeric":
+        planes += 2
+    size = MAX_GRID
+    while size > MIN_GRID and planes * 4 * size * size * 4 // 3 > budget:
+        size //= 2
+    return size
+
+
+def index_box(extent: ScatterExtent) -> ViewBox:
+    """The grid's bounds: the extent, widened where it has no width or height."""
+
+    def widen(lo: float, hi: float) -> tuple[float, float]:
+        if hi > lo:
+            return lo, hi
+        pad = max(abs(lo), 1.0) * 1e-6
+        return lo - pad, hi + pad
+
+    return (*widen(extent.x_min, extent.x_max), *widen(extent.y_min, extent.y_max))
+
+
+def build_density_index(
+    runner: QueryRunner,
+    cols: ScatterColumns,
+    extent: ScatterExtent,
+    on_progress: ProgressCallback | None = None,
+    ticket: Ticket = NEVER_CANCELLED,
+    budget: int = BUDGET_BYTES,
+) -> DensityIndex | None:
+    """Bin every valid row once into the finest grid and sum the levels above (None if small)."""
+    if extent.valid_rows < MIN_ROWS:
+        return None
+    size = grid_size(cols, extent, budget)
+    box = index_box(extent)
+    table = fetch_cells(runner, cols, extent, box, size, size, ticket, on_progress, whole_table=True)
+    ix = table.column("ix").to_numpy(zero_copy_only=False).astype(np.int64)
+    iy = table.column("iy").to_numpy(zero_copy_only=False).astype(np.int64)
+    n = table.column("n").to_numpy(zero_copy_only=False)
+    count_type = np.uint32 if extent.valid_rows < 2**32 else np.uint64
+    flat = iy * size + ix
+    if cols.color_kind == "category":  # several rows per cell, one per category
+        counts = np.bincount(flat, weights=n, minlength=size * size).astype(count_type)
+    else:
+        counts = np.zeros(size * size, count_type)
+        counts[flat] = n
+    level = Level(size, counts.reshape(size, size))
+    if cols.color_kind == "category":
+        k = len(extent.categories) + 1
+        cat = table.column("cat").to_numpy(zero_copy_only=False).astype(np.int64)
+        planes = np.zeros(k * size * size, count_type)
+        planes[cat * size * size + flat] = n  # one row per (cell, category): no sums needed
+        level.planes = planes.reshape(k, size, size)
+    elif cols.color_kind == "numeric":
+        sums = np.nan_to_num(table.column("c_sum").to_numpy(zero_copy_only=False).astype(np.float64))
+        color_n = table.column("c_n").to_numpy(zero_copy_only=False)
+        level.color_sum = np.zeros(size * size, np.float32)
+        level.color_sum[flat] = sums
+        level.color_sum = level.color_sum.reshape(size, size)
+        level.color_count = np.zeros(size * size, count_type)
+        level.color_count[flat] = color_n
+        level.color_count = level.color_count.reshape(size, size)
+    index = DensityIndex(box, [level])
+    while index.levels[-1].size > COARSEST:
+        index.levels.append(index.levels[-1].coarser())
+    return index

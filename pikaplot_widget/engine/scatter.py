@@ -1,0 +1,348 @@
+"""Scatter data for one viewport: extent, categories, rows in view, raw points, density bins."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from ..sources import Source
+from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
+from .sql import (
+    axis_value_expr,
+    is_numeric_type,
+    is_temporal_type,
+    quote_ident,
+    range_filter_sql,
+    range_params,
+    valid_value_expr,
+)
+
+MAX_CATEGORIES = 20  # named categories; the rest are drawn as "other"
+OTHER = "other"
+ViewBox = tuple[float, float, float, float]  # x0, x1, y0, y1 in axis units
+
+
+@dataclass(frozen=True)
+class ScatterColumns:
+    """The x, y, colour and size columns of a scatter plot and their DuckDB types."""
+
+    source: Source
+    x: str
+    y: str
+    x_type: str
+    y_type: str
+    color: str | None = None
+    color_type: str | None = None
+    size: str | None = None
+    size_type: str | None = None
+
+    @classmethod
+    def checked(
+        cls, source: Source, x: str, y: str, color: str | None = None, size: str | None = None
+    ) -> ScatterColumns:
+        """Validate the columns: x and y numeric or time, size numeric, colour anything."""
+        x_type = source.numeric_column(x, "x", allow_time=True)
+        y_type = source.numeric_column(y, "y", allow_time=True)
+        color_type = source.column_type(color, "color") if color is not None else None
+        size_type = source.numeric_column(size, "size") if size is not None else None
+        return cls(source, x, y, x_type, y_type, color, color_type, size, size_type)
+
+    @property
+    def color_kind(self) -> str:
+        """ "none", "numeric" (a colour map) or "category" (one colour per value)."""
+        if self.color_type is None:
+            return "none"
+        numeric = is_numeric_type(self.color_type) or is_temporal_type(self.color_type)
+        return "numeric" if numeric else "category"
+
+    @property
+    def x_is_time(self) -> bool:
+        """Whether x is a date or timestamp (axis units are seconds since the epoch)."""
+        return is_temporal_type(self.x_type)
+
+    @property
+    def y_is_time(self) -> bool:
+        """Whether y is a date or timestamp."""
+        return is_temporal_type(self.y_type)
+
+    # ---- SQL pieces -------------------------------------------------------------------------
+    @property
+    def x_value(self) -> str:
+        """x as DOUBLE in axis units."""
+        return axis_value_expr(quote_ident(self.x), self.x_type)
+
+    @property
+    def y_value(self) -> str:
+        """y as DOUBLE in axis units."""
+        return axis_value_expr(quote_ident(self.y), self.y_type)
+
+    @property
+    def valid(self) -> str:
+        """True where both x and y are neither NULL nor NaN/inf."""
+        x = valid_value_expr(quote_ident(self.x), self.x_type)
+        return f"{x} AND {valid_value_expr(quote_ident(self.y), self.y_type)}"
+
+    @property
+    def color_value(self) -> str:
+        """The numeric colour as DOUBLE, NULL where it is missing or not finite."""
+        assert self.color is not None
+        assert self.color_type is not None
+        column = quote_ident(self.color)
+        ok = valid_value_expr(column, self.color_type)
+        return f"CASE WHEN {ok} THEN {axis_value_expr(column, self.color_type)} END"
+
+    @property
+    def size_value(self) -> str:
+        """The size column as DOUBLE, NULL where it is missing or not finite."""
+        assert self.size is not None
+        assert self.size_type is not None
+        column = quote_ident(self.size)
+        return f"CASE WHEN {valid_value_expr(column, self.size_type)} THEN CAST({column} AS DOUBLE) END"
+
+    def category_code(self, categories: tuple[str, ...]) -> tuple[str, list[object]]:
+        """SQL giving each row its category number (len(categories) for "other"), and its params."""
+        assert self.color is not None
+        if not categories:
+            return "CAST(0 AS UTINYINT)", []
+        text = f"CAST({quote_ident(self.color)} AS VARCHAR)"
+        cases = " ".join("WHEN ? THEN " + str(i) for i in range(len(categories)))
+        return f"CAST(CASE {text} {cases} ELSE {len(categories)} END AS UTINYINT)", list(categories)
+
+    def view_filter(self, box: ViewBox) -> tuple[str, list[object]]:
+        """Rows inside the box (bounds included), on the raw columns so zone maps help."""
+        x0, x1, y0, y1 = box
+        sql = (
+            f"{range_filter_sql(quote_ident(self.x), self.x_type)} AND "
+            f"{range_filter_sql(quote_ident(self.y), self.y_type)}"
+        )
+        return sql, [*range_params(self.x_type, x0, x1), *range_params(self.y_type, y0, y1)]
+
+
+@dataclass(frozen=True)
+class ScatterExtent:
+    """Bounds of the valid rows (x and y in axis units), counts, and the colour domain."""
+
+    x_min: float
+    x_max: float
+    y_min: float
+    y_max: float
+    rows: int
+    valid_rows: int
+    color_min: float = math.nan
+    color_max: float = math.nan
+    categories: tuple[str, ...] = ()  # the most frequent values, most frequent first
+    has_other: bool = False  # rows whose colour is not one of `categories`
+
+    @property
+    def empty(self) -> bool:
+        """No row has both a valid x and a valid y."""
+        return self.valid_rows == 0
+
+    @property
+    def skipped_rows(self) -> int:
+        """Rows left out because x or y is NULL, NaN or infinite."""
+        return self.rows - self.valid_rows
+
+
+def fetch_scatter_extent(
+    runner: QueryRunner,
+    cols: ScatterColumns,
+    on_progress: ProgressCallback | None = None,
+    ticket: Ticket = NEVER_CANCELLED,
+) -> ScatterExtent:
+    """One scan for the bounds, counts and colour domain; one GROUP BY for the categories."""
+    color = ", min(co), max(co)" if cols.color_kind == "numeric" else ", NULL, NULL"
+    color_col = (
+        f", CASE WHEN {cols.valid} THEN {cols.color_value} END AS co" if cols.color_kind == "numeric" else ""
+    )
+    sql = (
+        f"SELECT min(xo), max(xo), min(yo), max(yo), count(*), count(xo){color} FROM ("
+        f"SELECT CASE WHEN {cols.valid} THEN {cols.x_value} END AS xo, "
+        f"CASE WHEN {cols.valid} THEN {cols.y_value} END AS yo{color_col} FROM {cols.source.from_sql})"
+    )
+    row = list(runner.run(sql, on_progress=on_progress, ticket=ticket).to_pylist()[0].values())
+    x_min, x_max, y_min, y_max, rows, valid, c_min, c_max = (math.nan if v is None else v for v in row)
+    categories: tuple[str, ...] = ()
+    has_other = False
+    if cols.color_kind == "category" and valid:
+        assert cols.color is not None
+        column = quote_ident(cols.color)
+        top = runner.run(
+            f"SELECT CAST({column} AS VARCHAR) AS value, count(*) AS n FROM {cols.source.from_sql} "
+            f"WHERE {cols.valid} GROUP BY 1 ORDER BY n DESC, value NULLS LAST LIMIT ?",
+            [MAX_CATEGORIES + 1],
+            on_progress,
+            ticket,
+        ).to_pylist()
+        named = [r for r in top if r["value"] is not None][:MAX_CATEGORIES]
+        categories = tuple(r["value"] for r in named)
+        has_other = sum(r["n"] for r in named) < int(valid)
+    return ScatterExtent(
+        float(x_min), float(x_max), float(y_min), float(y_max), int(rows), int(valid),
+        float(c_min), float(c_max), categories, has_other,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ScatterPoints:
+    """Rows inside a view: x and y in axis units, the colour value or category, the size."""
+
+    x: np.ndarray
+    y: np.ndarray
+    color: np.ndarray | None  # float64 values, or uint8 category codes
+    size: np.ndarray | None
+    box: ViewBox
+
+
+def count_in_view(
+    runner: QueryRunner,
+    cols: ScatterColumns,
+    box: ViewBox,
+    limit: int,
+    ticket: Ticket = NEVER_CANCELLED,
+    on_progress: ProgressCallback | None = None,
+) -> int:
+    """Valid rows inside the box, counted up to `limit` + 1 (stops early when there are many)."""
+    where, params = cols.view_filter(box)
+    sql = (
+        f"SELECT count(*) AS n FROM (SELECT 1 FROM {cols.source.from_sql} "
+        f"WHERE {cols.valid} AND {where} LIMIT ?)"
+    )
+    return int(runner.run(sql, [*params, limit + 1], on_progress, ticket).column(0)[0].as_py())
+
+
+def fetch_points(
+    runner: QueryRunner,
+    cols: ScatterColumns,
+    extent: ScatterExtent,
+    box: ViewBox,
+    limit: int,
+    ticket: Ticket = NEVER_CANCELLED,
+    on_progress: ProgressCallback | None = None,
+) -> ScatterPoints:
+    """The valid rows inside the box (at most `limit`)."""
+    where, params = cols.view_filter(box)
+    select = [f"{cols.x_value} AS x", f"{cols.y_value} AS y"]
+    color_params: list[object] = []
+    if cols.color_kind == "numeric":
+        select.append(f"{cols.color_value} AS c")
+    elif cols.color_kind == "category":
+        code, color_params = cols.category_code(extent.categories)
+        select.append(f"{code} AS c")
+    if cols.size is not None:
+        select.append(f"{cols.size_value} AS s")
+    sql = f"SELECT {', '.join(select)} FROM {cols.source.from_sql} WHERE {cols.valid} AND {where} LIMIT ?"
+    table = runner.run(sql, [*color_params, *params, limit], on_progress, ticket)
+    color = None
+    if cols.color_kind == "numeric":
+        color = _floats(table, "c")
+    elif cols.color_kind == "category":
+        color = table.column("c").to_numpy(zero_copy_only=False).astype(np.uint8)
+    size = _floats(table, "s") if cols.size is not None else None
+    return ScatterPoints(_floats(table, "x"), _floats(table, "y"), color, size, box)
+
+
+@dataclass(frozen=True)
+class DensityGrid:
+    """Rows per pixel of a view; row 0 is the bottom (y0), like numpy's histogram2d transposed.
+
+    `planes` holds per-category counts (categorical colour: one plane per category plus
+    "other"); `color_sum`/`color_count` the sum and number of valid colour values (numeric colour).
+    """
+
+    counts: np.ndarray  # (height, width) int64
+    box: ViewBox
+    planes: np.ndarray | None = None  # (categories + 1, height, width)
+    color_sum: np.ndarray | None = None
+    color_count: np.ndarray | None = None
+    exact: bool = True  # False when resampled from the density index (rows move < 1/4 pixel)
+
+    @property
+    def total(self) -> int:
+        """Rows counted in the view."""
+        return int(self.counts.sum())
+
+
+def density_sql(cols: ScatterColumns, extent: ScatterExtent, width: int, height: int, where: str) -> str:
+    """GROUP BY pixel cell of the valid rows matching `where`.
+
+    Parameters: x0, x scale, y0, y scale, the category names (categorical colour), then those
+    of `where`.
+    """
+    keys = [
+        f"least(CAST(floor(({cols.x_value} - ?) * ?) AS INTEGER), {int(width) - 1}) AS ix",
+        f"least(CAST(floor(({cols.y_value} - ?) * ?) AS INTEGER), {int(height) - 1}) AS iy",
+    ]
+    aggregates = ["count(*) AS n"]
+    if cols.color_kind == "category":
+        code, _ = cols.category_code(extent.categories)
+        keys.append(f"{code} AS cat")
+    elif cols.color_kind == "numeric":
+        keys.append(f"{cols.color_value} AS c")
+        aggregates += ["sum(c) AS c_sum", "count(c) AS c_n"]
+    group = "ix, iy, cat" if cols.color_kind == "category" else "ix, iy"
+    inner = f"SELECT {', '.join(keys)} FROM {cols.source.from_sql} WHERE {cols.valid} AND {where}"
+    return f"SELECT {group}, {', '.join(aggregates)} FROM ({inner}) GROUP BY {group}"
+
+
+def fetch_cells(
+    runner: QueryRunner,
+    cols: ScatterColumns,
+    extent: ScatterExtent,
+    box: ViewBox,
+    width: int,
+    height: int,
+    ticket: Ticket = NEVER_CANCELLED,
+    on_progress: ProgressCallback | None = None,
+    whole_table: bool = False,
+) -> pa.Table:
+    """The occupied cells of a width x height grid over the box: ix, iy, [cat], n, [c_sum, c_n].
+
+    With `whole_table` the rows are not filtered (the box covers the extent).
+    """
+    x0, x1, y0, y1 = box
+    where, filter_params = ("TRUE", []) if whole_table else cols.view_filter(box)
+    sql = density_sql(cols, extent, width, height, where)
+    color_params = cols.category_code(extent.categories)[1] if cols.color_kind == "category" else []
+    params = [x0, width / (x1 - x0), y0, height / (y1 - y0), *color_params, *filter_params]
+    return runner.run(sql, params, on_progress, ticket)
+
+
+def fetch_density(
+    runner: QueryRunner,
+    cols: ScatterColumns,
+    extent: ScatterExtent,
+    box: ViewBox,
+    width: int,
+    height: int,
+    ticket: Ticket = NEVER_CANCELLED,
+    on_progress: ProgressCallback | None = None,
+) -> DensityGrid:
+    """Exact rows per pixel of the view, binned by DuckDB (bounds included in the last bin)."""
+    table = fetch_cells(runner, cols, extent, box, width, height, ticket, on_progress)
+    ix = table.column("ix").to_numpy(zero_copy_only=False).astype(np.int64)
+    iy = table.column("iy").to_numpy(zero_copy_only=False).astype(np.int64)
+    n = table.column("n").to_numpy(zero_copy_only=False).astype(np.int64)
+    cells = width * height
+    flat = iy * width + ix
+    counts = np.bincount(flat, weights=n, minlength=cells).astype(np.int64).reshape(height, width)
+    grid = DensityGrid(counts, box)
+    if cols.color_kind == "category":
+        k = len(extent.categories) + 1
+        cat = table.column("cat").to_numpy(zero_copy_only=False).astype(np.int64)
+        planes = np.bincount(cat * cells + flat, weights=n, minlength=k * cells).astype(np.int64)
+        grid = DensityGrid(counts, box, planes=planes.reshape(k, height, width))
+    elif cols.color_kind == "numeric":
+        c_sum = np.nan_to_num(_floats(table, "c_sum"))
+        c_n = table.column("c_n").to_numpy(zero_copy_only=False).astype(np.float64)
+        sums = np.bincount(flat, weights=c_sum, minlength=cells).reshape(height, width)
+        color_n = np.bincount(flat, weights=c_n, minlength=cells).astype(np.int64).reshape(height, width)
+        grid = DensityGrid(counts, box, color_sum=sums, color_count=color_n)
+    return grid
+
+
+def _floats(table: pa.Table, name: str) -> np.ndarray:
+    return table.column(name).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)

@@ -1,0 +1,117 @@
+"""What the colours mean, right of the plot area: a colour bar or a list of categories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import theme
+from .image import ImageLayer
+from .layers import Layer, RectLayer, TextLayer
+
+BAR_WIDTH_PX = 12
+SWATCH_PX = 10
+MAX_NAME_CHARS = 22
+
+
+@dataclass(frozen=True)
+class ColorBar:
+    """A continuous colour map with (position in [0, 1], label) ticks, low at the bottom."""
+
+    table: np.ndarray  # (256, 4) uint8
+    ticks: tuple[tuple[float, str], ...]
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class CategoryLegend:
+    """One swatch and name per category, in drawing order."""
+
+    names: tuple[str, ...]
+    colors: np.ndarray  # (len(names), 3) uint8
+    title: str = ""
+
+
+Legend = ColorBar | CategoryLegend
+
+
+def _px(value: float, ratio: float) -> int:
+    return max(1, round(value * ratio))
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
+
+
+def legend_width(legend: Legend, font: Any, ratio: float) -> int:
+    """Pixels the legend needs right of the plot area."""
+    pad = _px(theme.PAD_PX, ratio)
+    title = font.measure(legend.title) if legend.title else 0.0
+    if isinstance(legend, ColorBar):
+        labels = max((font.measure(label) for _, label in legend.ticks), default=0.0)
+        body = _px(BAR_WIDTH_PX, ratio) + _px(theme.TICK_LENGTH_PX, ratio) + pad // 2 + labels
+    else:
+        names = max((font.measure(_short(n)) for n in legend.names), default=0.0)
+        body = _px(SWATCH_PX, ratio) + pad + names
+    return int(2 * pad + max(body, title) + pad)
+
+
+def legend_layers(legend: Legend, left: int, top: int, bottom: int, font: Any, ratio: float) -> list[Layer]:
+    """Layers drawing the legend in the column starting at x = `left`, from `top` to `bottom`."""
+    pad = _px(theme.PAD_PX, ratio)
+    x = left + 2 * pad
+    text = TextLayer(font)
+    y = top
+    if legend.title:
+        text.add(legend.title, x, y, theme.TEXT, "left", "top")
+        y += font.line_height + pad // 2
+    if isinstance(legend, ColorBar):
+        return [*_color_bar(legend, x, y, bottom, text, ratio), text]
+    return [*_categories(legend, x, y, bottom, font, text, ratio), text]
+
+
+def _color_bar(bar: ColorBar, x: int, top: int, bottom: int, text: TextLayer, ratio: float) -> list[Layer]:
+    width = _px(BAR_WIDTH_PX, ratio)
+    height = max(bottom - top, 2)
+    positions = np.linspace(1.0, 0.0, height)  # top row = high end
+    rows = bar.table[np.clip(np.round(positions * 255), 0, 255).astype(np.intp)]
+    image = np.ascontiguousarray(np.broadcast_to(rows[:, None, :], (height, width, 4)))
+    tick_len = _px(theme.TICK_LENGTH_PX, ratio)
+    one = _px(1, ratio)
+    marks = []
+    for position, label in bar.ticks:
+        y = round(top + (1.0 - position) * (height - 1))
+        marks.append((x + width, y, x + width + tick_len, y + one))
+        text.add(label, x + width + tick_len + 2 * one, y, theme.TEXT, "left", "middle")
+    right, low = x + width, top + height
+    frame = [
+        (x - one, top - one, right + one, top),
+        (x - one, low, right + one, low + one),
+        (x - one, top, x, low),
+        (right, top, right + one, low),
+    ]
+    boxes = np.asarray(marks + frame, np.float32).reshape(-1, 4)
+    colors = np.tile(np.asarray(theme.AXIS, np.float32), (len(boxes), 1))
+    return [ImageLayer(image, x, top), RectLayer(boxes, colors)]
+
+
+def _categories(
+    legend: CategoryLegend, x: int, top: int, bottom: int, font: Any, text: TextLayer, ratio: float
+) -> list[Layer]:
+    swatch = _px(SWATCH_PX, ratio)
+    row = max(font.line_height, swatch + 2)
+    boxes, colors = [], []
+    for i, (name, color) in enumerate(zip(legend.names, legend.colors, strict=True)):
+        y = top + i * row
+        if y + row > bottom and i < len(legend.names) - 1:
+            text.add(f"… {len(legend.names) - i} more", x, y, theme.MUTED_TEXT, "left", "top")
+            break
+        middle = y + row // 2
+        boxes.append((x, middle - swatch // 2, x + swatch, middle - swatch // 2 + swatch))
+        colors.append((*(np.asarray(color, np.float32) / 255.0), 1.0))
+        text.add(_short(name), x + swatch + _px(theme.PAD_PX, ratio), middle, theme.TEXT, "left", "middle")
+    if not boxes:
+        return []
+    return [RectLayer(np.asarray(boxes, np.float32), np.asarray(colors, np.float32))]
