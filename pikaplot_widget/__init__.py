@@ -6,10 +6,16 @@ LTTB/MinMaxLTTB when needed, rendered with wgpu and shown through jupyter_rfb.
 
 from __future__ import annotations
 
+from .colormap_tables import CONTINUOUS as _COLORMAPS
+from .colors import NORMALIZATIONS
+from .controller import Labels, LineController
 from .engine.line import LineColumns
+from .engine.scatter import ScatterColumns
 from .engine.session import Session, default_session
 from .memory import monitor as memory
 from .render.device import gpu_info
+from .scatter_controller import ScatterController
+from .scatter_provider import MARKER_LIMIT
 from .sources import resolve_source
 from .widget import Plot
 
@@ -51,22 +57,93 @@ def line(
         TypeError: a column that is not numeric (or, for x, not a date/time either).
         duckdb.Error: bad SQL, with DuckDB's message.
     """
+    if downsampler not in ("minmax_lttb", "lttb"):
+        raise ValueError(f"downsampler must be 'minmax_lttb' or 'lttb', got {downsampler!r}")
+    if max_points is not None and int(max_points) < 3:
+        raise ValueError(f"max_points must be at least 3, got {max_points}")
     session = session or default_session()
     source = resolve_source(data, session)
     columns = LineColumns.checked(source, x, y)
-    return Plot(
-        columns,
-        session,
-        width=width,
-        height=height,
-        title=title,
-        x_label=x_label,
-        y_label=y_label,
-        max_points=max_points,
-        downsampler=downsampler,
-        x_range=x_range,
-        y_range=y_range,
-    )
+    labels = Labels(title, x if x_label is None else x_label, y if y_label is None else y_label)
+
+    def make(on_frame: object, on_state: object, on_view: object) -> LineController:
+        return LineController(
+            columns, session, width=int(width), height=int(height), labels=labels,
+            max_points=max_points, downsampler=downsampler,
+            on_frame=on_frame, on_state=on_state, on_view=on_view,
+        )  # fmt: skip
+
+    return Plot(make, width=width, height=height, x_range=x_range, y_range=y_range)
 
 
-__all__ = ["Plot", "Session", "__version__", "gpu_info", "line", "memory"]
+def scatter(
+    data: object,
+    x: str,
+    y: str,
+    *,
+    color: str | None = None,
+    size: str | float | None = None,
+    width: int = 800,
+    height: int = 600,
+    title: str = "",
+    x_label: str | None = None,
+    y_label: str | None = None,
+    x_range: tuple[float, float] | None = None,
+    y_range: tuple[float, float] | None = None,
+    colormap: str = "viridis",
+    normalization: str = "eq_hist",
+    marker_limit: int = MARKER_LIMIT,
+    session: Session | None = None,
+) -> Plot:
+    """A zoomable scatter plot of columns `x` and `y`: markers when few rows are in view, else a
+    density image (rows per pixel, binned in DuckDB or read from the density index).
+
+    Args:
+        data: as for `line`.
+        x, y: numeric columns (x may also be a date or timestamp).
+        color: a numeric column (colour map and colour bar; the mean per pixel in density mode)
+            or any other column (one colour per category with a legend: the 20 most frequent,
+            the rest "other").
+        size: a numeric column (marker radius from 1.5 to 8 px) or a marker diameter in pixels.
+        width, height: size in CSS pixels.
+        title, x_label, y_label: text around the plot (labels default to the column names).
+        x_range, y_range: the first view (default: the full extent).
+        colormap: one of viridis, cividis, inferno, magma, plasma, fire.
+        normalization: how rows per pixel map to colour: "eq_hist" (histogram-equalised,
+            default), "log" or "linear".
+        marker_limit: draw markers when at most this many rows are in view.
+        session: the DuckDB database to run in (default: a shared in-memory one).
+
+    Raises:
+        ValueError: an unknown column, colormap or normalization.
+        TypeError: a non-numeric x, y or size column.
+        duckdb.Error: bad SQL, with DuckDB's message.
+    """
+    if colormap not in _COLORMAPS:
+        raise ValueError(f"unknown colormap {colormap!r}; choose one of: {', '.join(_COLORMAPS)}")
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {normalization!r}")
+    if int(marker_limit) < 1:
+        raise ValueError(f"marker_limit must be positive, got {marker_limit}")
+    marker_size = None
+    if size is not None and not isinstance(size, str):
+        marker_size = float(size)
+        if not 0 < marker_size <= 100:
+            raise ValueError(f"size must be a column name or a diameter in (0, 100] pixels, got {size!r}")
+        size = None
+    session = session or default_session()
+    source = resolve_source(data, session)
+    columns = ScatterColumns.checked(source, x, y, color, size)
+    labels = Labels(title, x if x_label is None else x_label, y if y_label is None else y_label)
+
+    def make(on_frame: object, on_state: object, on_view: object) -> ScatterController:
+        return ScatterController(
+            columns, session, width=int(width), height=int(height), labels=labels,
+            colormap=colormap, normalization=normalization, marker_size=marker_size,
+            marker_limit=marker_limit, on_frame=on_frame, on_state=on_state, on_view=on_view,
+        )  # fmt: skip
+
+    return Plot(make, width=width, height=height, x_range=x_range, y_range=y_range)
+
+
+__all__ = ["Plot", "Session", "__version__", "gpu_info", "line", "memory", "scatter"]

@@ -16,6 +16,7 @@ from .ticks import numeric_ticks
 
 NORMALIZATIONS = ("eq_hist", "log", "linear")
 MISSING_RGB = (160, 160, 160)  # rows whose colour value is missing, and "other" categories
+OTHER_LABEL = "other"
 MIN_ALPHA = 0.35  # the faintest occupied pixel of a density image
 
 

@@ -7,6 +7,7 @@ import contextlib
 import io
 import math
 import weakref
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,8 @@ from jupyter_rfb.widget import CSS as RFB_CSS
 from jupyter_rfb.widget import JS as RFB_JS
 
 from . import eviction as _eviction  # noqa: F401 - registers the memory evictors
-from .controller import Labels, LineController
-from .engine.line import LineColumns
-from .engine.session import Session
 from .memory import monitor as memory_monitor
+from .view_worker import ViewWorker
 from .viewport import Range, Viewport
 
 WHEEL_ZOOM_PER_PIXEL = 1 / 600  # wheel dy of 100 (one notch) scales the span by 2**(1/6)
@@ -52,10 +51,12 @@ def _in_ipython() -> bool:
 
 
 class Plot(RemoteFrameBuffer):
-    """An interactive plot of a DuckDB-backed table. Create it with `pikaplot_widget.line(...)`.
+    """An interactive plot of a DuckDB-backed table. Create it with `pikaplot_widget.line(...)`
+    or `pikaplot_widget.scatter(...)`.
 
-    Wheel zooms x about the pointer (over the y axis, or with Shift, it zooms y); drag pans;
-    double-click resets. Every view is queried again at the new resolution.
+    Wheel zooms about the pointer: x for lines, x and y together for scatter plots (over an
+    axis, or with Shift for y, only that axis); drag pans; double-click resets. Every view is
+    queried again at the new resolution.
     """
 
     _esm = _compose_esm()
@@ -69,25 +70,16 @@ class Plot(RemoteFrameBuffer):
 
     def __init__(
         self,
-        columns: LineColumns,
-        session: Session,
+        make_controller: Callable[[Any, Any, Any], ViewWorker],
         *,
         width: int = 800,
         height: int = 400,
-        title: str = "",
-        x_label: str | None = None,
-        y_label: str | None = None,
-        max_points: int | None = None,
-        downsampler: str = "minmax_lttb",
         x_range: tuple[float, float] | None = None,
         y_range: tuple[float, float] | None = None,
     ) -> None:
+        """Wrap the worker made by `make_controller(on_frame, on_state, on_view)`."""
         if int(width) < 50 or int(height) < 50:
             raise ValueError(f"width and height must be at least 50 pixels, got {width}x{height}")
-        if downsampler not in ("minmax_lttb", "lttb"):
-            raise ValueError(f"downsampler must be 'minmax_lttb' or 'lttb', got {downsampler!r}")
-        if max_points is not None and int(max_points) < 3:
-            raise ValueError(f"max_points must be at least 3, got {max_points}")
         quiet = contextlib.nullcontext() if _in_ipython() else contextlib.redirect_stdout(io.StringIO())
         with quiet:  # outside IPython, jupyter_rfb would print its output widget's repr
             super().__init__(css_width=f"{int(width)}px", css_height=f"{int(height)}px")
@@ -96,21 +88,7 @@ class Plot(RemoteFrameBuffer):
         self._loop = _running_loop() if _in_ipython() else None
         self._syncing = False
         self._drag: tuple[float, float, Viewport] | None = None
-        labels = Labels(
-            title, columns.x if x_label is None else x_label, columns.y if y_label is None else y_label
-        )
-        self.controller = LineController(
-            columns,
-            session,
-            width=int(width),
-            height=int(height),
-            labels=labels,
-            max_points=max_points,
-            downsampler=downsampler,
-            on_frame=self._on_frame,
-            on_state=self._on_state,
-            on_view=self._on_view,
-        )
+        self.controller = make_controller(self._on_frame, self._on_state, self._on_view)
         if x_range is not None:
             self.controller.set_x_range(*x_range)
         if y_range is not None:
@@ -203,11 +181,17 @@ class Plot(RemoteFrameBuffer):
         factor = 2.0 ** (float(event.get("dy", 0)) * WHEEL_ZOOM_PER_PIXEL)
         if not math.isfinite(factor) or factor == 1.0:
             return
-        over_y_axis = px < layout.area.left and layout.area.top <= py <= layout.area.bottom
-        if "Shift" in tuple(event.get("modifiers", ())) or over_y_axis:
+        area = layout.area
+        over_y_axis = px < area.left and area.top <= py <= area.bottom
+        over_x_axis = py > area.bottom and area.left <= px <= area.right
+        shift = "Shift" in tuple(event.get("modifiers", ()))
+        zoom_x = view.with_x(view.x.zoom(factor, layout.px_to_x(px)))
+        if shift or over_y_axis:
             new = view.with_y(view.y.zoom(factor, layout.px_to_y(py)))
+        elif self.controller.zooms_both_axes and not over_x_axis:
+            new = zoom_x.with_y(view.y.zoom(factor, layout.px_to_y(py)))
         else:
-            new = view.with_x(view.x.zoom(factor, layout.px_to_x(px)))
+            new = zoom_x
         self.controller.set_view(new)
         self._apply_view(new)
 
@@ -253,6 +237,11 @@ class Plot(RemoteFrameBuffer):
             self._apply_view(view)
 
     @property
+    def mode(self) -> str | None:
+        """How the current view is drawn: "line", "markers" or "density" (None before data)."""
+        return getattr(self.controller, "mode", None)
+
+    @property
     def stats(self) -> dict[str, Any]:
         """Counters and the time per step of the latest frame."""
         c = self.controller
@@ -264,8 +253,7 @@ class Plot(RemoteFrameBuffer):
             "frames_rendered": c.frames_rendered,
             "frames_dropped": self._frames_dropped,
             "prefetched": counters.prefetched,
-            "cache_hits": c.cache_hits,
-            "index_levels": len(c.pyramid.tables) if c.pyramid else 0,
+            **c.extra_stats(),
             "extent_s": c.timings.extent,
             "progressive_s": c.timings.progressive,
             "index_s": c.timings.index,

@@ -24,6 +24,8 @@ class CacheStats:
 def nbytes_of(value: Any) -> int:
     """Bytes held by a result: the sum of its numpy arrays (plus a small constant)."""
     total = 256
+    if isinstance(getattr(value, "nbytes", None), int):  # results that know their own size
+        return total + value.nbytes
     for item in vars(value).values() if hasattr(value, "__dict__") else ():
         total += int(getattr(item, "nbytes", 0))
     return total

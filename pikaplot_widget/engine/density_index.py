@@ -21,7 +21,7 @@ MIN_ROWS = 2_000_000  # smaller tables are binned exactly per view, fast enough
 MAX_GRID = 4096
 MIN_GRID = 256
 COARSEST = 64
-BUDGET_BYTES = 256 * 2**20
+BUDGET_BYTES = 128 * 2**20
 CELLS_PER_PIXEL = 2.0  # cells must be at most this many times smaller than a pixel
 
 
@@ -139,14 +139,17 @@ def _cells_to_pixels(
 
 
 def grid_size(cols: ScatterColumns, extent: ScatterExtent, budget: int = BUDGET_BYTES) -> int:
-    """The finest grid that fits the budget with all its levels (a third more than level 0)."""
+    """The finest grid that fits the budget with all its levels (a third more than level 0) and
+    has no more than 4 cells per row."""
     planes = 1
     if cols.color_kind == "category":
         planes += len(extent.categories) + 1
     elif cols.color_kind == "numeric":
         planes += 2
     size = MAX_GRID
-    while size > MIN_GRID and planes * 4 * size * size * 4 // 3 > budget:
+    while size > MIN_GRID and (
+        planes * 4 * size * size * 4 // 3 > budget or size * size > 4 * extent.valid_rows
+    ):
         size //= 2
     return size
 

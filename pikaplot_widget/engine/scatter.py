@@ -45,7 +45,7 @@ class ScatterColumns:
     ) -> ScatterColumns:
         """Validate the columns: x and y numeric or time, size numeric, colour anything."""
         x_type = source.numeric_column(x, "x", allow_time=True)
-        y_type = source.numeric_column(y, "y", allow_time=True)
+        y_type = source.numeric_column(y, "y")
         color_type = source.column_type(color, "color") if color is not None else None
         size_type = source.numeric_column(size, "size") if size is not None else None
         return cls(source, x, y, x_type, y_type, color, color_type, size, size_type)
@@ -154,12 +154,17 @@ def fetch_scatter_extent(
     ticket: Ticket = NEVER_CANCELLED,
 ) -> ScatterExtent:
     """One scan for the bounds, counts and colour domain; one GROUP BY for the categories."""
-    color = ", min(co), max(co)" if cols.color_kind == "numeric" else ", NULL, NULL"
+    color = (
+        ", min(co) AS c_min, max(co) AS c_max"
+        if cols.color_kind == "numeric"
+        else ", NULL AS c_min, NULL AS c_max"
+    )
     color_col = (
         f", CASE WHEN {cols.valid} THEN {cols.color_value} END AS co" if cols.color_kind == "numeric" else ""
     )
     sql = (
-        f"SELECT min(xo), max(xo), min(yo), max(yo), count(*), count(xo){color} FROM ("
+        "SELECT min(xo) AS x_min, max(xo) AS x_max, min(yo) AS y_min, max(yo) AS y_max, "
+        f"count(*) AS n, count(xo) AS n_valid{color} FROM ("
         f"SELECT CASE WHEN {cols.valid} THEN {cols.x_value} END AS xo, "
         f"CASE WHEN {cols.valid} THEN {cols.y_value} END AS yo{color_col} FROM {cols.source.from_sql})"
     )

@@ -57,6 +57,7 @@ class ChartSpec:
     message: str = ""  # e.g. "no data"; drawn in the middle of the plot area
     error: bool = False
     min_left: int = 0  # keep the left margin at least this wide (stable plot area while zooming)
+    min_right: int = 0  # reserve at least this much right of the plot (e.g. for a legend)
     column_x: np.ndarray | None = None  # x of the points in pixel-column units, when snapped
     note: str = ""  # a short remark in the top-right corner, e.g. "approximate: sampled rows"
     legend: Legend | None = None  # colour bar or categories, right of the plot area
@@ -83,7 +84,9 @@ class ChartLayout:
         top = (self.title_font.line_height + 2 * pad) if (spec.title or spec.y_label) else 2 * pad
         bottom = self.font.line_height * (2 if (spec.x_label or self._has_offset()) else 1) + 3 * pad
         right = max(3 * pad, int(self.font.measure("0000") / 2))
-        if spec.legend is not None:
+        if spec.min_right:  # a reserved column keeps the plot area the same from view to view
+            right = max(right, spec.min_right)
+        elif spec.legend is not None:
             right = max(right, legend_width(spec.legend, self.font, r))
         width = max(spec.width - left - right, 1)
         height = max(spec.height - top - bottom, 1)

@@ -66,7 +66,7 @@ def legend_layers(legend: Legend, left: int, top: int, bottom: int, font: Any, r
     y = top
     if legend.title:
         text.add(legend.title, x, y, theme.TEXT, "left", "top")
-        y += font.line_height + pad // 2
+        y += font.line_height + (font.line_height // 2 if isinstance(legend, ColorBar) else pad // 2)
     if isinstance(legend, ColorBar):
         return [*_color_bar(legend, x, y, bottom, text, ratio), text]
     return [*_categories(legend, x, y, bottom, font, text, ratio), text]

@@ -1,0 +1,148 @@
+"""The scatter plot's worker: for each view, markers (few rows) or a density image (many)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .engine.runner import Ticket
+from .engine.scatter import ScatterColumns, ScatterExtent
+from .engine.session import Session
+from .memory import monitor
+from .painter import Labels, Size
+from .scatter_painter import ScatterPainter
+from .scatter_provider import MARKER_LIMIT, ScatterProvider, ScatterView
+from .view_worker import FrameCallback, StateCallback, ViewCallback, ViewWorker
+from .viewport import Range, Viewport
+
+PAD = 0.04  # the first view shows the data with this margin on every side
+
+
+class ScatterController(ViewWorker):
+    """Keeps a scatter plot's viewport; x and y zoom together."""
+
+    zooms_both_axes = True
+
+    def __init__(
+        self,
+        columns: ScatterColumns,
+        session: Session,
+        *,
+        width: int,
+        height: int,
+        labels: Labels,
+        colormap: str = "viridis",
+        normalization: str = "eq_hist",
+        marker_size: float | None = None,
+        marker_limit: int = MARKER_LIMIT,
+        on_frame: FrameCallback | None = None,
+        on_state: StateCallback | None = None,
+        on_view: ViewCallback | None = None,
+    ) -> None:
+        painter = ScatterPainter(labels, columns, colormap, normalization, marker_size)
+        super().__init__(
+            width=width, height=height, painter=painter, on_frame=on_frame, on_state=on_state, on_view=on_view
+        )
+        self.columns = columns
+        self.provider = ScatterProvider(columns, session.reader(), self.query_stats, marker_limit)
+        self.mode: str | None = None
+        self.source: str | None = None
+        self._data: ScatterView | None = None
+        self.start()
+        monitor.start()
+
+    @property
+    def extent(self) -> ScatterExtent | None:
+        """Bounds, counts and colours of the data, once scanned."""
+        return self.provider.extent
+
+    @property
+    def data(self) -> ScatterView | None:
+        """What the newest exact frame shows."""
+        with self._cond:
+            return self._data
+
+    def home_view(self) -> Viewport | None:
+        """The full extent with a small margin."""
+        extent = self.extent
+        return None if extent is None else _initial_view(extent)
+
+    def _prepare_data(self) -> ScatterExtent:
+        """Scan the extent and build the density index: once."""
+        extent = self.extent
+        if extent is not None:
+            return extent
+        self._state("querying", 0.0)
+        started = time.perf_counter()
+        extent = self.provider.scan_extent(lambda f: self._progress(f * 0.2), self._lifetime)
+        self.timings.extent = time.perf_counter() - started
+        self.painter.set_extent(extent)
+        with self._cond:
+            if self._view is None:
+                self._view = _initial_view(extent)
+            view = self._view
+        if self.on_view is not None:
+            self.on_view(view)
+        started = time.perf_counter()
+        self.provider.build_index(lambda f: self._progress(0.2 + 0.8 * f), self._lifetime)
+        self.timings.index = time.perf_counter() - started
+        return extent
+
+    def _produce(self, generation: int, view: Viewport | None, size: Size, ticket: Ticket) -> None:
+        extent = self._prepare_data()
+        view = self.view if view is None else view
+        assert view is not None
+        area = self.painter.layout(view, size).area
+        box = (view.x.lo, view.x.hi, view.y.lo, view.y.hi)
+        self._state("querying", 0.0)
+        started = time.perf_counter()
+        data = self.provider.query(box, area.width, area.height, ticket, self._progress)
+        self.timings.query = time.perf_counter() - started
+        with self._cond:
+            if generation != self._generation:
+                return  # stale: the loop starts over with the newer viewport
+            self._data = data
+            self.mode, self.source = data.mode, data.source
+        self._state("rendering", 1.0)
+        started = time.perf_counter()
+        message = "no data" if extent.empty else ""
+        if not message and data.mode == "markers" and data.points is not None and data.points.x.size == 0:
+            message = "no data in this range"
+        frame = self.painter.draw(view, size, data, message)
+        self.timings.render = time.perf_counter() - started
+        self._publish(generation, frame, exact=True)
+        with self._cond:
+            self.error = None
+        self._state("idle", 0.0)
+
+    def _close_resources(self) -> None:
+        self.provider.close()
+
+    def extra_stats(self) -> dict[str, Any]:
+        """Scatter-specific counters for `Plot.stats`."""
+        extent, index, data = self.extent, self.provider.index, self.data
+        grid = data.grid if data is not None else None
+        return {
+            "mode": self.mode,
+            "view_source": self.source,
+            "rows": extent.rows if extent else 0,
+            "skipped_rows": extent.skipped_rows if extent else 0,
+            "rows_in_view": (grid.total if grid is not None else
+                             (data.points.x.size if data is not None and data.points is not None else 0)),
+            "index_grid": index.levels[0].size if index else 0,
+            "index_levels": len(index.levels) if index else 0,
+            "index_bytes": index.nbytes if index else 0,
+            "view_counts_in_sql": self.provider.counted_in_sql,
+            "cache_hits": self.provider.cache_hits,
+        }  # fmt: skip
+
+
+def _initial_view(extent: ScatterExtent) -> Viewport:
+    if extent.empty:
+        return Viewport(Range(0.0, 1.0), Range(0.0, 1.0), y_auto=False)
+    x = Range.around(extent.x_min, extent.x_max, PAD)
+    y = Range.around(extent.y_min, extent.y_max, PAD)
+    return Viewport(x, y, y_auto=False)
+
+
+__all__ = ["ScatterController"]

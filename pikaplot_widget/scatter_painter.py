@@ -1,0 +1,187 @@
+"""Turns a scatter view (markers or a density grid) into chart layers, a legend and a frame."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import colors
+from .engine.scatter import DensityGrid, ScatterColumns, ScatterExtent, ScatterPoints
+from .painter import Labels, Painter, Size
+from .render import theme
+from .render.chart import ChartLayout, ChartSpec
+from .render.image import ImageLayer, lut_image
+from .render.layers import Layer
+from .render.legend import CategoryLegend, ColorBar, Legend, legend_width
+from .render.points import PointLayer, pack_points
+from .scatter_provider import ScatterView
+from .viewport import Viewport
+
+SIZE_RANGE_PX = (1.5, 8.0)  # radius range of markers sized by a column
+
+
+class ScatterPainter(Painter):
+    """Draws scatter frames: markers coloured by value or category, or a colour-mapped density."""
+
+    def __init__(
+        self,
+        labels: Labels,
+        columns: ScatterColumns,
+        colormap: str = "viridis",
+        normalization: str = "eq_hist",
+        marker_size: float | None = None,
+    ) -> None:
+        super().__init__(labels, columns.x_is_time)
+        self.columns = columns
+        self.table = colors.colormap(colormap)
+        if normalization not in colors.NORMALIZATIONS:
+            raise ValueError(
+                f"normalization must be one of {', '.join(colors.NORMALIZATIONS)}, got {normalization!r}"
+            )
+        self.normalization = normalization
+        self.marker_size = marker_size
+        self.extent: ScatterExtent | None = None
+        self.min_right = 0
+
+    def set_extent(self, extent: ScatterExtent) -> None:
+        """Know the categories and colour domain; reserve a legend column wide enough for all views."""
+        self.extent = extent
+        font = ChartLayout(ChartSpec(width=200, height=200)).font
+        widest = ColorBar(self.table, ((0.0, "888.8k"), (1.0, "-8.888e+88")), self._legend_title("density"))
+        reserve = legend_width(widest, font, 1.0)
+        if self.columns.color_kind == "category":
+            reserve = max(reserve, legend_width(self._category_legend(), font, 1.0))
+        self.min_right = reserve
+
+    def _legend_title(self, mode: str) -> str:
+        if self.columns.color is not None:
+            return self.columns.color
+        return "rows per pixel" if mode == "density" else ""
+
+    def _category_legend(self) -> CategoryLegend:
+        extent = self.extent
+        assert extent is not None
+        names = list(extent.categories) + ([colors.OTHER_LABEL] if extent.has_other else [])
+        palette = colors.palette(len(extent.categories))
+        return CategoryLegend(tuple(names), palette[: len(names)], self._legend_title("markers"))
+
+    def spec(
+        self,
+        view: Viewport,
+        size: Size,
+        data: object = None,
+        message: str = "",
+        error: bool = False,
+        note: str = "",
+    ) -> ChartSpec:
+        """The frame's content; `data` is a ScatterView (or None for layout only)."""
+        width, height, ratio = size
+        spec = ChartSpec(
+            min_left=self.min_left, width=width, height=height, ratio=ratio,
+            x_range=view.x.as_tuple(), y_range=view.y.as_tuple(), x_is_time=self.x_is_time,
+            title=self.labels.title, x_label=self.labels.x_label, y_label=self.labels.y_label,
+            message=message, error=error, note=note, min_right=round(self.min_right * ratio),
+        )  # fmt: skip
+        if isinstance(data, ScatterView) and self.extent is not None:
+            layers, legend = self._content(data, ratio)
+            spec.data_layers = layers
+            spec.legend = legend
+        return spec
+
+    def _content(self, data: ScatterView, ratio: float) -> tuple[object, Legend | None]:
+        if data.points is not None:
+            points = data.points
+            legend = self._points_legend()
+            return (lambda layout, clip: self._markers(layout, clip, points, ratio)), legend
+        assert data.grid is not None
+        image, lut, legend = self._density(data.grid)
+        return (lambda layout, clip: self._image(layout, image, lut)), legend
+
+    # ---- markers ---------------------------------------------------------------------------
+    def marker_colors(self, points: ScatterPoints) -> np.ndarray:
+        """RGBA uint8 per point: by category, by value through the colour map, or one colour."""
+        extent = self.extent
+        assert extent is not None
+        n = points.x.size
+        if self.columns.color_kind == "category" and points.color is not None:
+            rgb = colors.palette(len(extent.categories))[points.color.astype(np.intp)]
+            return np.hstack([rgb, np.full((n, 1), 230, np.uint8)])
+        if self.columns.color_kind == "numeric" and points.color is not None:
+            lo, hi = extent.color_min, extent.color_max
+            position = (
+                (points.color - lo) / (hi - lo) if hi > lo else np.where(np.isnan(points.color), np.nan, 0.5)
+            )
+            out = colors.lookup(self.table, position)
+            out[:, 3] = 230
+            return out
+        series = (np.asarray(theme.SERIES[:3]) * 255 + 0.5).astype(np.uint8)
+        return np.tile(np.r_[series, np.uint8(210)], (n, 1))
+
+    def marker_radii(self, points: ScatterPoints, ratio: float) -> np.ndarray | float:
+        """Radius per point in physical pixels (a size column maps linearly onto SIZE_RANGE_PX)."""
+        if points.size is not None:
+            values = points.size
+            finite = values[np.isfinite(values)]
+            lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+            span = hi - lo
+            t = (values - lo) / span if span > 0 else np.full(values.shape, 0.5)
+            radius = SIZE_RANGE_PX[0] + np.nan_to_num(t, nan=0.0) * (SIZE_RANGE_PX[1] - SIZE_RANGE_PX[0])
+            return radius * ratio
+        if self.marker_size is not None:
+            return self.marker_size / 2 * ratio
+        many = points.x.size > 20_000
+        return (theme.MARKER_RADIUS_PX * (0.7 if many else 1.0)) * ratio
+
+    def _markers(
+        self, layout: ChartLayout, clip: tuple[int, int, int, int], points: ScatterPoints, ratio: float
+    ) -> list[Layer]:
+        if points.x.size == 0:
+            return []
+        xy = np.column_stack([layout.x_to_px(points.x), layout.y_to_px(points.y)])
+        records = pack_points(xy, self.marker_radii(points, ratio), self.marker_colors(points))
+        return [PointLayer(records, clip)]
+
+    def _points_legend(self) -> Legend | None:
+        extent = self.extent
+        assert extent is not None
+        if self.columns.color_kind == "category":
+            return self._category_legend()
+        if self.columns.color_kind == "numeric":
+            ticks = colors.linear_ticks(extent.color_min, extent.color_max)
+            return ColorBar(self.table, tuple(ticks), self._legend_title("markers"))
+        return None
+
+    # ---- density ---------------------------------------------------------------------------
+    def _density(self, grid: DensityGrid) -> tuple[np.ndarray, np.ndarray | None, Legend | None]:
+        """The image (top row first), its colour map (None for RGBA) and the legend."""
+        extent = self.extent
+        assert extent is not None
+        scale = colors.Scale.fit(grid.counts, self.normalization)
+        density = scale(grid.counts)
+        kind = self.columns.color_kind
+        if kind == "category" and grid.planes is not None:
+            rgba = colors.blend_categories(
+                grid.planes, colors.palette(len(extent.categories)), colors.alpha_from(density)
+            )
+            return np.flipud(rgba), None, self._category_legend()
+        if kind == "numeric" and grid.color_sum is not None and grid.color_count is not None:
+            lo, hi = extent.color_min, extent.color_max
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = grid.color_sum / grid.color_count
+            position = (mean - lo) / (hi - lo) if hi > lo else np.where(np.isnan(mean), np.nan, 0.5)
+            missing = (grid.counts > 0) & (grid.color_count == 0)
+            image = lut_image(np.clip(position, 0, 1), colors.alpha_from(density), missing)
+            ticks = colors.linear_ticks(lo, hi)
+            return (
+                np.flipud(image),
+                self.table,
+                ColorBar(self.table, tuple(ticks), self._legend_title("density")),
+            )
+        image = lut_image(density, np.where(np.isnan(density), 0.0, 1.0))
+        legend = ColorBar(self.table, tuple(scale.ticks()), self._legend_title("density"))
+        return np.flipud(image), self.table, legend
+
+    def _image(self, layout: ChartLayout, image: np.ndarray, lut: np.ndarray | None) -> list[Layer]:
+        area = layout.area
+        if image.shape[:2] != (area.height, area.width):  # a stale grid for another size: not drawn
+            return []
+        return [ImageLayer(image, area.left, area.top, lut)]

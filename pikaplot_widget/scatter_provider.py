@@ -1,0 +1,138 @@
+"""Where a scatter plot's data comes from: extent, density index, and per view either the rows
+(markers) or rows per pixel (density), through the result cache."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from .engine import cache
+from .engine.density_index import BUDGET_BYTES, DensityIndex, build_density_index
+from .engine.runner import ProgressCallback, QueryRunner, QueryStats, Ticket
+from .engine.scatter import (
+    DensityGrid,
+    ScatterColumns,
+    ScatterExtent,
+    ScatterPoints,
+    ViewBox,
+    count_in_view,
+    fetch_density,
+    fetch_points,
+    fetch_scatter_extent,
+)
+
+MARKER_LIMIT = 200_000  # at most this many rows in view are drawn as markers
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class ScatterView:
+    """What one view shows: markers or a density grid, and how it was found."""
+
+    mode: str  # "markers" or "density"
+    points: ScatterPoints | None = None
+    grid: DensityGrid | None = None
+    source: str = "rows"  # "rows", "index" (density index level) or "cache"
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held (for the result cache)."""
+        arrays = []
+        if self.points is not None:
+            arrays += [self.points.x, self.points.y, self.points.color, self.points.size]
+        if self.grid is not None:
+            g = self.grid
+            arrays += [g.counts, g.planes, g.color_sum, g.color_count]
+        return sum(a.nbytes for a in arrays if a is not None)
+
+
+class ScatterProvider:
+    """Answers "what to draw for this box at this many pixels" for one scatter plot."""
+
+    def __init__(
+        self,
+        columns: ScatterColumns,
+        runner: QueryRunner,
+        stats: QueryStats,
+        marker_limit: int = MARKER_LIMIT,
+        index_budget: int = BUDGET_BYTES,
+    ) -> None:
+        self.id = next(_ids)
+        self.columns = columns
+        self.runner = runner
+        self.stats = stats
+        self.marker_limit = int(marker_limit)
+        self.index_budget = int(index_budget)
+        columns.source.prepare(runner.cursor)
+        self.extent: ScatterExtent | None = None
+        self.index: DensityIndex | None = None
+        self.cache_hits = 0
+        self.counted_in_sql = 0  # views whose mode needed a count query
+
+    def scan_extent(self, on_progress: ProgressCallback | None, ticket: Ticket) -> ScatterExtent:
+        """Bounds, counts, colour domain and categories."""
+        self.extent = fetch_scatter_extent(self.runner, self.columns, on_progress, ticket)
+        return self.extent
+
+    def build_index(self, on_progress: ProgressCallback | None, ticket: Ticket) -> None:
+        """One pass binning every row into the density index (small tables get none)."""
+        assert self.extent is not None
+        self.index = build_density_index(
+            self.runner, self.columns, self.extent, on_progress, ticket, self.index_budget
+        )
+
+    def mode_for(self, box: ViewBox, ticket: Ticket, on_progress: ProgressCallback | None = None) -> str:
+        """ "markers" when at most `marker_limit` rows are in the box, else "density"."""
+        extent = self.extent
+        assert extent is not None
+        if extent.valid_rows <= self.marker_limit:
+            return "markers"
+        if self.index is not None:
+            surely, possibly = self.index.count_bounds(box)
+            if possibly <= self.marker_limit:
+                return "markers"
+            if surely > self.marker_limit:
+                return "density"
+        self.counted_in_sql += 1
+        rows = count_in_view(self.runner, self.columns, box, self.marker_limit, ticket, on_progress)
+        return "markers" if rows <= self.marker_limit else "density"
+
+    def query(
+        self,
+        box: ViewBox,
+        width: int,
+        height: int,
+        ticket: Ticket,
+        on_progress: ProgressCallback | None = None,
+    ) -> ScatterView:
+        """Markers or density for a view: from the cache, the density index, or the rows."""
+        key = (self.id, box, width, height)
+        cached = cache.results.get(key)
+        if cached is not None:
+            self.cache_hits += 1
+            return cached
+        extent = self.extent
+        assert extent is not None
+        mode = self.mode_for(box, ticket, on_progress)
+        if mode == "markers":
+            points = fetch_points(
+                self.runner, self.columns, extent, box, self.marker_limit, ticket, on_progress
+            )
+            view = ScatterView("markers", points=points)
+        else:
+            index = self.index
+            level = index.level_for(box, width, height) if index is not None else None
+            if index is not None and level is not None:
+                view = ScatterView("density", grid=index.resample(level, box, width, height), source="index")
+            else:
+                grid = fetch_density(
+                    self.runner, self.columns, extent, box, width, height, ticket, on_progress
+                )
+                view = ScatterView("density", grid=grid)
+        cache.results.put(key, view)
+        return view
+
+    def close(self) -> None:
+        """Drop the density index and this plot's cached results."""
+        self.index = None
+        cache.results.drop(lambda key: key[0] == self.id)

@@ -1,0 +1,319 @@
+"""The worker behind every plot: viewport state, generations, cancellation, frames out.
+
+A plot kind (line, scatter) subclasses `ViewWorker` and says how to get its data ready
+(`_prepare_data`), how to turn a view into a frame (`_produce`) and what to prefetch. The newest
+viewport always comes first (High); prefetching waits until it is drawn (Normal); freeing
+resources on close comes last (Low). A newer viewport cancels the running query of an older one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .engine.runner import QueryCancelled, QueryStats, Ticket
+from .painter import Size
+from .render.chart import ChartLayout
+from .viewport import Range, Viewport
+
+FrameCallback = Callable[[np.ndarray, bool], None]
+StateCallback = Callable[[str, float], None]
+ViewCallback = Callable[[Viewport], None]
+_live_workers: weakref.WeakSet[ViewWorker] = weakref.WeakSet()
+
+
+@dataclass
+class Timings:
+    """Seconds spent per step for the latest exact frame."""
+
+    extent: float = 0.0
+    progressive: float = 0.0  # from creation to the approximate first frame
+    index: float = 0.0
+    query: float = 0.0
+    downsample: float = 0.0
+    render: float = 0.0
+
+
+@dataclass
+class Counters:
+    """What the worker did: views asked for and served, prefetches."""
+
+    views_requested: int = 0
+    views_served: int = 0
+    prefetched: int = 0
+
+
+class ViewWorker:
+    """Keeps the viewport and produces frames for it in a worker thread.
+
+    Callbacks run on the worker thread; the widget forwards them to the kernel's event loop.
+    """
+
+    fits_y = False  # whether y follows the data in view (lines) or moves with x (scatter)
+    zooms_both_axes = False  # whether the wheel zooms x and y together
+
+    def __init__(
+        self,
+        *,
+        width: int,
+        height: int,
+        painter: Any,
+        on_frame: FrameCallback | None = None,
+        on_state: StateCallback | None = None,
+        on_view: ViewCallback | None = None,
+    ) -> None:
+        self.on_frame, self.on_state, self.on_view = on_frame, on_state, on_view
+        self.query_stats = QueryStats()
+        self.painter = painter
+        self._cond = threading.Condition()
+        self._generation = 1
+        self._done_generation = 0
+        self._ticket = Ticket(self.query_stats)  # the newest viewport's; cancelled by a newer one
+        self._lifetime = Ticket(self.query_stats)  # extent scan and index build; cancelled by close()
+        self._size: Size = (int(width), int(height), 1.0)
+        self._view: Viewport | None = None
+        self._frame: np.ndarray | None = None
+        self._prefetch: list[Any] = []
+        self._closed = False
+        self._busy = False
+        self.error: str | None = None
+        self.timings = Timings()
+        self.counters = Counters()
+        self.frames_rendered = 0
+        self._started = time.perf_counter()
+
+    def start(self) -> None:
+        """Start the worker thread (subclasses call this at the end of their __init__)."""
+        self._worker = threading.Thread(target=self._run, name="pikaplot-worker", daemon=True)
+        self._worker.start()
+        _live_workers.add(self)
+
+    # ---- what a plot kind provides ---------------------------------------------------------
+    def home_view(self) -> Viewport | None:
+        """The full extent of the data (None until it is known)."""
+        raise NotImplementedError
+
+    def _produce(self, generation: int, view: Viewport | None, size: Size, ticket: Ticket) -> None:
+        """Query and draw the frame of `view`; publish it with `_publish(..., exact=True)`."""
+        raise NotImplementedError
+
+    def _prefetch_one(self, item: Any, size: Size, ticket: Ticket) -> None:
+        """Warm the cache for one likely next view (Normal priority)."""
+
+    def _close_resources(self) -> None:
+        """Free what the plot holds in DuckDB and caches (after the worker stopped)."""
+
+    def extra_stats(self) -> dict[str, Any]:
+        """Counters of this plot kind for `Plot.stats`."""
+        return {}
+
+    # ---- state changes (any thread) ----------------------------------------------------------
+    def _bump(self, view: Viewport | None = None, size: Size | None = None) -> None:
+        with self._cond:
+            if view is not None:
+                self._view = view
+                self.counters.views_requested += 1
+            if size is not None:
+                self._size = size
+            self._generation += 1
+            stale, self._ticket = self._ticket, Ticket(self.query_stats)
+            self._prefetch.clear()
+            self._cond.notify_all()
+        stale.cancel()
+
+    @property
+    def view(self) -> Viewport | None:
+        """The current viewport (None until the data's extent is known)."""
+        with self._cond:
+            return self._view
+
+    @property
+    def size(self) -> Size:
+        """(width, height) in physical pixels and the pixel ratio."""
+        with self._cond:
+            return self._size
+
+    def resize(self, width: int, height: int, ratio: float = 1.0) -> None:
+        """New frame size in physical pixels."""
+        size = (max(int(width), 1), max(int(height), 1), float(ratio) if ratio > 0 else 1.0)
+        if size != self.size:
+            self.painter.min_left = 0
+            self._bump(size=size)
+
+    def set_x_range(self, lo: float, hi: float) -> None:
+        """Show x in [lo, hi]; y keeps fitting the data unless it was set by hand."""
+        x = Range.checked((lo, hi), "x_range")
+        view = self.view
+        self._bump(view=view.with_x(x) if view else Viewport(x, Range(0.0, 1.0), y_auto=self.fits_y))
+
+    def set_y_range(self, lo: float, hi: float) -> None:
+        """Show y in [lo, hi] (stops fitting y to the data until reset)."""
+        y = Range.checked((lo, hi), "y_range")
+        view = self.view
+        self._bump(view=view.with_y(y) if view else Viewport(Range(0.0, 1.0), y, y_auto=False))
+
+    def set_view(self, view: Viewport) -> None:
+        """Replace the whole viewport."""
+        self._bump(view=view)
+
+    def reset(self) -> None:
+        """Back to the full extent of the data."""
+        view = self.home_view()
+        if view is not None:
+            self.painter.min_left = 0
+            self._bump(view=view)
+
+    def layout(self) -> ChartLayout | None:
+        """Layout of the current view and size (for mapping pointer positions to data)."""
+        view = self.view
+        return None if view is None else self.painter.layout(view, self.size)
+
+    # ---- frames ----------------------------------------------------------------------------
+    def wait_frame(self, timeout: float | None = None) -> np.ndarray:
+        """Block until the exact frame of the current viewport is rendered; return it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._done_generation < self._generation and not self._closed:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise TimeoutError("the plot did not finish drawing in time")
+                self._cond.wait(remaining)
+            if self._frame is None:
+                raise RuntimeError("the plot is closed")
+            return self._frame
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Block until the current view is drawn and prefetching is done; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self._closed and (
+                self._busy or self._prefetch or self._done_generation < self._generation
+            ):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+            return True
+
+    @property
+    def last_frame(self) -> np.ndarray | None:
+        """The newest frame drawn (exact or preview)."""
+        with self._cond:
+            return self._frame
+
+    # ---- worker ----------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and self._done_generation >= self._generation and not self._prefetch:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                urgent = self._done_generation < self._generation
+                generation, view, size, ticket = self._generation, self._view, self._size, self._ticket
+                prefetch = None if urgent else self._prefetch.pop(0)
+                self._busy = True
+            try:
+                if urgent:
+                    self.counters.views_served += 1
+                    self._produce(generation, view, size, ticket)
+                else:
+                    self._prefetch_one(prefetch, size, ticket)
+            except QueryCancelled:
+                pass
+            except Exception as error:  # shown in the widget; the worker keeps serving
+                if urgent:
+                    self._fail(generation, view, size, error)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _state(self, status: str, progress: float = 0.0) -> None:
+        if self.on_state is not None:
+            self.on_state(status, progress)
+
+    def _progress(self, fraction: float) -> None:
+        self._state("querying", fraction)
+
+    def _state(self, status: str, progress: float = 0.0) -> None:
+        if self.on_state is not None:
+            self.on_state(status, progress)
+
+    def _progress(self, fraction: float) -> None:
+        self._state("querying", fraction)
+
+    def _publish(self, generation: int, frame: np.ndarray, exact: bool) -> None:
+        with self._cond:
+            if generation != self._generation:
+                return  # a newer view is on its way
+            if not exact and self._done_generation >= generation:
+                return  # a preview that lost the race with the exact frame
+            self._frame = frame
+            self.frames_rendered += 1
+            if exact:
+                self._done_generation = generation
+            self._cond.notify_all()
+        if self.on_frame is not None:
+            self.on_frame(frame, exact)
+
+    def _fail(self, generation: int, view: Viewport | None, size: Size, error: Exception) -> None:
+        message = f"{type(error).__name__}: {error}".strip()
+        first_line = message.splitlines()[0] if message else type(error).__name__
+        with self._cond:
+            self.error = message
+        self._state(f"error: {first_line}", 0.0)
+        try:
+            view = view or Viewport(Range(0, 1), Range(0, 1))
+            frame = self.painter.draw(view, size, None, message, error=True)
+        except Exception:  # drawing the error must not raise again: show a blank frame
+            frame = np.full((size[1], size[0], 4), 255, np.uint8)
+        with self._cond:
+            self._frame = frame
+            self._done_generation = max(self._done_generation, generation)
+            self._cond.notify_all()
+        if self.on_frame is not None:
+            self.on_frame(frame, True)
+
+    def close(self) -> None:
+        """Stop the worker, cancel any query, free the plot's index, cache entries and GPU texture."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            ticket = self._ticket
+            self._cond.notify_all()
+        ticket.cancel()
+        self._lifetime.cancel()
+        self._worker.join(timeout=5)
+        self._close_resources()  # housekeeping (Low): after the worker has stopped
+        self.painter.close()
+
+    @property
+    def queries_run(self) -> int:
+        """Queries this plot ran (on whichever reader of the session)."""
+        return self.query_stats.run
+
+    @property
+    def queries_cancelled(self) -> int:
+        """Queries of this plot cancelled by newer views (or by close)."""
+        return self.query_stats.cancelled
+
+    @property
+    def closed(self) -> bool:
+        """Whether close() was called."""
+        return self._closed
+
+
+@atexit.register
+def _close_all() -> None:
+    """Stop workers and queries before the interpreter tears DuckDB down."""
+    for worker in list(_live_workers):
+        worker.close()
