@@ -119,3 +119,4 @@ class LineProvider:
             with contextlib.suppress(Exception):  # the session may already be closed
                 drop_pyramid(self.runner, pyramid)
         cache.results.drop(lambda key: key[0] == self.id)
+        self.columns.source.release(self.runner.cursor)

@@ -7,7 +7,7 @@ import itertools
 from dataclasses import dataclass
 
 from .engine import cache
-from .engine.density_index import BUDGET_BYTES, DensityIndex, build_density_index
+from .engine.density_index import BUDGET_BYTES, MIN_ROWS, DensityIndex, build_density_index
 from .engine.runner import ProgressCallback, QueryRunner, QueryStats, Ticket
 from .engine.scatter import (
     DensityGrid,
@@ -56,6 +56,7 @@ class ScatterProvider:
         stats: QueryStats,
         marker_limit: int = MARKER_LIMIT,
         index_budget: int = BUDGET_BYTES,
+        index_min_rows: int = MIN_ROWS,
     ) -> None:
         self.id = next(_ids)
         self.columns = columns
@@ -63,6 +64,7 @@ class ScatterProvider:
         self.stats = stats
         self.marker_limit = int(marker_limit)
         self.index_budget = int(index_budget)
+        self.index_min_rows = int(index_min_rows)
         columns.source.prepare(runner.cursor)
         self.extent: ScatterExtent | None = None
         self.index: DensityIndex | None = None
@@ -78,7 +80,13 @@ class ScatterProvider:
         """One pass binning every row into the density index (small tables get none)."""
         assert self.extent is not None
         self.index = build_density_index(
-            self.runner, self.columns, self.extent, on_progress, ticket, self.index_budget
+            self.runner,
+            self.columns,
+            self.extent,
+            on_progress,
+            ticket,
+            self.index_budget,
+            self.index_min_rows,
         )
 
     def mode_for(self, box: ViewBox, ticket: Ticket, on_progress: ProgressCallback | None = None) -> str:
@@ -136,3 +144,4 @@ class ScatterProvider:
         """Drop the density index and this plot's cached results."""
         self.index = None
         cache.results.drop(lambda key: key[0] == self.id)
+        self.columns.source.release(self.runner.cursor)

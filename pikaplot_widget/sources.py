@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import re
@@ -34,6 +35,12 @@ class Source:
         """Register in-memory objects (DataFrames, Arrow tables) on a cursor before querying."""
         for name, obj in self.registrations.items():
             cursor.register(name, obj)
+
+    def release(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        """Unregister what `prepare` registered (the plot is closed)."""
+        for name in self.registrations:
+            with contextlib.suppress(duckdb.Error):
+                cursor.unregister(name)
 
     def column_type(self, name: str, role: str) -> str:
         """The DuckDB type of a column, or a ValueError naming the columns there are."""

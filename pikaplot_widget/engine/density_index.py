@@ -173,9 +173,10 @@ def build_density_index(
     on_progress: ProgressCallback | None = None,
     ticket: Ticket = NEVER_CANCELLED,
     budget: int = BUDGET_BYTES,
+    min_rows: int = MIN_ROWS,
 ) -> DensityIndex | None:
     """Bin every valid row once into the finest grid and sum the levels above (None if small)."""
-    if extent.valid_rows < MIN_ROWS:
+    if extent.valid_rows < max(min_rows, 1):
         return None
     size = grid_size(cols, extent, budget)
     box = index_box(extent)
