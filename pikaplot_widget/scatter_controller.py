@@ -92,6 +92,7 @@ class ScatterController(ViewWorker):
         extent = self._prepare_data()
         view = self.view if view is None else view
         assert view is not None
+        self.painter.keep_margin(view, size)  # the left margin only grows: the pixel grid stays put
         area = self.painter.layout(view, size).area
         box = (view.x.lo, view.x.hi, view.y.lo, view.y.hi)
         self._state("querying", 0.0)

@@ -243,13 +243,6 @@ class ViewWorker:
     def _progress(self, fraction: float) -> None:
         self._state("querying", fraction)
 
-    def _state(self, status: str, progress: float = 0.0) -> None:
-        if self.on_state is not None:
-            self.on_state(status, progress)
-
-    def _progress(self, fraction: float) -> None:
-        self._state("querying", fraction)
-
     def _publish(self, generation: int, frame: np.ndarray, exact: bool) -> None:
         with self._cond:
             if generation != self._generation:

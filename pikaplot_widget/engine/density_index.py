@@ -30,7 +30,7 @@ class Level:
     """Rows per cell at one resolution; arrays are indexed [row (y, bottom first), column (x)]."""
 
     size: int
-    counts: np.ndarray
+    counts: np.ndarray | None  # None when `planes` holds them per category
     planes: np.ndarray | None = None  # per category, (categories + 1, size, size)
     color_sum: np.ndarray | None = None
     color_count: np.ndarray | None = None
@@ -97,10 +97,11 @@ class DensityIndex:
             out[..., ys[3][:, None], xs[3][None, :]] = summed
             return out
 
-        counts = gather(level.counts, np.int64)
+        planes = gather(level.planes, np.int64)
+        counts = planes.sum(axis=0) if planes is not None else gather(level.counts, np.int64)
         assert counts is not None
         return DensityGrid(
-            counts, box, planes=gather(level.planes, np.int64), color_sum=gather(level.color_sum, np.float64),
+            counts, box, planes=planes, color_sum=gather(level.color_sum, np.float64),
             color_count=gather(level.color_count, np.int64), exact=False,
         )  # fmt: skip
 
@@ -119,7 +120,12 @@ class DensityIndex:
         for inner in (True, False):
             x_lo, x_hi = cells(box[0], box[1], gx0, cw, inner)
             y_lo, y_hi = cells(box[2], box[3], gy0, ch, inner)
-            bounds.append(int(level.counts[y_lo:y_hi, x_lo:x_hi].sum()) if x_hi > x_lo and y_hi > y_lo else 0)
+            if x_hi <= x_lo or y_hi <= y_lo:
+                bounds.append(0)
+            elif level.counts is not None:
+                bounds.append(int(level.counts[y_lo:y_hi, x_lo:x_hi].sum()))
+            else:
+                bounds.append(int(level.planes[:, y_lo:y_hi, x_lo:x_hi].sum()))
         return bounds[0], bounds[1]
 
 
@@ -141,9 +147,10 @@ def _cells_to_pixels(
 def grid_size(cols: ScatterColumns, extent: ScatterExtent, budget: int = BUDGET_BYTES) -> int:
     """The finest grid that fits the budget with all its levels (a third more than level 0) and
     has no more than 4 cells per row."""
-    planes = 1
+    planes = 1  # rows per cell
     if cols.color_kind == "category":
-        planes += len(extent.categories) + 1
+        planes = len(extent.categories) + 1  # rows per cell and category; their sum is the count
+        budget *= 2  # categories are worth more memory than a coarser grid
     elif cols.color_kind == "numeric":
         planes += 2
     size = MAX_GRID
@@ -186,19 +193,17 @@ def build_density_index(
     n = table.column("n").to_numpy(zero_copy_only=False)
     count_type = np.uint32 if extent.valid_rows < 2**32 else np.uint64
     flat = iy * size + ix
-    if cols.color_kind == "category":  # several rows per cell, one per category
-        counts = np.bincount(flat, weights=n, minlength=size * size).astype(count_type)
-    else:
-        counts = np.zeros(size * size, count_type)
-        counts[flat] = n
-    level = Level(size, counts.reshape(size, size))
     if cols.color_kind == "category":
         k = len(extent.categories) + 1
         cat = table.column("cat").to_numpy(zero_copy_only=False).astype(np.int64)
         planes = np.zeros(k * size * size, count_type)
         planes[cat * size * size + flat] = n  # one row per (cell, category): no sums needed
-        level.planes = planes.reshape(k, size, size)
-    elif cols.color_kind == "numeric":
+        level = Level(size, counts=None, planes=planes.reshape(k, size, size))
+    else:
+        counts = np.zeros(size * size, count_type)
+        counts[flat] = n
+        level = Level(size, counts.reshape(size, size))
+    if cols.color_kind == "numeric":
         sums = np.nan_to_num(table.column("c_sum").to_numpy(zero_copy_only=False).astype(np.float64))
         color_n = table.column("c_n").to_numpy(zero_copy_only=False)
         level.color_sum = np.zeros(size * size, np.float32)

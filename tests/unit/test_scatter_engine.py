@@ -148,7 +148,7 @@ def test_numeric_colour_sums_per_pixel(data, runner, rng):
 
 
 def test_points_and_counts_in_view(data, runner, rng):
-    source, x, y, v, cat, valid = data
+    source, x, y, _v, cat, valid = data
     cols = ScatterColumns.checked(source, "x", "y", color="cat", size="v")
     extent = fetch_scatter_extent(runner, cols)
     for box in random_boxes(rng, 5):
@@ -172,7 +172,7 @@ def index_for(runner, cols, budget=2**20):
 def test_index_views_move_no_row_more_than_a_quarter_pixel(data, runner, rng):
     source, x, y, _, _, valid = data
     cols = ScatterColumns.checked(source, "x", "y")
-    extent, index = index_for(runner, cols)
+    _extent, index = index_for(runner, cols)
     assert index is not None and index.levels[0].size >= 256
     assert index.levels[0].counts.sum() == valid.sum()
     for level in index.levels:
