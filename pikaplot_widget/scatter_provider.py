@@ -22,6 +22,7 @@ from .engine.scatter import (
 )
 
 MARKER_LIMIT = 200_000  # at most this many rows in view are drawn as markers
+KEY_ROWS_MAX = 20_000_000  # up to this many rows in view, numpy counts the pixel keys (else GROUP BY)
 _ids = itertools.count(1)
 
 
@@ -89,21 +90,25 @@ class ScatterProvider:
             self.index_min_rows,
         )
 
-    def mode_for(self, box: ViewBox, ticket: Ticket, on_progress: ProgressCallback | None = None) -> str:
-        """ "markers" when at most `marker_limit` rows are in the box, else "density"."""
+    def mode_for(
+        self, box: ViewBox, ticket: Ticket, on_progress: ProgressCallback | None = None
+    ) -> tuple[str, int]:
+        """("markers" when at most `marker_limit` rows are in the box else "density", an upper
+        bound of the rows in the box)."""
         extent = self.extent
         assert extent is not None
         if extent.valid_rows <= self.marker_limit:
-            return "markers"
+            return "markers", extent.valid_rows
+        possibly = extent.valid_rows
         if self.index is not None:
             surely, possibly = self.index.count_bounds(box)
             if possibly <= self.marker_limit:
-                return "markers"
+                return "markers", possibly
             if surely > self.marker_limit:
-                return "density"
+                return "density", possibly
         self.counted_in_sql += 1
         rows = count_in_view(self.runner, self.columns, box, self.marker_limit, ticket, on_progress)
-        return "markers" if rows <= self.marker_limit else "density"
+        return ("markers", rows) if rows <= self.marker_limit else ("density", possibly)
 
     def query(
         self,
@@ -121,7 +126,7 @@ class ScatterProvider:
             return cached
         extent = self.extent
         assert extent is not None
-        mode = self.mode_for(box, ticket, on_progress)
+        mode, rows = self.mode_for(box, ticket, on_progress)
         if mode == "markers":
             points = fetch_points(
                 self.runner, self.columns, extent, box, self.marker_limit, ticket, on_progress
@@ -134,8 +139,9 @@ class ScatterProvider:
                 view = ScatterView("density", grid=index.resample(level, box, width, height), source="index")
             else:
                 grid = fetch_density(
-                    self.runner, self.columns, extent, box, width, height, ticket, on_progress
-                )
+                    self.runner, self.columns, extent, box, width, height, ticket, on_progress,
+                    by_keys=rows <= KEY_ROWS_MAX,
+                )  # fmt: skip
                 view = ScatterView("density", grid=grid)
         cache.results.put(key, view)
         return view

@@ -316,6 +316,19 @@ def fetch_cells(
     return runner.run(sql, params, on_progress, ticket)
 
 
+def pixel_keys_sql(cols: ScatterColumns, extent: ScatterExtent, width: int, height: int, where: str) -> str:
+    """Each valid row matching `where` as its pixel number (iy * width + ix), plus its category or
+    colour value. Parameters as for `density_sql`."""
+    ix = f"least(CAST(floor(({cols.x_value} - ?) * ?) AS INTEGER), {int(width) - 1})"
+    iy = f"least(CAST(floor(({cols.y_value} - ?) * ?) AS INTEGER), {int(height) - 1})"
+    select = [f"{iy} * {int(width)} + {ix} AS k"]
+    if cols.color_kind == "category":
+        select.append(f"{cols.category_code(extent.categories)[0]} AS cat")
+    elif cols.color_kind == "numeric":
+        select.append(f"{cols.color_value} AS c")
+    return f"SELECT {', '.join(select)} FROM {cols.source.from_sql} WHERE {cols.valid} AND {where}"
+
+
 def fetch_density(
     runner: QueryRunner,
     cols: ScatterColumns,
@@ -325,9 +338,43 @@ def fetch_density(
     height: int,
     ticket: Ticket = NEVER_CANCELLED,
     on_progress: ProgressCallback | None = None,
+    by_keys: bool = True,
 ) -> DensityGrid:
-    """Exact rows per pixel of the view, binned by DuckDB (bounds included in the last bin)."""
-    table = fetch_cells(runner, cols, extent, box, width, height, ticket, on_progress)
+    """Exact rows per pixel of the view (bounds included in the last bin).
+
+    `by_keys`: DuckDB computes each row's pixel and numpy counts them (np.bincount), which is
+    1.3-1.6x faster than a GROUP BY for millions of rows in view but moves 4 bytes per row;
+    otherwise DuckDB groups by pixel and only the occupied pixels come back.
+    """
+    if not by_keys:
+        return _density_from_cells(fetch_cells(runner, cols, extent, box, width, height, ticket, on_progress),
+                                   cols, extent, box, width, height)  # fmt: skip
+    x0, x1, y0, y1 = box
+    where, filter_params = cols.view_filter(box)
+    color_params = cols.category_code(extent.categories)[1] if cols.color_kind == "category" else []
+    # the x and y parameters come in the order ix, iy appear in the SELECT: iy first
+    params = [y0, height / (y1 - y0), x0, width / (x1 - x0), *color_params, *filter_params]
+    table = runner.run(pixel_keys_sql(cols, extent, width, height, where), params, on_progress, ticket)
+    cells = width * height
+    keys = table.column("k").to_numpy().astype(np.intp, copy=False)
+    counts = np.bincount(keys, minlength=cells).astype(np.int64).reshape(height, width)
+    if cols.color_kind == "category":
+        k = len(extent.categories) + 1
+        cat = table.column("cat").to_numpy().astype(np.intp)
+        planes = np.bincount(cat * cells + keys, minlength=k * cells).astype(np.int64)
+        return DensityGrid(counts, box, planes=planes.reshape(k, height, width))
+    if cols.color_kind == "numeric":
+        values = _floats(table, "c")
+        ok = np.isfinite(values)
+        sums = np.bincount(keys[ok], weights=values[ok], minlength=cells).reshape(height, width)
+        color_n = np.bincount(keys[ok], minlength=cells).astype(np.int64).reshape(height, width)
+        return DensityGrid(counts, box, color_sum=sums, color_count=color_n)
+    return DensityGrid(counts, box)
+
+
+def _density_from_cells(
+    table: pa.Table, cols: ScatterColumns, extent: ScatterExtent, box: ViewBox, width: int, height: int
+) -> DensityGrid:
     ix = table.column("ix").to_numpy(zero_copy_only=False).astype(np.int64)
     iy = table.column("iy").to_numpy(zero_copy_only=False).astype(np.int64)
     n = table.column("n").to_numpy(zero_copy_only=False).astype(np.int64)

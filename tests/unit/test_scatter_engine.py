@@ -66,7 +66,8 @@ def brute_force_bins(x, y, box, width, height):
     return inside, ix, iy
 
 
-def test_density_equals_numpy_histogram2d(data, runner, rng):
+@pytest.mark.parametrize("by_keys", [True, False])
+def test_density_equals_numpy_histogram2d(data, runner, rng, by_keys):
     source, x, y, _, _, valid = data
     cols = ScatterColumns.checked(source, "x", "y")
     extent = fetch_scatter_extent(runner, cols)
@@ -75,7 +76,7 @@ def test_density_equals_numpy_histogram2d(data, runner, rng):
     xv, yv = x[valid], y[valid]
     for box in random_boxes(rng):
         width, height = int(rng.integers(20, 300)), int(rng.integers(20, 200))
-        grid = fetch_density(runner, cols, extent, box, width, height)
+        grid = fetch_density(runner, cols, extent, box, width, height, by_keys=by_keys)
         assert grid.counts.shape == (height, width)
         reference, _, _ = np.histogram2d(xv, yv, bins=[width, height], range=[box[:2], box[2:]])
         reference = reference.T.astype(np.int64)  # rows are y, bottom first
@@ -88,7 +89,8 @@ def test_density_equals_numpy_histogram2d(data, runner, rng):
         np.testing.assert_array_equal(grid.counts, exact)
 
 
-def test_categorical_density_counts_sum_to_the_total(data, runner, rng):
+@pytest.mark.parametrize("by_keys", [True, False])
+def test_categorical_density_counts_sum_to_the_total(data, runner, rng, by_keys):
     source, x, y, _, cat, valid = data
     cols = ScatterColumns.checked(source, "x", "y", color="cat")
     assert cols.color_kind == "category"
@@ -96,7 +98,7 @@ def test_categorical_density_counts_sum_to_the_total(data, runner, rng):
     assert extent.categories == ("a", "b", "c", "d", "e")  # most frequent first
     assert not extent.has_other
     for box in random_boxes(rng, 6):
-        grid = fetch_density(runner, cols, extent, box, 64, 48)
+        grid = fetch_density(runner, cols, extent, box, 64, 48, by_keys=by_keys)
         assert grid.planes is not None
         np.testing.assert_array_equal(grid.planes.sum(axis=0), grid.counts)
         inside, ix, iy = brute_force_bins(x[valid], y[valid], box, 64, 48)
@@ -127,7 +129,8 @@ def test_categories_past_the_limit_are_other(rng, session, runner):
     assert grid.total == n
 
 
-def test_numeric_colour_sums_per_pixel(data, runner, rng):
+@pytest.mark.parametrize("by_keys", [True, False])
+def test_numeric_colour_sums_per_pixel(data, runner, rng, by_keys):
     source, x, y, v, _, valid = data
     cols = ScatterColumns.checked(source, "x", "y", color="v")
     extent = fetch_scatter_extent(runner, cols)
@@ -135,7 +138,7 @@ def test_numeric_colour_sums_per_pixel(data, runner, rng):
     assert extent.color_min == pytest.approx(finite_v.min())
     assert extent.color_max == pytest.approx(finite_v.max())
     box = next(random_boxes(rng, 1))
-    grid = fetch_density(runner, cols, extent, box, 40, 30)
+    grid = fetch_density(runner, cols, extent, box, 40, 30, by_keys=by_keys)
     inside, ix, iy = brute_force_bins(x[valid], y[valid], box, 40, 30)
     vv = v[valid]
     ok = inside & np.isfinite(vv)
