@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
-from .scatter import DensityGrid, ScatterColumns, ScatterExtent, ViewBox, fetch_cells
+from .scatter import DensityGrid, ScatterColumns, ScatterExtent, ViewBox, pixel_keys_sql
 
 MIN_ROWS = 2_000_000  # smaller tables are binned exactly per view, fast enough
 MAX_GRID = 4096
@@ -173,6 +173,61 @@ def index_box(extent: ScatterExtent) -> ViewBox:
     return (*widen(extent.x_min, extent.x_max), *widen(extent.y_min, extent.y_max))
 
 
+class _KeyBinner:
+    """Counts streamed pixel keys (and categories or colour values) into level 0, in chunks of
+    CHUNK_ROWS so memory stays bounded whatever the table's size."""
+
+    CHUNK_ROWS = 16_000_000
+
+    def __init__(self, cols: ScatterColumns, extent: ScatterExtent, size: int) -> None:
+        self.kind = cols.color_kind
+        self.size = size
+        self.cells = size * size
+        self.planes = len(extent.categories) + 1 if self.kind == "category" else 1
+        self.counts = np.zeros(self.planes * self.cells, np.int64)
+        self.sums = np.zeros(self.cells) if self.kind == "numeric" else None
+        self.color_n = np.zeros(self.cells, np.int64) if self.kind == "numeric" else None
+        self._pending: list[object] = []
+        self._rows = 0
+
+    def add(self, batch: object) -> None:
+        """Take one Arrow record batch; bin once enough rows are pending."""
+        self._pending.append(batch)
+        self._rows += batch.num_rows  # type: ignore[attr-defined]
+        if self._rows >= self.CHUNK_ROWS:
+            self._flush()
+
+    def _column(self, name: str) -> np.ndarray:
+        return np.concatenate([b.column(name).to_numpy(zero_copy_only=False) for b in self._pending])  # type: ignore[attr-defined]
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        keys = self._column("k").astype(np.intp, copy=False)
+        if self.kind == "category":
+            keys = keys + self._column("cat").astype(np.intp) * self.cells
+        self.counts += np.bincount(keys, minlength=self.planes * self.cells)
+        if self.sums is not None and self.color_n is not None:
+            values = self._column("c").astype(np.float64, copy=False)
+            ok = np.isfinite(values)
+            self.sums += np.bincount(keys[ok], weights=values[ok], minlength=self.cells)
+            self.color_n += np.bincount(keys[ok], minlength=self.cells)
+        self._pending, self._rows = [], 0
+
+    def finish(self, count_type: type) -> Level:
+        """Level 0 from everything added."""
+        self._flush()
+        shape = (self.size, self.size)
+        counts = self.counts.astype(count_type)
+        if self.kind == "category":
+            return Level(self.size, counts=None, planes=counts.reshape(self.planes, *shape))
+        level = Level(self.size, counts.reshape(shape))
+        if self.sums is not None and self.color_n is not None:
+            level.color_sum = self.sums.astype(np.float32).reshape(shape)
+            level.color_count = self.color_n.astype(count_type).reshape(shape)
+        return level
+
+
 def build_density_index(
     runner: QueryRunner,
     cols: ScatterColumns,
@@ -187,31 +242,14 @@ def build_density_index(
         return None
     size = grid_size(cols, extent, budget)
     box = index_box(extent)
-    table = fetch_cells(runner, cols, extent, box, size, size, ticket, on_progress, whole_table=True)
-    ix = table.column("ix").to_numpy(zero_copy_only=False).astype(np.int64)
-    iy = table.column("iy").to_numpy(zero_copy_only=False).astype(np.int64)
-    n = table.column("n").to_numpy(zero_copy_only=False)
-    count_type = np.uint32 if extent.valid_rows < 2**32 else np.uint64
-    flat = iy * size + ix
-    if cols.color_kind == "category":
-        k = len(extent.categories) + 1
-        cat = table.column("cat").to_numpy(zero_copy_only=False).astype(np.int64)
-        planes = np.zeros(k * size * size, count_type)
-        planes[cat * size * size + flat] = n  # one row per (cell, category): no sums needed
-        level = Level(size, counts=None, planes=planes.reshape(k, size, size))
-    else:
-        counts = np.zeros(size * size, count_type)
-        counts[flat] = n
-        level = Level(size, counts.reshape(size, size))
-    if cols.color_kind == "numeric":
-        sums = np.nan_to_num(table.column("c_sum").to_numpy(zero_copy_only=False).astype(np.float64))
-        color_n = table.column("c_n").to_numpy(zero_copy_only=False)
-        level.color_sum = np.zeros(size * size, np.float32)
-        level.color_sum[flat] = sums
-        level.color_sum = level.color_sum.reshape(size, size)
-        level.color_count = np.zeros(size * size, count_type)
-        level.color_count[flat] = color_n
-        level.color_count = level.color_count.reshape(size, size)
+    binner = _KeyBinner(cols, extent, size)
+    where = "TRUE"
+    sql = pixel_keys_sql(cols, extent, size, size, where)
+    x0, x1, y0, y1 = box
+    color_params = cols.category_code(extent.categories)[1] if cols.color_kind == "category" else []
+    params = [y0, size / (y1 - y0), x0, size / (x1 - x0), *color_params]
+    runner.run_batches(sql, params, binner.add, on_progress, ticket)
+    level = binner.finish(np.uint32 if extent.valid_rows < 2**32 else np.uint64)
     index = DensityIndex(box, [level])
     while index.levels[-1].size > COARSEST:
         index.levels.append(index.levels[-1].coarser())

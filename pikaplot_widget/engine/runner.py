@@ -88,6 +88,36 @@ class QueryRunner:
 
         Raises QueryCancelled when the ticket is (or gets) cancelled, or the DuckDB error.
         """
+        with self._running(ticket, on_progress):
+            return self._cursor.sql(sql, params=params or None).to_arrow_table()
+
+    def run_batches(
+        self,
+        sql: str,
+        params: list[Any] | None,
+        on_batch: Callable[[Any], None],
+        on_progress: ProgressCallback | None = None,
+        ticket: Ticket = NEVER_CANCELLED,
+    ) -> None:
+        """Execute `sql` and hand its result to `on_batch` as pyarrow RecordBatches, as they come,
+        so a large result never sits in memory whole. Cancellation and progress as for `run`."""
+        with self._running(ticket, on_progress):
+            reader = self._cursor.sql(sql, params=params or None).arrow()
+            try:
+                for batch in reader:
+                    if ticket.cancelled:
+                        raise QueryCancelled("cancelled while streaming")
+                    on_batch(batch)
+            except duckdb.Error:
+                if ticket.cancelled:  # interrupted between batches: not a failure
+                    raise QueryCancelled("cancelled while streaming") from None
+                raise
+            finally:
+                with contextlib.suppress(Exception):
+                    reader.close()
+
+    @contextlib.contextmanager
+    def _running(self, ticket: Ticket, on_progress: ProgressCallback | None) -> Any:
         with self._lock:
             with self._state, ticket._lock:
                 if self._closed:
@@ -103,7 +133,7 @@ class QueryRunner:
             try:
                 self.queries_run += 1
                 ticket.stats.run += 1
-                return self._cursor.sql(sql, params=params or None).to_arrow_table()
+                yield
             except duckdb.InterruptException as error:
                 self.queries_cancelled += 1
                 ticket.stats.cancelled += 1
