@@ -93,6 +93,7 @@ def scatter(
     colormap: str = "viridis",
     normalization: str = "eq_hist",
     marker_limit: int = MARKER_LIMIT,
+    gpu_points: str = "auto",
     session: Session | None = None,
 ) -> Plot:
     """A zoomable scatter plot of columns `x` and `y`: markers when few rows are in view, else a
@@ -112,6 +113,9 @@ def scatter(
         normalization: how rows per pixel map to colour: "eq_hist" (histogram-equalised,
             default), "log" or "linear".
         marker_limit: draw markers when at most this many rows are in view.
+        gpu_points: "auto" keeps x/y of uncoloured plots in GPU memory on a real GPU and bins
+            each view there with a compute shader (on a CPU adapter the density index and
+            DuckDB are faster); "always" or "never" force the choice.
         session: the DuckDB database to run in (default: a shared in-memory one).
 
     Raises:
@@ -123,6 +127,8 @@ def scatter(
         raise ValueError(f"unknown colormap {colormap!r}; choose one of: {', '.join(_COLORMAPS)}")
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {normalization!r}")
+    if gpu_points not in ("auto", "always", "never"):
+        raise ValueError(f"gpu_points must be 'auto', 'always' or 'never', got {gpu_points!r}")
     if int(marker_limit) < 1:
         raise ValueError(f"marker_limit must be positive, got {marker_limit}")
     marker_size = None
@@ -140,7 +146,8 @@ def scatter(
         return ScatterController(
             columns, session, width=int(width), height=int(height), labels=labels,
             colormap=colormap, normalization=normalization, marker_size=marker_size,
-            marker_limit=marker_limit, on_frame=on_frame, on_state=on_state, on_view=on_view,
+            marker_limit=marker_limit, gpu_points=gpu_points,
+            on_frame=on_frame, on_state=on_state, on_view=on_view,
         )  # fmt: skip
 
     return Plot(make, width=width, height=height, x_range=x_range, y_range=y_range)

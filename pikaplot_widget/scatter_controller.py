@@ -35,6 +35,7 @@ class ScatterController(ViewWorker):
         normalization: str = "eq_hist",
         marker_size: float | None = None,
         marker_limit: int = MARKER_LIMIT,
+        gpu_points: str = "auto",
         on_frame: FrameCallback | None = None,
         on_state: StateCallback | None = None,
         on_view: ViewCallback | None = None,
@@ -44,7 +45,7 @@ class ScatterController(ViewWorker):
             width=width, height=height, painter=painter, on_frame=on_frame, on_state=on_state, on_view=on_view
         )
         self.columns = columns
-        self.provider = ScatterProvider(columns, session.reader(), self.query_stats, marker_limit)
+        self.provider = ScatterProvider(columns, session.reader(), self.query_stats, marker_limit, gpu_points)
         self.mode: str | None = None
         self.source: str | None = None
         self._data: ScatterView | None = None
@@ -133,6 +134,7 @@ class ScatterController(ViewWorker):
             "index_grid": index.levels[0].size if index else 0,
             "index_levels": len(index.levels) if index else 0,
             "index_bytes": index.nbytes if index else 0,
+            "gpu_points": self.provider.resident.count if self.provider.resident else 0,
             "view_counts_in_sql": self.provider.counted_in_sql,
             "cache_hits": self.provider.cache_hits,
         }  # fmt: skip

@@ -278,3 +278,27 @@ def test_no_leak_over_100_plots():
     samples = report["samples"]
     early, late = min(samples[:6]), min(samples[-6:])
     assert late - early < 30, f"RSS floor rose by {late - early:.0f} MiB over 100 plots: {samples}"
+
+
+def test_gpu_points_path_matches_the_duckdb_path(clusters, session):
+    # On a real GPU "auto" picks it; here it is forced, on lavapipe, to check it draws the same.
+    gpu = pk.scatter(clusters, "x", "y", session=session, marker_limit=1000, gpu_points="always")
+    cpu = pk.scatter(clusters, "x", "y", session=session, marker_limit=1000, gpu_points="never")
+    for p in (gpu, cpu):
+        p.to_array()
+    assert gpu.stats["gpu_points"] == len(clusters) and gpu.stats["view_source"] == "gpu"
+    assert cpu.stats["gpu_points"] == 0 and cpu.stats["view_source"] == "rows"
+    a = gpu.controller.data.grid.counts
+    b = cpu.controller.data.grid.counts
+    assert a.shape == b.shape and a.sum() == b.sum()
+    assert np.abs(a - b).sum() <= 4  # float32 positions on the GPU: rows on a bin edge may move
+    view = Viewport(Range(-0.05, 0.05), Range(-0.05, 0.05), y_auto=False)
+    for p in (gpu, cpu):
+        p.controller.set_view(view)
+        p.to_array()
+    assert gpu.mode == cpu.mode == "markers"
+    assert gpu.stats["rows_in_view"] == cpu.stats["rows_in_view"]
+    with pytest.raises(ValueError, match="gpu_points"):
+        pk.scatter(clusters, "x", "y", session=session, gpu_points="sometimes")
+    gpu.close()
+    cpu.close()

@@ -1,0 +1,247 @@
+"""Points that live on the GPU: uploaded once, then binned per view by a compute shader (density)
+or drawn as markers, with no data crossing the bus again.
+
+Coordinates are stored as float32 relative to the data's extent, so a view's pixel edges are
+placed to about 1e-7 of the extent. Points sit in chunks of at most CHUNK_POINTS, which keeps
+each binding under the device's storage-buffer limit and each dispatch under its workgroup limit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import wgpu
+
+from .buffers import BufferPool
+from .canvas import buffer_pool
+from .device import get_device, render_lock
+from .layers import _FRAME_WGSL, Layer
+
+CHUNK_POINTS = 8 * 2**20  # 64 MiB of float32 pairs
+WORKGROUP = 256
+ViewBox = tuple[float, float, float, float]
+
+_BIN_WGSL = """
+struct Params { offset: vec2<f32>, scale: vec2<f32>, size: vec2<u32>, count: u32, pad: u32 };
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> pts: array<vec2<f32>>;
+@group(0) @binding(2) var<storage, read_write> grid: array<atomic<u32>>;
+@compute @workgroup_size(256) fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+    let i = id.x;
+    if (i >= params.count) { return; }
+    let p = (pts[i] - params.offset) * params.scale;  // in pixels, y up
+    let size = vec2<f32>(params.size);
+    if (p.x < 0.0 || p.y < 0.0 || p.x > size.x || p.y > size.y) { return; }
+    let ix = min(u32(p.x), params.size.x - 1u);
+    let iy = min(u32(p.y), params.size.y - 1u);
+    atomicAdd(&grid[iy * params.size.x + ix], 1u);
+}
+"""
+
+_MARKERS_WGSL = (
+    _FRAME_WGSL
+    + """
+struct View { offset: vec2<f32>, scale: vec2<f32>, origin: vec2<f32>, height: f32, radius: f32,
+              color: vec4<f32> };
+@group(0) @binding(1) var<uniform> view: View;
+@group(0) @binding(2) var<storage, read> pts: array<vec2<f32>>;
+struct VOut { @builtin(position) pos: vec4<f32>, @location(0) @interpolate(flat) center: vec2<f32> };
+@vertex fn vs(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> VOut {
+    let p = (pts[ii] - view.offset) * view.scale;
+    let c = view.origin + vec2<f32>(p.x, view.height - p.y);
+    var quad = QUAD;
+    var out: VOut;
+    out.center = c;
+    out.pos = to_ndc(c + (quad[vi] * 2.0 - 1.0) * (view.radius + 1.0));
+    return out;
+}
+@fragment fn fs(in: VOut) -> @location(0) vec4<f32> {
+    let coverage = clamp(view.radius + 0.5 - distance(in.pos.xy, in.center), 0.0, 1.0);
+    if (coverage <= 0.0) { discard; }
+    return vec4<f32>(view.color.rgb, view.color.a * coverage);
+}
+"""
+)
+
+
+class ResidentPoints:
+    """x/y points in GPU storage buffers, relative to `extent` (x0, x1, y0, y1)."""
+
+    def __init__(self, extent: ViewBox) -> None:
+        self.extent = extent
+        self.device = get_device()
+        self.pool: BufferPool = buffer_pool()
+        self.chunks: list[tuple[Any, int]] = []  # (buffer, points in it)
+        self.count = 0
+        self._staging: list[np.ndarray] = []
+        self._staged = 0
+
+    @property
+    def nbytes(self) -> int:
+        """GPU memory held by the points."""
+        return sum(int(buffer.size) for buffer, _ in self.chunks)
+
+    def _relative(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        x0, x1, y0, y1 = self.extent
+        out = np.empty((len(x), 2), np.float32)
+        out[:, 0] = (np.asarray(x, np.float64) - x0) / (x1 - x0)
+        out[:, 1] = (np.asarray(y, np.float64) - y0) / (y1 - y0)
+        return out
+
+    def append(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Add points (axis units); they are uploaded a chunk at a time."""
+        self._staging.append(self._relative(x, y))
+        self._staged += len(x)
+        if self._staged >= CHUNK_POINTS:
+            staged = np.concatenate(self._staging)
+            full = len(staged) // CHUNK_POINTS * CHUNK_POINTS
+            for start in range(0, full, CHUNK_POINTS):
+                self._upload(staged[start : start + CHUNK_POINTS])
+            self._staging = [staged[full:]] if full < len(staged) else []
+            self._staged = len(staged) - full
+
+    def finish(self) -> None:
+        """Upload what is still staged."""
+        if self._staged:
+            self._upload(np.concatenate(self._staging))
+        self._staging, self._staged = [], 0
+
+    def _upload(self, points: np.ndarray) -> None:
+        data = np.ascontiguousarray(points, np.float32)
+        with render_lock:
+            buffer = self.pool.acquire(data.nbytes, wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_DST)
+            self.device.queue.write_buffer(buffer, 0, data)
+        self.chunks.append((buffer, len(data)))
+        self.count += len(data)
+
+    def _view_transform(self, box: ViewBox, width: int, height: int) -> tuple[list[float], list[float]]:
+        x0, x1, y0, y1 = self.extent
+        u0, u1 = (box[0] - x0) / (x1 - x0), (box[1] - x0) / (x1 - x0)
+        v0, v1 = (box[2] - y0) / (y1 - y0), (box[3] - y0) / (y1 - y0)
+        return [u0, v0], [width / (u1 - u0), height / (v1 - v0)]
+
+    def bin(self, box: ViewBox, width: int, height: int) -> np.ndarray:
+        """Points per pixel of a view, (height, width) uint32 with row 0 at the bottom (y0)."""
+        cells = width * height
+        offset, scale = self._view_transform(box, width, height)
+        with render_lock:
+            shaders = _shader_cache(self.device)
+            module = shaders.module("resident_bin", _BIN_WGSL)
+            pipeline = shaders.pipeline(
+                "resident_bin",
+                lambda: self.device.create_compute_pipeline(
+                    layout="auto", compute={"module": module, "entry_point": "main"}
+                ),
+            )
+            usage = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_SRC | wgpu.BufferUsage.COPY_DST
+            grid = self.pool.acquire(cells * 4, usage)
+            readback = self.pool.acquire(cells * 4, wgpu.BufferUsage.MAP_READ | wgpu.BufferUsage.COPY_DST)
+            uniforms = []
+            try:
+                encoder = self.device.create_command_encoder()
+                encoder.clear_buffer(grid, 0, grid.size)
+                for buffer, count in self.chunks:
+                    params = np.zeros(8, np.float32)
+                    params[:2], params[2:4] = offset, scale
+                    params.view(np.uint32)[4:7] = (width, height, count)
+                    uniform = self.pool.acquire(32, wgpu.BufferUsage.UNIFORM | wgpu.BufferUsage.COPY_DST)
+                    uniforms.append(uniform)
+                    self.device.queue.write_buffer(uniform, 0, params)
+                    bind_group = self.device.create_bind_group(
+                        layout=pipeline.get_bind_group_layout(0),
+                        entries=[
+                            {"binding": 0, "resource": {"buffer": uniform, "offset": 0, "size": 32}},
+                            {"binding": 1, "resource": {"buffer": buffer, "offset": 0, "size": count * 8}},
+                            {"binding": 2, "resource": {"buffer": grid, "offset": 0, "size": cells * 4}},
+                        ],
+                    )
+                    compute = encoder.begin_compute_pass()
+                    compute.set_pipeline(pipeline)
+                    compute.set_bind_group(0, bind_group)
+                    compute.dispatch_workgroups((count + WORKGROUP - 1) // WORKGROUP)
+                    compute.end()
+                encoder.copy_buffer_to_buffer(grid, 0, readback, 0, cells * 4)
+                self.device.queue.submit([encoder.finish()])
+                readback.map_sync(wgpu.MapMode.READ, 0, cells * 4)
+                try:
+                    counts = np.frombuffer(readback.read_mapped(0, cells * 4, copy=False), np.uint32).copy()
+                finally:
+                    readback.unmap()
+            finally:
+                for buffer in (grid, readback, *uniforms):
+                    self.pool.release(buffer)
+        return counts.reshape(height, width)
+
+    def marker_layer(
+        self,
+        box: ViewBox,
+        rect: tuple[int, int, int, int],
+        radius: float,
+        color: tuple[float, float, float, float],
+    ) -> Layer:
+        """A layer drawing every resident point as a round marker inside `rect` (left, top, w, h)."""
+        return _ResidentMarkers(self, box, rect, radius, color)
+
+    def release(self) -> None:
+        """Give the GPU memory back to the pool."""
+        with render_lock:
+            for buffer, _ in self.chunks:
+                self.pool.release(buffer)
+        self.chunks.clear()
+        self.count = 0
+
+
+def _shader_cache(device: Any) -> Any:
+    from .shaders import shader_cache
+
+    return shader_cache(device)
+
+
+class _ResidentMarkers(Layer):
+    """Markers straight from the resident buffers: the vertex shader maps each point to the view."""
+
+    name = "resident_markers"
+    wgsl = _MARKERS_WGSL
+
+    def __init__(
+        self,
+        points: ResidentPoints,
+        box: ViewBox,
+        rect: tuple[int, int, int, int],
+        radius: float,
+        color: tuple[float, float, float, float],
+    ) -> None:
+        self.points = points
+        self.clip = rect
+        offset, scale = points._view_transform(box, rect[2], rect[3])
+        self.view = np.array([*offset, *scale, rect[0], rect[1], rect[3], radius, *color], np.float32)
+
+    def prepare(self, ctx: Any) -> None:
+        """Bind each chunk with the view uniform."""
+        self.uniform = ctx.upload(self.view, wgpu.BufferUsage.UNIFORM)
+        pipeline = self.pipeline(ctx)
+        self.bind_groups = [
+            (
+                ctx.device.create_bind_group(
+                    layout=pipeline.get_bind_group_layout(0),
+                    entries=[
+                        ctx.frame_entry(),
+                        {
+                            "binding": 1,
+                            "resource": {"buffer": self.uniform, "offset": 0, "size": self.view.nbytes},
+                        },
+                        {"binding": 2, "resource": {"buffer": buffer, "offset": 0, "size": count * 8}},
+                    ],
+                ),
+                count,
+            )
+            for buffer, count in self.points.chunks
+        ]
+
+    def encode(self, render_pass: Any, ctx: Any) -> None:
+        """One instanced draw per chunk."""
+        render_pass.set_pipeline(self.pipeline(ctx))
+        for bind_group, count in self.bind_groups:
+            render_pass.set_bind_group(0, bind_group)
+            render_pass.draw(6, count)
