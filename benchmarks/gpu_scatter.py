@@ -26,7 +26,7 @@ os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
 from pikaplot_widget import colors
 from pikaplot_widget.render.canvas import Canvas
 from pikaplot_widget.render.device import gpu_info
-from pikaplot_widget.render.image import ImageLayer, lut_image
+from pikaplot_widget.render.image import ImageLayer, indexed_image
 from pikaplot_widget.render.resident import ResidentPoints
 
 BATCH = 4_000_000
@@ -86,8 +86,7 @@ def _drawers(
         started = time.perf_counter()
         counts = points.bin(box, width, height)
         bin_ms.append((time.perf_counter() - started) * 1000)
-        position = colors.Scale.fit(counts, "eq_hist")(counts)
-        image = lut_image(position, np.where(np.isnan(position), 0.0, 1.0))
+        image = indexed_image(*colors.Scale.fit(counts, "eq_hist").color_indices(counts))
         canvas.draw([ImageLayer(np.flipud(image), 0, 0, table)])
 
     return markers, density

@@ -52,12 +52,17 @@ def lookup(table: np.ndarray, position: np.ndarray) -> np.ndarray:
     return out
 
 
+LOOKUP_MAX = 1 << 24  # integer data up to this value is mapped through a lookup table
+
+
 @dataclass(frozen=True)
 class Scale:
     """Maps positive values to [0, 1]: linear, logarithmic, or histogram-equalised (eq_hist).
 
     eq_hist gives every occupied pixel the fraction of occupied pixels with a smaller or equal
     value, so each colour of the map covers about as many pixels (as datashader's default).
+    Integer data (counts) is histogrammed with np.bincount and mapped through a lookup table:
+    no sorting, a few milliseconds for a full-HD grid.
     """
 
     how: str
@@ -69,10 +74,49 @@ class Scale:
         """A scale for the positive values of `data`."""
         if how not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {how!r}")
-        positive = np.asarray(data)[np.asarray(data) > 0]
-        values, counts = np.unique(positive, return_counts=True)
+        data = np.asarray(data)
+        if data.dtype.kind in "iu" and data.size and data.min() >= 0 and data.max() < LOOKUP_MAX:
+            histogram = np.bincount(data.ravel())
+            histogram[0] = 0
+            values = np.flatnonzero(histogram)
+            counts = histogram[values]
+        else:
+            values, counts = np.unique(data[data > 0], return_counts=True)
         cdf = np.cumsum(counts) / max(int(counts.sum()), 1)
         return cls(how, values.astype(np.float64), cdf)
+
+    def _positions_of_values(self) -> np.ndarray:
+        """Positions of `values` themselves (small: one per distinct value)."""
+        v = self.values
+        if v.size == 1 or self.hi <= self.lo:
+            return np.ones(v.size)
+        if self.how == "linear":
+            return (v - self.lo) / (self.hi - self.lo)
+        if self.how == "log":
+            return np.log(v / self.lo) / math.log(self.hi / self.lo)
+        first = self.cdf[0]
+        return (self.cdf - first) / (1.0 - first)
+
+    def lookup_table(self) -> np.ndarray | None:
+        """Position per integer value 0..max (NaN for 0 and unseen values), or None for non-integers."""
+        if not self.values.size or self.hi >= LOOKUP_MAX or np.any(self.values != np.round(self.values)):
+            return None
+        table = np.full(int(self.hi) + 1, np.nan)
+        table[self.values.astype(np.intp)] = np.clip(self._positions_of_values(), 0.0, 1.0)
+        return table
+
+    def color_indices(self, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(colour-map index 0-255 as uint8, occupied mask) for integer data such as counts."""
+        data = np.asarray(data)
+        table = self.lookup_table()
+        if table is None or data.dtype.kind not in "iu" or data.size == 0 or data.max() >= table.size:
+            position = self(data)
+            occupied = ~np.isnan(position)
+            return (np.nan_to_num(position) * 255 + 0.5).astype(np.uint8), occupied
+        index = np.zeros(table.size, np.uint8)
+        seen = ~np.isnan(table)
+        index[seen] = (table[seen] * 255 + 0.5).astype(np.uint8)
+        return index[data], data > 0
 
     @property
     def lo(self) -> float:
@@ -86,7 +130,12 @@ class Scale:
 
     def __call__(self, data: np.ndarray) -> np.ndarray:
         """Positions in [0, 1] of the values (values <= 0 map to NaN: not drawn)."""
-        data = np.asarray(data, np.float64)
+        raw = np.asarray(data)
+        if raw.dtype.kind in "iu" and raw.size and raw.min() >= 0:
+            table = self.lookup_table()
+            if table is not None and raw.max() < table.size:
+                return table[raw]
+        data = raw.astype(np.float64)
         out = np.full(data.shape, np.nan)
         positive = data > 0
         if not self.values.size or not positive.any():

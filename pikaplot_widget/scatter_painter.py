@@ -9,7 +9,7 @@ from .engine.scatter import DensityGrid, ScatterColumns, ScatterExtent, ScatterP
 from .painter import Labels, Painter, Size
 from .render import theme
 from .render.chart import ChartLayout, ChartSpec
-from .render.image import ImageLayer, lut_image
+from .render.image import ImageLayer, indexed_image, lut_image
 from .render.layers import Layer
 from .render.legend import CategoryLegend, ColorBar, Legend, legend_width
 from .render.points import PointLayer, pack_points
@@ -156,8 +156,8 @@ class ScatterPainter(Painter):
         extent = self.extent
         assert extent is not None
         scale = colors.Scale.fit(grid.counts, self.normalization)
-        density = scale(grid.counts)
         kind = self.columns.color_kind
+        density = scale(grid.counts) if kind != "none" else None
         if kind == "category" and grid.planes is not None:
             rgba = colors.blend_categories(
                 grid.planes, colors.palette(len(extent.categories)), colors.alpha_from(density)
@@ -176,7 +176,7 @@ class ScatterPainter(Painter):
                 self.table,
                 ColorBar(self.table, tuple(ticks), self._legend_title("density")),
             )
-        image = lut_image(density, np.where(np.isnan(density), 0.0, 1.0))
+        image = indexed_image(*scale.color_indices(grid.counts))
         legend = ColorBar(self.table, tuple(scale.ticks()), self._legend_title("density"))
         return np.flipud(image), self.table, legend
 

@@ -139,3 +139,12 @@ def lut_image(position: np.ndarray, alpha: np.ndarray, missing: np.ndarray | Non
         out[..., 2] = np.where(missing, 255, 0)
     out[..., 3] = 255
     return out
+
+
+def indexed_image(index: np.ndarray, occupied: np.ndarray) -> np.ndarray:
+    """Pack colour-map indices (uint8) and an occupied mask (drawn opaque) for `ImageLayer(lut=...)`."""
+    out = np.zeros((*index.shape, 4), np.uint8)
+    out[..., 0] = index
+    out[..., 1] = np.where(occupied, 255, 0)
+    out[..., 3] = 255
+    return out
