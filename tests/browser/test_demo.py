@@ -195,3 +195,46 @@ def test_no_duckdb_progress_bar(notebook: Notebook):
     text = "\n".join(page.locator(".jp-OutputArea-output").all_inner_texts())
     for mark in ("FloatProgress", "IntProgress", "▕", "█"):
         assert mark not in text, f"{mark!r} in the outputs: a DuckDB progress bar was printed\n{text[-2000:]}"
+
+
+SCATTER = "sc = pk.scatter"
+
+
+def test_scatter_renders_density_with_a_legend_and_zooms_both_axes(notebook: Notebook):
+    nb = notebook
+    nb.wait_image_width(SCATTER, 800, timeout=180)
+    initial = wait_for(lambda: nb.log("scatter", "initial"), 180, "the scatter plot's first frame")[-1]
+    assert initial["mode"] == "density", initial
+    assert initial["stats"]["rows_in_view"] == 10_000_000
+    _wait_idle(nb, SCATTER, 60)
+    pixels = nb.image_pixels(SCATTER)[..., :3].astype(int)
+    # every category's colour shows (in the plot and in the legend)
+    from pikaplot_widget.colors import palette
+
+    for rgb in palette(6)[:6]:
+        close = np.abs(pixels - rgb).max(axis=-1) <= 12
+        assert close.sum() > 20, f"colour {rgb} barely present ({close.sum()} px)"
+
+    image = nb.plot_image(SCATTER)
+    events = len(nb.log("scatter"))
+    nb.dismiss_dialogs()
+    image.click()
+    box = image.bounding_box()
+    nb.page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.5)
+    nb.page.mouse.wheel(0, -600)
+
+    def zoomed() -> dict | None:
+        for record in nb.log("scatter")[events:]:
+            x, y = record["x_range"], record["y_range"]
+            if _span(x) < _span(initial["x_range"]) * 0.9 and _span(y) < _span(initial["y_range"]) * 0.9:
+                return record
+        return None
+
+    record = wait_for(zoomed, 20, f"narrower x and y ranges after the wheel: {nb.log('scatter')[events:]}")
+    x_ratio = _span(record["x_range"]) / _span(initial["x_range"])
+    y_ratio = _span(record["y_range"]) / _span(initial["y_range"])
+    print(f"\nscatter wheel zoom: x{x_ratio:.3f} in x, x{y_ratio:.3f} in y")
+    assert abs(x_ratio - y_ratio) < 0.02, (x_ratio, y_ratio)
+    _wait_idle(nb, SCATTER, 60)
+    after = nb.image_pixels(SCATTER)[..., :3].astype(int)
+    assert np.any(np.abs(after - pixels) > 30), "the frame did not change after zooming"

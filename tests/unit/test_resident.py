@@ -21,7 +21,11 @@ def test_compute_shader_density_equals_numpy(rng, monkeypatch):
         points.append(x[start : start + 30_000], y[start : start + 30_000])
     points.finish()
     assert points.count == n and len(points.chunks) == 3
-    for box, (w, h) in [(extent, (64, 48)), ((3.0, 7.5, -1.5, -0.2), (200, 90)), ((4.9, 5.1, -1.02, -0.98), (30, 20))]:
+    for box, (w, h) in [
+        (extent, (64, 48)),
+        ((3.0, 7.5, -1.5, -0.2), (200, 90)),
+        ((4.9, 5.1, -1.02, -0.98), (30, 20)),
+    ]:
         counts = points.bin(box, w, h)
         reference, _, _ = np.histogram2d(x, y, bins=[w, h], range=[box[:2], box[2:]])
         reference = reference.T
