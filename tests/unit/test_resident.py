@@ -9,7 +9,7 @@ from pikaplot_widget.render.resident import ResidentPoints
 
 
 def test_compute_shader_density_equals_numpy(rng, monkeypatch):
-    import pikaplot_widget.render.resident as resident
+    from pikaplot_widget.render import resident
 
     monkeypatch.setattr(resident, "CHUNK_POINTS", 70_000)  # several chunks, one partly filled
     n = 200_000
