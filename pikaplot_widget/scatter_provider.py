@@ -52,7 +52,6 @@ def load_resident(
 
 
 MARKER_LIMIT = 200_000  # at most this many rows in view are drawn as markers
-KEY_ROWS_MAX = 20_000_000  # up to this many rows in view, numpy counts the pixel keys (else GROUP BY)
 RESIDENT_MAX_ROWS = 500_000_000  # 4 GB of float32 pairs on the GPU
 # Measured (benchmarks/gpu_scatter.py): a compute shader bins 100M resident points in a few ms on
 # an H100 but takes seconds on lavapipe, where the density index and DuckDB are faster.
@@ -183,7 +182,7 @@ class ScatterProvider:
             view = self._query_resident(box, width, height, ticket, on_progress)
             cache.results.put(key, view)
             return view
-        mode, rows = self.mode_for(box, ticket, on_progress)
+        mode, _ = self.mode_for(box, ticket, on_progress)
         if mode == "markers":
             points = fetch_points(
                 self.runner, self.columns, extent, box, self.marker_limit, ticket, on_progress
@@ -196,9 +195,8 @@ class ScatterProvider:
                 view = ScatterView("density", grid=index.resample(level, box, width, height), source="index")
             else:
                 grid = fetch_density(
-                    self.runner, self.columns, extent, box, width, height, ticket, on_progress,
-                    by_keys=rows <= KEY_ROWS_MAX,
-                )  # fmt: skip
+                    self.runner, self.columns, extent, box, width, height, ticket, on_progress
+                )
                 view = ScatterView("density", grid=grid)
         cache.results.put(key, view)
         return view

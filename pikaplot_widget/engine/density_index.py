@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
-from .scatter import DensityGrid, ScatterColumns, ScatterExtent, ViewBox, pixel_keys_sql
+from .scatter import DensityGrid, PixelCounter, ScatterColumns, ScatterExtent, ViewBox, pixel_keys_sql
 
 MIN_ROWS = 2_000_000  # smaller tables are binned exactly per view, fast enough
 MAX_GRID = 4096
@@ -184,59 +184,19 @@ def index_box(extent: ScatterExtent) -> ViewBox:
     return (*widen(extent.x_min, extent.x_max), *widen(extent.y_min, extent.y_max))
 
 
-class _KeyBinner:
-    """Counts streamed pixel keys (and categories or colour values) into level 0, in chunks of
-    CHUNK_ROWS so memory stays bounded whatever the table's size."""
-
-    CHUNK_ROWS = 16_000_000
-
-    def __init__(self, cols: ScatterColumns, extent: ScatterExtent, size: int) -> None:
-        self.kind = cols.color_kind
-        self.size = size
-        self.cells = size * size
-        self.planes = len(extent.categories) + 1 if self.kind == "category" else 1
-        self.counts = np.zeros(self.planes * self.cells, np.int64)
-        self.sums = np.zeros(self.cells) if self.kind == "numeric" else None
-        self.color_n = np.zeros(self.cells, np.int64) if self.kind == "numeric" else None
-        self._pending: list[object] = []
-        self._rows = 0
-
-    def add(self, batch: object) -> None:
-        """Take one Arrow record batch; bin once enough rows are pending."""
-        self._pending.append(batch)
-        self._rows += batch.num_rows  # type: ignore[attr-defined]
-        if self._rows >= self.CHUNK_ROWS:
-            self._flush()
-
-    def _column(self, name: str) -> np.ndarray:
-        return np.concatenate([b.column(name).to_numpy(zero_copy_only=False) for b in self._pending])  # type: ignore[attr-defined]
-
-    def _flush(self) -> None:
-        if not self._pending:
-            return
-        keys = self._column("k").astype(np.intp, copy=False)
-        if self.kind == "category":
-            keys = keys + self._column("cat").astype(np.intp) * self.cells
-        self.counts += np.bincount(keys, minlength=self.planes * self.cells)
-        if self.sums is not None and self.color_n is not None:
-            values = self._column("c").astype(np.float64, copy=False)
-            ok = np.isfinite(values)
-            self.sums += np.bincount(keys[ok], weights=values[ok], minlength=self.cells)
-            self.color_n += np.bincount(keys[ok], minlength=self.cells)
-        self._pending, self._rows = [], 0
-
-    def finish(self, count_type: type) -> Level:
-        """Level 0 from everything added."""
-        self._flush()
-        shape = (self.size, self.size)
-        counts = self.counts.astype(count_type)
-        if self.kind == "category":
-            return Level(self.size, counts=None, planes=counts.reshape(self.planes, *shape))
-        level = Level(self.size, counts.reshape(shape))
-        if self.sums is not None and self.color_n is not None:
-            level.color_sum = self.sums.astype(np.float32).reshape(shape)
-            level.color_count = self.color_n.astype(count_type).reshape(shape)
-        return level
+def _level_from(counter: PixelCounter, count_type: type) -> Level:
+    """Level 0 from everything counted, in compact types."""
+    counter.flush()
+    size = counter.width
+    shape = (size, size)
+    counts = counter.counts.astype(count_type)
+    if counter.kind == "category":
+        return Level(size, counts=None, planes=counts.reshape(counter.planes, *shape))
+    level = Level(size, counts.reshape(shape))
+    if counter.sums is not None and counter.color_n is not None:
+        level.color_sum = counter.sums.astype(np.float32).reshape(shape)
+        level.color_count = counter.color_n.astype(count_type).reshape(shape)
+    return level
 
 
 def build_density_index(
@@ -253,14 +213,14 @@ def build_density_index(
         return None
     size = grid_size(cols, extent, budget)
     box = index_box(extent)
-    binner = _KeyBinner(cols, extent, size)
+    counter = PixelCounter(cols.color_kind, size, size, len(extent.categories) + 1)
     where = "TRUE"
     sql = pixel_keys_sql(cols, extent, size, size, where)
     x0, x1, y0, y1 = box
     color_params = cols.category_code(extent.categories)[1] if cols.color_kind == "category" else []
     params = [y0, size / (y1 - y0), x0, size / (x1 - x0), *color_params]
-    runner.run_batches(sql, params, binner.add, on_progress, ticket)
-    level = binner.finish(np.uint32 if extent.valid_rows < 2**32 else np.uint64)
+    runner.run_batches(sql, params, counter.add, on_progress, ticket)
+    level = _level_from(counter, np.uint32 if extent.valid_rows < 2**32 else np.uint64)
     index = DensityIndex(box, [level])
     while index.levels[-1].size > COARSEST:
         index.levels.append(index.levels[-1].coarser())

@@ -342,9 +342,9 @@ def fetch_density(
 ) -> DensityGrid:
     """Exact rows per pixel of the view (bounds included in the last bin).
 
-    `by_keys`: DuckDB computes each row's pixel and numpy counts them (np.bincount), which is
-    1.3-1.6x faster than a GROUP BY for millions of rows in view but moves 4 bytes per row;
-    otherwise DuckDB groups by pixel and only the occupied pixels come back.
+    `by_keys`: DuckDB computes each row's pixel and streams the keys, which numpy counts
+    (np.bincount) a chunk at a time: 1.3-3x faster than a GROUP BY for millions of rows in view.
+    Otherwise DuckDB groups by pixel and only the occupied pixels come back.
     """
     if not by_keys:
         return _density_from_cells(fetch_cells(runner, cols, extent, box, width, height, ticket, on_progress),
@@ -354,22 +354,64 @@ def fetch_density(
     color_params = cols.category_code(extent.categories)[1] if cols.color_kind == "category" else []
     # the x and y parameters come in the order ix, iy appear in the SELECT: iy first
     params = [y0, height / (y1 - y0), x0, width / (x1 - x0), *color_params, *filter_params]
-    table = runner.run(pixel_keys_sql(cols, extent, width, height, where), params, on_progress, ticket)
-    cells = width * height
-    keys = table.column("k").to_numpy().astype(np.intp, copy=False)
-    counts = np.bincount(keys, minlength=cells).astype(np.int64).reshape(height, width)
+    counter = PixelCounter(cols.color_kind, width, height, len(extent.categories) + 1)
+    runner.run_batches(
+        pixel_keys_sql(cols, extent, width, height, where), params, counter.add, on_progress, ticket
+    )
+    counter.flush()
+    shape = (height, width)
     if cols.color_kind == "category":
-        k = len(extent.categories) + 1
-        cat = table.column("cat").to_numpy().astype(np.intp)
-        planes = np.bincount(cat * cells + keys, minlength=k * cells).astype(np.int64)
-        return DensityGrid(counts, box, planes=planes.reshape(k, height, width))
-    if cols.color_kind == "numeric":
-        values = _floats(table, "c")
-        ok = np.isfinite(values)
-        sums = np.bincount(keys[ok], weights=values[ok], minlength=cells).reshape(height, width)
-        color_n = np.bincount(keys[ok], minlength=cells).astype(np.int64).reshape(height, width)
-        return DensityGrid(counts, box, color_sum=sums, color_count=color_n)
+        planes = counter.counts.reshape(counter.planes, *shape)
+        return DensityGrid(planes.sum(axis=0), box, planes=planes)
+    counts = counter.counts.reshape(shape)
+    if counter.sums is not None and counter.color_n is not None:
+        return DensityGrid(
+            counts, box, color_sum=counter.sums.reshape(shape), color_count=counter.color_n.reshape(shape)
+        )
     return DensityGrid(counts, box)
+
+
+class PixelCounter:
+    """Counts streamed pixel keys (plus categories or colour values: see `pixel_keys_sql`) with
+    np.bincount, CHUNK_ROWS at a time, so memory stays bounded whatever the number of rows."""
+
+    CHUNK_ROWS = 16_000_000
+
+    def __init__(self, kind: str, width: int, height: int, categories: int = 1) -> None:
+        self.kind = kind
+        self.width, self.height = width, height
+        self.cells = width * height
+        self.planes = categories if kind == "category" else 1
+        self.counts = np.zeros(self.planes * self.cells, np.int64)
+        self.sums = np.zeros(self.cells) if kind == "numeric" else None
+        self.color_n = np.zeros(self.cells, np.int64) if kind == "numeric" else None
+        self._pending: list[pa.RecordBatch] = []
+        self._rows = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Take one Arrow record batch; count once enough rows are pending."""
+        self._pending.append(batch)
+        self._rows += batch.num_rows
+        if self._rows >= self.CHUNK_ROWS:
+            self.flush()
+
+    def _column(self, name: str) -> np.ndarray:
+        return np.concatenate([b.column(name).to_numpy(zero_copy_only=False) for b in self._pending])
+
+    def flush(self) -> None:
+        """Count the pending rows."""
+        if not self._pending:
+            return
+        keys = self._column("k").astype(np.intp, copy=False)
+        if self.kind == "category":
+            keys = keys + self._column("cat").astype(np.intp) * self.cells
+        self.counts += np.bincount(keys, minlength=self.planes * self.cells)
+        if self.sums is not None and self.color_n is not None:
+            values = self._column("c").astype(np.float64, copy=False)
+            ok = np.isfinite(values)
+            self.sums += np.bincount(keys[ok], weights=values[ok], minlength=self.cells)
+            self.color_n += np.bincount(keys[ok], minlength=self.cells)
+        self._pending, self._rows = [], 0
 
 
 def _density_from_cells(
