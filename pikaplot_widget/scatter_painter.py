@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import colors
-from .engine.scatter import DensityGrid, ScatterColumns, ScatterExtent, ScatterPoints
+from .engine.density import DensityGrid
+from .engine.scatter import ScatterColumns, ScatterExtent, ScatterPoints
 from .painter import Labels, Painter, Size
 from .render import theme
 from .render.chart import ChartLayout, ChartSpec

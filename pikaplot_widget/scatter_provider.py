@@ -9,16 +9,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engine import cache
+from .engine.density import DensityGrid, fetch_density
 from .engine.density_index import BUDGET_BYTES, MIN_ROWS, DensityIndex, build_density_index
 from .engine.runner import ProgressCallback, QueryRunner, QueryStats, Ticket
 from .engine.scatter import (
-    DensityGrid,
     ScatterColumns,
     ScatterExtent,
     ScatterPoints,
     ViewBox,
     count_in_view,
-    fetch_density,
     fetch_points,
     fetch_scatter_extent,
 )

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .density import DensityGrid, PixelCounter, pixel_keys_sql
 from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
-from .scatter import DensityGrid, PixelCounter, ScatterColumns, ScatterExtent, ViewBox, pixel_keys_sql
+from .scatter import ScatterColumns, ScatterExtent, ViewBox
 
 MIN_ROWS = 2_000_000  # smaller tables are binned exactly per view, fast enough
 MAX_GRID = 4096

@@ -8,11 +8,11 @@ import pyarrow as pa
 import pytest
 
 from pikaplot_widget import colors
+from pikaplot_widget.engine.density import fetch_density
 from pikaplot_widget.engine.density_index import build_density_index
 from pikaplot_widget.engine.scatter import (
     ScatterColumns,
     count_in_view,
-    fetch_density,
     fetch_points,
     fetch_scatter_extent,
 )
