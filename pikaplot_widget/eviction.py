@@ -6,6 +6,7 @@ from .engine import cache
 from .engine.session import live_sessions
 from .memory import monitor
 from .render.canvas import buffer_pool
+from .scatter_provider import drop_density_indexes
 
 MIN_DUCKDB_LIMIT = 256 * 2**20
 
@@ -38,4 +39,5 @@ def _lower_duckdb_limits() -> int:
 
 monitor.register_evictor("results", _evict_results)
 monitor.register_evictor("gpu buffers", _evict_gpu_buffers)
+monitor.register_evictor("density indexes", drop_density_indexes)
 monitor.register_evictor("duckdb", _lower_duckdb_limits)

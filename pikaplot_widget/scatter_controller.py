@@ -136,6 +136,7 @@ class ScatterController(ViewWorker):
             "index_bytes": index.nbytes if index else 0,
             "gpu_points": self.provider.resident.count if self.provider.resident else 0,
             "view_counts_in_sql": self.provider.counted_in_sql,
+            "indexes_dropped": self.provider.indexes_dropped,
             "cache_hits": self.provider.cache_hits,
         }  # fmt: skip
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +57,18 @@ RESIDENT_MAX_ROWS = 500_000_000  # 4 GB of float32 pairs on the GPU
 # an H100 but takes seconds on lavapipe, where the density index and DuckDB are faster.
 GPU_ADAPTERS = ("DiscreteGPU", "IntegratedGPU")
 _ids = itertools.count(1)
+_live: weakref.WeakSet[ScatterProvider] = weakref.WeakSet()
+
+
+def drop_density_indexes() -> int:
+    """Free every scatter plot's density index (memory pressure); views then bin their rows."""
+    freed = 0
+    for provider in list(_live):
+        index, provider.index = provider.index, None
+        if index is not None:
+            freed += index.nbytes
+            provider.indexes_dropped += 1
+    return freed
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,8 @@ class ScatterProvider:
         self.resident: ResidentPoints | None = None  # x/y on the GPU, binned per view there
         self.cache_hits = 0
         self.counted_in_sql = 0  # views whose mode needed a count query
+        self.indexes_dropped = 0  # by memory pressure
+        _live.add(self)
 
     def scan_extent(self, on_progress: ProgressCallback | None, ticket: Ticket) -> ScatterExtent:
         """Bounds, counts, colour domain and categories."""

@@ -184,7 +184,7 @@ def test_forced_pressure_evicts_caches_and_the_plot_still_draws(big):
         assert level == "orange"
         eviction = monitor.evictions[-1]
         assert eviction.level == "orange"
-        assert set(eviction.freed) == {"results", "gpu buffers", "duckdb"}
+        assert set(eviction.freed) == {"results", "gpu buffers", "density indexes", "duckdb"}
         assert eviction.freed["results"] > 0 and eviction.freed["gpu buffers"] > 0
         assert len(result_cache.results) == 0 and buffer_pool().stats.bytes_free == 0
         assert session.memory_limit.startswith("256")  # lowered to the floor for this small table

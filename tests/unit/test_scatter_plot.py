@@ -302,3 +302,32 @@ def test_gpu_points_path_matches_the_duckdb_path(clusters, session):
         pk.scatter(clusters, "x", "y", session=session, gpu_points="sometimes")
     gpu.close()
     cpu.close()
+
+
+def test_memory_pressure_drops_the_density_index_and_views_stay_exact(session):
+    from pikaplot_widget.memory import monitor
+
+    session.connection.execute(
+        "CREATE TABLE many AS SELECT random() AS x, random() * random() AS y FROM range(2100000)"
+    )
+    p = pk.scatter("many", "x", "y", session=session)
+    p.to_array()
+    assert p.stats["index_grid"] > 0 and p.stats["view_source"] == "index"
+    usage = {"value": 0.9}
+    original = (monitor.thresholds, monitor.target, monitor.reader)
+    try:
+        monitor.configure(reader=lambda: usage["value"])
+        assert monitor.check() == "orange"
+        assert monitor.evictions[-1].freed["density indexes"] > 0
+    finally:
+        monitor.configure(thresholds=original[0], target=original[1], reader=original[2])
+    assert p.stats["index_grid"] == 0 and p.stats["indexes_dropped"] == 1
+    p.controller.set_view(Viewport(Range(0.1, 0.9), Range(0.0, 0.5), y_auto=False))
+    p.to_array()
+    assert p.mode == "density" and p.stats["view_source"] == "rows"
+    assert p.controller.data.grid.exact
+    inside = session.connection.execute(
+        "SELECT count(*) FROM many WHERE x BETWEEN 0.1 AND 0.9 AND y BETWEEN 0.0 AND 0.5"
+    ).fetchone()[0]
+    assert p.stats["rows_in_view"] == inside
+    p.close()
