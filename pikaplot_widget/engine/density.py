@@ -79,14 +79,16 @@ def fetch_cells(
 
 
 def pixel_keys_sql(cols: ScatterColumns, extent: ScatterExtent, width: int, height: int, where: str) -> str:
-    """Each valid row matching `where` as its pixel number (iy * width + ix), plus its category or
-    colour value. Parameters as for `density_sql`."""
+    """Each valid row matching `where` as its pixel number k = iy * width + ix (plus, with
+    categories, category * width * height: one key per pixel and category), and its colour value
+    for numeric colour. Parameters as for `density_sql`."""
     ix = f"least(CAST(floor(({cols.x_value} - ?) * ?) AS INTEGER), {int(width) - 1})"
     iy = f"least(CAST(floor(({cols.y_value} - ?) * ?) AS INTEGER), {int(height) - 1})"
-    select = [f"{iy} * {int(width)} + {ix} AS k"]
-    if cols.color_kind == "category":
-        select.append(f"{cols.category_code(extent.categories)[0]} AS cat")
-    elif cols.color_kind == "numeric":
+    key = f"{iy} * {int(width)} + {ix}"
+    if cols.color_kind == "category":  # computed by DuckDB's threads, not numpy's one
+        key += f" + CAST({cols.category_code(extent.categories)[0]} AS INTEGER) * {int(width) * int(height)}"
+    select = [f"{key} AS k"]
+    if cols.color_kind == "numeric":
         select.append(f"{cols.color_value} AS c")
     return f"SELECT {', '.join(select)} FROM {cols.source.from_sql} WHERE {cols.valid} AND {where}"
 
@@ -164,9 +166,7 @@ class PixelCounter:
         """Count the pending rows."""
         if not self._pending:
             return
-        keys = self._column("k").astype(np.intp, copy=False)
-        if self.kind == "category":
-            keys = keys + self._column("cat").astype(np.intp) * self.cells
+        keys = self._column("k").astype(np.intp, copy=False)  # with categories: plane * cells + pixel
         self.counts += np.bincount(keys, minlength=self.planes * self.cells)
         if self.sums is not None and self.color_n is not None:
             values = self._column("c").astype(np.float64, copy=False)
