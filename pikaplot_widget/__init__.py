@@ -15,7 +15,7 @@ from .engine.session import Session, default_session
 from .memory import monitor as memory
 from .render.device import gpu_info
 from .scatter_controller import ScatterController
-from .scatter_provider import MARKER_LIMIT
+from .scatter_provider import MARKER_LIMIT, MAX_MARKER_LIMIT
 from .sources import resolve_source
 from .widget import Plot
 
@@ -129,8 +129,8 @@ def scatter(
         raise ValueError(f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {normalization!r}")
     if gpu_points not in ("auto", "always", "never"):
         raise ValueError(f"gpu_points must be 'auto', 'always' or 'never', got {gpu_points!r}")
-    if int(marker_limit) < 1:
-        raise ValueError(f"marker_limit must be positive, got {marker_limit}")
+    if not 1 <= int(marker_limit) <= MAX_MARKER_LIMIT:
+        raise ValueError(f"marker_limit must be between 1 and {MAX_MARKER_LIMIT:,}, got {marker_limit}")
     marker_size = None
     if size is not None and not isinstance(size, str):
         marker_size = float(size)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -52,7 +52,7 @@ def lookup(table: np.ndarray, position: np.ndarray) -> np.ndarray:
     return out
 
 
-LOOKUP_MAX = 1 << 24  # integer data up to this value is mapped through a lookup table
+LOOKUP_MAX = 1 << 20  # integer data up to this value is mapped through a lookup table (8 MiB)
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,16 @@ class Scale:
         first = self.cdf[0]
         return (self.cdf - first) / (1.0 - first)
 
+    @cached_property
+    def _lookup(self) -> np.ndarray | None:
+        return self._build_lookup()
+
     def lookup_table(self) -> np.ndarray | None:
-        """Position per integer value 0..max (NaN for 0 and unseen values), or None for non-integers."""
+        """Position per integer value 0..max (NaN for 0 and unseen values), or None for non-integers
+        and values past LOOKUP_MAX (built once per scale)."""
+        return self._lookup
+
+    def _build_lookup(self) -> np.ndarray | None:
         if not self.values.size or self.hi >= LOOKUP_MAX or np.any(self.values != np.round(self.values)):
             return None
         table = np.full(int(self.hi) + 1, np.nan)

@@ -109,10 +109,7 @@ class LineController(ViewWorker):
         started = time.perf_counter()
         extent = provider.scan_extent(lambda f: self._progress(f * 0.2), self._lifetime)
         self.timings.extent = time.perf_counter() - started
-        with self._cond:
-            if self._view is None:
-                self._view = _initial_view(extent)
-            view = self._view
+        view = self._adopt_initial_view(_initial_view(extent))
         if self.on_view is not None:
             self.on_view(view)
         if extent.rows >= PROGRESSIVE_MIN_ROWS:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 import math
 import threading
 import time
@@ -17,8 +16,6 @@ from .engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_line
 from .engine.pyramid import Pyramid, build_pyramid, drop_pyramid, fetch_from_pyramid
 from .engine.runner import ProgressCallback, QueryCancelled, QueryRunner, QueryStats, Ticket
 
-_ids = itertools.count(1)
-
 
 class LineProvider:
     """Answers "what to draw for this x range at this many pixel columns" for one plot."""
@@ -31,7 +28,7 @@ class LineProvider:
         max_points: int | None = None,
         downsampler: str = "minmax_lttb",
     ) -> None:
-        self.id = next(_ids)
+        self.id = cache.next_owner_id()
         self.columns = columns
         self.runner = runner
         self.stats = stats
@@ -119,4 +116,5 @@ class LineProvider:
             with contextlib.suppress(Exception):  # the session may already be closed
                 drop_pyramid(self.runner, pyramid)
         cache.results.drop(lambda key: key[0] == self.id)
-        self.columns.source.release(self.runner.cursor)
+        with self.runner.locked():  # the cursor may be shared with other plots' queries
+            self.columns.source.release(self.runner.cursor)

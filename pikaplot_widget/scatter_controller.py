@@ -78,10 +78,7 @@ class ScatterController(ViewWorker):
         extent = self.provider.scan_extent(lambda f: self._progress(f * 0.2), self._lifetime)
         self.timings.extent = time.perf_counter() - started
         self.painter.set_extent(extent)
-        with self._cond:
-            if self._view is None:
-                self._view = _initial_view(extent)
-            view = self._view
+        view = self._adopt_initial_view(_initial_view(extent))
         if self.on_view is not None:
             self.on_view(view)
         started = time.perf_counter()
@@ -134,7 +131,7 @@ class ScatterController(ViewWorker):
             "index_grid": index.levels[0].size if index else 0,
             "index_levels": len(index.levels) if index else 0,
             "index_bytes": index.nbytes if index else 0,
-            "gpu_points": self.provider.resident.count if self.provider.resident else 0,
+            "gpu_points": resident.count if (resident := self.provider.resident) else 0,
             "view_counts_in_sql": self.provider.counted_in_sql,
             "indexes_dropped": self.provider.indexes_dropped,
             "cache_hits": self.provider.cache_hits,

@@ -75,15 +75,10 @@ class ScatterPainter(Painter):
         note: str = "",
     ) -> ChartSpec:
         """The frame's content; `data` is a ScatterView (or None for layout only)."""
-        width, height, ratio = size
-        spec = ChartSpec(
-            min_left=self.min_left, width=width, height=height, ratio=ratio,
-            x_range=view.x.as_tuple(), y_range=view.y.as_tuple(), x_is_time=self.x_is_time,
-            title=self.labels.title, x_label=self.labels.x_label, y_label=self.labels.y_label,
-            message=message, error=error, note=note, min_right=round(self.min_right * ratio),
-        )  # fmt: skip
+        spec = super().spec(view, size, None, message, error, note)
+        spec.min_right = round(self.min_right * size[2])
         if isinstance(data, ScatterView) and self.extent is not None:
-            layers, legend = self._content(data, ratio)
+            layers, legend = self._content(data, size[2])
             spec.data_layers = layers
             spec.legend = legend
         return spec

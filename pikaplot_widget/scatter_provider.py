@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import itertools
 import weakref
 from dataclasses import dataclass
 
@@ -11,7 +10,7 @@ import numpy as np
 
 from .engine import cache
 from .engine.density import DensityGrid, fetch_density
-from .engine.density_index import BUDGET_BYTES, MIN_ROWS, DensityIndex, build_density_index
+from .engine.density_index import BUDGET_BYTES, MIN_ROWS, DensityIndex, build_density_index, index_box
 from .engine.runner import ProgressCallback, QueryRunner, QueryStats, Ticket
 from .engine.scatter import (
     ScatterColumns,
@@ -34,7 +33,7 @@ def load_resident(
     ticket: Ticket,
 ) -> ResidentPoints:
     """Stream the valid x/y rows from DuckDB straight into GPU buffers (a chunk at a time in RAM)."""
-    points = ResidentPoints((extent.x_min, extent.x_max, extent.y_min, extent.y_max))
+    points = ResidentPoints(index_box(extent))  # widened where the data has no width or height
 
     def add(batch: object) -> None:
         x = batch.column(0).to_numpy(zero_copy_only=False)  # type: ignore[attr-defined]
@@ -52,11 +51,11 @@ def load_resident(
 
 
 MARKER_LIMIT = 200_000  # at most this many rows in view are drawn as markers
+MAX_MARKER_LIMIT = 4_000_000  # 64 MiB of marker records: within every adapter's storage-binding limit
 RESIDENT_MAX_ROWS = 500_000_000  # 4 GB of float32 pairs on the GPU
 # Measured (benchmarks/gpu_scatter.py): a compute shader bins 100M resident points in a few ms on
 # an H100 but takes seconds on lavapipe, where the density index and DuckDB are faster.
 GPU_ADAPTERS = ("DiscreteGPU", "IntegratedGPU")
-_ids = itertools.count(1)
 _live: weakref.WeakSet[ScatterProvider] = weakref.WeakSet()
 
 
@@ -105,7 +104,7 @@ class ScatterProvider:
         index_budget: int = BUDGET_BYTES,
         index_min_rows: int = MIN_ROWS,
     ) -> None:
-        self.id = next(_ids)
+        self.id = cache.next_owner_id()
         self.columns = columns
         self.runner = runner
         self.stats = stats
@@ -122,6 +121,7 @@ class ScatterProvider:
         self.cache_hits = 0
         self.counted_in_sql = 0  # views whose mode needed a count query
         self.indexes_dropped = 0  # by memory pressure
+        self._closed = False
         _live.add(self)
 
     def scan_extent(self, on_progress: ProgressCallback | None, ticket: Ticket) -> ScatterExtent:
@@ -144,9 +144,13 @@ class ScatterProvider:
         get neither)."""
         assert self.extent is not None
         if self.use_gpu_points():
-            self.resident = load_resident(self.runner, self.columns, self.extent, on_progress, ticket)
+            resident = load_resident(self.runner, self.columns, self.extent, on_progress, ticket)
+            if self._closed:  # closed while uploading: nobody else will free it
+                resident.release()
+            else:
+                self.resident = resident
             return
-        self.index = build_density_index(
+        index = build_density_index(
             self.runner,
             self.columns,
             self.extent,
@@ -155,6 +159,7 @@ class ScatterProvider:
             self.index_budget,
             self.index_min_rows,
         )
+        self.index = None if self._closed else index
 
     def mode_for(
         self, box: ViewBox, ticket: Ticket, on_progress: ProgressCallback | None = None
@@ -166,8 +171,9 @@ class ScatterProvider:
         if extent.valid_rows <= self.marker_limit:
             return "markers", extent.valid_rows
         possibly = extent.valid_rows
-        if self.index is not None:
-            surely, possibly = self.index.count_bounds(box)
+        index = self.index  # read once: memory pressure may drop it meanwhile
+        if index is not None:
+            surely, possibly = index.count_bounds(box)
             if possibly <= self.marker_limit:
                 return "markers", possibly
             if surely > self.marker_limit:
@@ -192,8 +198,9 @@ class ScatterProvider:
             return cached
         extent = self.extent
         assert extent is not None
-        if self.resident is not None:
-            view = self._query_resident(box, width, height, ticket, on_progress)
+        resident = self.resident
+        if resident is not None:
+            view = self._query_resident(resident, box, width, height, ticket, on_progress)
             cache.results.put(key, view)
             return view
         mode, _ = self.mode_for(box, ticket, on_progress)
@@ -216,11 +223,16 @@ class ScatterProvider:
         return view
 
     def _query_resident(
-        self, box: ViewBox, width: int, height: int, ticket: Ticket, on_progress: ProgressCallback | None
+        self,
+        resident: ResidentPoints,
+        box: ViewBox,
+        width: int,
+        height: int,
+        ticket: Ticket,
+        on_progress: ProgressCallback | None,
     ) -> ScatterView:
-        assert self.resident is not None
         assert self.extent is not None
-        counts = self.resident.bin(box, width, height).astype(np.int64)
+        counts = resident.bin(box, width, height).astype(np.int64)
         if counts.sum() <= self.marker_limit:
             points = fetch_points(
                 self.runner, self.columns, self.extent, box, self.marker_limit, ticket, on_progress
@@ -230,9 +242,11 @@ class ScatterProvider:
 
     def close(self) -> None:
         """Drop the density index, the GPU points and this plot's cached results."""
+        self._closed = True
         self.index = None
         resident, self.resident = self.resident, None
         if resident is not None:
             resident.release()
         cache.results.drop(lambda key: key[0] == self.id)
-        self.columns.source.release(self.runner.cursor)
+        with self.runner.locked():  # the cursor may be shared with other plots' queries
+            self.columns.source.release(self.runner.cursor)

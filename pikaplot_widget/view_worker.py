@@ -81,6 +81,7 @@ class ViewWorker:
         self._view: Viewport | None = None
         self._frame: np.ndarray | None = None
         self._prefetch: list[Any] = []
+        self._axes_set: set[str] = set()  # axes given before the extent was known
         self._closed = False
         self._busy = False
         self.error: str | None = None
@@ -150,14 +151,35 @@ class ViewWorker:
     def set_x_range(self, lo: float, hi: float) -> None:
         """Show x in [lo, hi]; y keeps fitting the data unless it was set by hand."""
         x = Range.checked((lo, hi), "x_range")
-        view = self.view
+        with self._cond:
+            view = self._view
+            if view is None:  # before the extent is known: y comes from the data later
+                self._axes_set.add("x")
         self._bump(view=view.with_x(x) if view else Viewport(x, Range(0.0, 1.0), y_auto=self.fits_y))
 
     def set_y_range(self, lo: float, hi: float) -> None:
         """Show y in [lo, hi] (stops fitting y to the data until reset)."""
         y = Range.checked((lo, hi), "y_range")
-        view = self.view
+        with self._cond:
+            view = self._view
+            if view is None:
+                self._axes_set.add("y")
         self._bump(view=view.with_y(y) if view else Viewport(Range(0.0, 1.0), y, y_auto=False))
+
+    def _adopt_initial_view(self, initial: Viewport) -> Viewport:
+        """Once the extent is known: the initial view, keeping any axis the user already set."""
+        with self._cond:
+            view = self._view
+            if view is None:
+                view = initial
+            else:
+                if "x" not in self._axes_set:
+                    view = view.with_x(initial.x)
+                if "y" not in self._axes_set:
+                    view = view.with_y(initial.y, auto=initial.y_auto)
+            self._view = view
+            self._axes_set.clear()
+            return view
 
     def set_view(self, view: Viewport) -> None:
         """Replace the whole viewport."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -19,6 +20,14 @@ class CacheStats:
     misses: int = 0
     evicted: int = 0
     evicted_bytes: int = 0
+
+
+_owner_ids = itertools.count(1)
+
+
+def next_owner_id() -> int:
+    """A fresh id for a plot's entries in the shared cache (keys start with it)."""
+    return next(_owner_ids)
 
 
 def nbytes_of(value: Any) -> int:

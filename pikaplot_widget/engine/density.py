@@ -1,5 +1,5 @@
-"""Rows per pixel of a view, binned exactly: DuckDB computes each row's pixel, numpy counts them
-(or DuckDB groups by pixel). The density index (density_index.py) answers coarse views faster."""
+"""Rows per pixel of a view, binned exactly: DuckDB computes each row's pixel, numpy counts them.
+The density index (density_index.py) answers coarse views faster."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
-from .scatter import ScatterColumns, ScatterExtent, ViewBox, _floats
+from .scatter import ScatterColumns, ScatterExtent, ViewBox
 
 
 @dataclass(frozen=True)
@@ -33,55 +33,11 @@ class DensityGrid:
         return int(self.counts.sum())
 
 
-def density_sql(cols: ScatterColumns, extent: ScatterExtent, width: int, height: int, where: str) -> str:
-    """GROUP BY pixel cell of the valid rows matching `where`.
-
-    Parameters: x0, x scale, y0, y scale, the category names (categorical colour), then those
-    of `where`.
-    """
-    keys = [
-        f"least(CAST(floor(({cols.x_value} - ?) * ?) AS INTEGER), {int(width) - 1}) AS ix",
-        f"least(CAST(floor(({cols.y_value} - ?) * ?) AS INTEGER), {int(height) - 1}) AS iy",
-    ]
-    aggregates = ["count(*) AS n"]
-    if cols.color_kind == "category":
-        code, _ = cols.category_code(extent.categories)
-        keys.append(f"{code} AS cat")
-    elif cols.color_kind == "numeric":
-        keys.append(f"{cols.color_value} AS c")
-        aggregates += ["sum(c) AS c_sum", "count(c) AS c_n"]
-    group = "ix, iy, cat" if cols.color_kind == "category" else "ix, iy"
-    inner = f"SELECT {', '.join(keys)} FROM {cols.source.from_sql} WHERE {cols.valid} AND {where}"
-    return f"SELECT {group}, {', '.join(aggregates)} FROM ({inner}) GROUP BY {group}"
-
-
-def fetch_cells(
-    runner: QueryRunner,
-    cols: ScatterColumns,
-    extent: ScatterExtent,
-    box: ViewBox,
-    width: int,
-    height: int,
-    ticket: Ticket = NEVER_CANCELLED,
-    on_progress: ProgressCallback | None = None,
-    whole_table: bool = False,
-) -> pa.Table:
-    """The occupied cells of a width x height grid over the box: ix, iy, [cat], n, [c_sum, c_n].
-
-    With `whole_table` the rows are not filtered (the box covers the extent).
-    """
-    x0, x1, y0, y1 = box
-    where, filter_params = ("TRUE", []) if whole_table else cols.view_filter(box)
-    sql = density_sql(cols, extent, width, height, where)
-    color_params = cols.category_code(extent.categories)[1] if cols.color_kind == "category" else []
-    params = [x0, width / (x1 - x0), y0, height / (y1 - y0), *color_params, *filter_params]
-    return runner.run(sql, params, on_progress, ticket)
-
-
 def pixel_keys_sql(cols: ScatterColumns, extent: ScatterExtent, width: int, height: int, where: str) -> str:
     """Each valid row matching `where` as its pixel number k = iy * width + ix (plus, with
     categories, category * width * height: one key per pixel and category), and its colour value
-    for numeric colour. Parameters as for `density_sql`."""
+    for numeric colour. Parameters: y0, y scale, x0, x scale, the category list (categorical
+    colour), then those of `where`."""
     ix = f"least(CAST(floor(({cols.x_value} - ?) * ?) AS INTEGER), {int(width) - 1})"
     iy = f"least(CAST(floor(({cols.y_value} - ?) * ?) AS INTEGER), {int(height) - 1})"
     key = f"{iy} * {int(width)} + {ix}"
@@ -102,17 +58,12 @@ def fetch_density(
     height: int,
     ticket: Ticket = NEVER_CANCELLED,
     on_progress: ProgressCallback | None = None,
-    by_keys: bool = True,
 ) -> DensityGrid:
-    """Exact rows per pixel of the view (bounds included in the last bin).
+    """Exact rows per pixel of the view (bounds included in the last bin, as numpy's histogram2d).
 
-    `by_keys`: DuckDB computes each row's pixel and streams the keys, which numpy counts
-    (np.bincount) a chunk at a time: 1.3-3x faster than a GROUP BY for millions of rows in view.
-    Otherwise DuckDB groups by pixel and only the occupied pixels come back.
+    DuckDB computes each row's pixel and streams the keys, which numpy counts (np.bincount) a chunk
+    at a time: 1.3-3x faster than a GROUP BY by pixel for millions of rows in view.
     """
-    if not by_keys:
-        return _density_from_cells(fetch_cells(runner, cols, extent, box, width, height, ticket, on_progress),
-                                   cols, extent, box, width, height)  # fmt: skip
     x0, x1, y0, y1 = box
     where, filter_params = cols.view_filter(box)
     color_params = cols.category_code(extent.categories)[1] if cols.color_kind == "category" else []
@@ -174,27 +125,3 @@ class PixelCounter:
             self.sums += np.bincount(keys[ok], weights=values[ok], minlength=self.cells)
             self.color_n += np.bincount(keys[ok], minlength=self.cells)
         self._pending, self._rows = [], 0
-
-
-def _density_from_cells(
-    table: pa.Table, cols: ScatterColumns, extent: ScatterExtent, box: ViewBox, width: int, height: int
-) -> DensityGrid:
-    ix = table.column("ix").to_numpy(zero_copy_only=False).astype(np.int64)
-    iy = table.column("iy").to_numpy(zero_copy_only=False).astype(np.int64)
-    n = table.column("n").to_numpy(zero_copy_only=False).astype(np.int64)
-    cells = width * height
-    flat = iy * width + ix
-    counts = np.bincount(flat, weights=n, minlength=cells).astype(np.int64).reshape(height, width)
-    grid = DensityGrid(counts, box)
-    if cols.color_kind == "category":
-        k = len(extent.categories) + 1
-        cat = table.column("cat").to_numpy(zero_copy_only=False).astype(np.int64)
-        planes = np.bincount(cat * cells + flat, weights=n, minlength=k * cells).astype(np.int64)
-        grid = DensityGrid(counts, box, planes=planes.reshape(k, height, width))
-    elif cols.color_kind == "numeric":
-        c_sum = np.nan_to_num(_floats(table, "c_sum"))
-        c_n = table.column("c_n").to_numpy(zero_copy_only=False).astype(np.float64)
-        sums = np.bincount(flat, weights=c_sum, minlength=cells).reshape(height, width)
-        color_n = np.bincount(flat, weights=c_n, minlength=cells).astype(np.int64).reshape(height, width)
-        grid = DensityGrid(counts, box, color_sum=sums, color_count=color_n)
-    return grid

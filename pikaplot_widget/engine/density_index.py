@@ -61,6 +61,7 @@ class DensityIndex:
 
     box: ViewBox
     levels: list[Level] = field(default_factory=list)
+    color_offset: float = 0.0  # colour sums are stored relative to this value (the colour minimum)
 
     @property
     def nbytes(self) -> int:
@@ -101,9 +102,11 @@ class DensityIndex:
         planes = gather(level.planes, np.int64)
         counts = planes.sum(axis=0) if planes is not None else gather(level.counts, np.int64)
         assert counts is not None
+        color_sum, color_count = gather(level.color_sum, np.float64), gather(level.color_count, np.int64)
+        if color_sum is not None and color_count is not None and self.color_offset:
+            color_sum += self.color_offset * color_count
         return DensityGrid(
-            counts, box, planes=planes, color_sum=gather(level.color_sum, np.float64),
-            color_count=gather(level.color_count, np.int64), exact=False,
+            counts, box, planes=planes, color_sum=color_sum, color_count=color_count, exact=False,
         )  # fmt: skip
 
     def count_bounds(self, box: ViewBox) -> tuple[int, int]:
@@ -185,7 +188,7 @@ def index_box(extent: ScatterExtent) -> ViewBox:
     return (*widen(extent.x_min, extent.x_max), *widen(extent.y_min, extent.y_max))
 
 
-def _level_from(counter: PixelCounter, count_type: type) -> Level:
+def _level_from(counter: PixelCounter, count_type: type, color_offset: float = 0.0) -> Level:
     """Level 0 from everything counted, in compact types."""
     counter.flush()
     size = counter.width
@@ -195,7 +198,8 @@ def _level_from(counter: PixelCounter, count_type: type) -> Level:
         return Level(size, counts=None, planes=counts.reshape(counter.planes, *shape))
     level = Level(size, counts.reshape(shape))
     if counter.sums is not None and counter.color_n is not None:
-        level.color_sum = counter.sums.astype(np.float32).reshape(shape)
+        # float32 sums of (value - offset): precise enough for colour even for timestamps (~1.7e9)
+        level.color_sum = (counter.sums - color_offset * counter.color_n).astype(np.float32).reshape(shape)
         level.color_count = counter.color_n.astype(count_type).reshape(shape)
     return level
 
@@ -221,8 +225,9 @@ def build_density_index(
     color_params = cols.category_code(extent.categories)[1] if cols.color_kind == "category" else []
     params = [y0, size / (y1 - y0), x0, size / (x1 - x0), *color_params]
     runner.run_batches(sql, params, counter.add, on_progress, ticket)
-    level = _level_from(counter, np.uint32 if extent.valid_rows < 2**32 else np.uint64)
-    index = DensityIndex(box, [level])
+    offset = extent.color_min if cols.color_kind == "numeric" and np.isfinite(extent.color_min) else 0.0
+    level = _level_from(counter, np.uint32 if extent.valid_rows < 2**32 else np.uint64, offset)
+    index = DensityIndex(box, [level], color_offset=offset)
     while index.levels[-1].size > COARSEST:
         index.levels.append(index.levels[-1].coarser())
     return index

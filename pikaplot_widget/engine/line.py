@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..sources import Source
-from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
+from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket, float_column
 from .sql import (
     axis_value_expr,
     is_temporal_type,
@@ -197,10 +197,6 @@ GROUP BY {key_name}
 ORDER BY {key_name}"""
 
 
-def _column(table: pa.Table, name: str) -> np.ndarray:
-    return table.column(name).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-
-
 def fetch_extent(
     runner: QueryRunner,
     cols: LineColumns,
@@ -241,7 +237,7 @@ def fetch_sample(
         lo = extent.x_min + span * i / windows
         params += cols.range_params(lo, lo + width)
     table = runner.run(cols.sample_sql(windows), params, ticket=ticket)
-    return _column(table, "x"), _column(table, "y")
+    return float_column(table, "x"), float_column(table, "y")
 
 
 def fetch_line(
@@ -293,9 +289,10 @@ def m4_points(
     """
     col = table.column("col").to_numpy()
     names = ("x_first", "x_at_min", "x_at_max", "x_last", "x_gap")
-    xs = np.stack([_column(table, n) for n in names], axis=1)
+    xs = np.stack([float_column(table, n) for n in names], axis=1)
     ys = np.stack(
-        [_column(table, n) for n in ("y_first", "y_min", "y_max", "y_last")] + [np.full(len(col), np.nan)],
+        [float_column(table, n) for n in ("y_first", "y_min", "y_max", "y_last")]
+        + [np.full(len(col), np.nan)],
         axis=1,
     )
     # Order each column's points by x; absent points (NaN x) sort last and are dropped.
@@ -315,7 +312,7 @@ def m4_points(
         fraction = np.clip((xs - left) / np.maximum(right - left, 1e-300), 0.0, 1.0 - 1e-6)
         column_x = cs + fraction
     inside = (col >= 0) & (col < columns)
-    y_lo = _finite_bounds(_column(table, "y_min")[inside])[0]
-    y_hi = _finite_bounds(_column(table, "y_max")[inside])[1]
+    y_lo = _finite_bounds(float_column(table, "y_min")[inside])[0]
+    y_hi = _finite_bounds(float_column(table, "y_max")[inside])[1]
     rows = int(table.column("n").to_numpy()[inside].sum())
     return LineData(xs, ys, kind, rows, y_lo, y_hi, x_range, columns, column_x)

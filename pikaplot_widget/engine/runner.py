@@ -103,6 +103,8 @@ class QueryRunner:
         so a large result never sits in memory whole. Cancellation and progress as for `run`."""
         with self._running(ticket, on_progress):
             reader = self._cursor.sql(sql, params=params or None).arrow()
+            if hasattr(reader, "to_batches"):  # duckdb 1.x returns a whole Table here
+                reader = iter(reader.to_batches())
             try:
                 for batch in reader:
                     if ticket.cancelled:
@@ -115,6 +117,12 @@ class QueryRunner:
             finally:
                 with contextlib.suppress(Exception):
                     reader.close()
+
+    @contextlib.contextmanager
+    def locked(self) -> Any:
+        """Hold the cursor between queries (for registering or unregistering sources on it)."""
+        with self._lock:
+            yield self._cursor
 
     @contextlib.contextmanager
     def _running(self, ticket: Ticket, on_progress: ProgressCallback | None) -> Any:
@@ -184,3 +192,10 @@ class QueryRunner:
             self._state.notify_all()
         with self._lock, contextlib.suppress(duckdb.Error):
             self._cursor.close()
+
+
+def float_column(table: Any, name: str) -> Any:
+    """A column of a query result as a float64 numpy array (NULL becomes NaN)."""
+    import numpy as np
+
+    return table.column(name).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)

@@ -6,10 +6,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
 
 from ..sources import Source
-from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
+from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket, float_column
 from .sql import (
     axis_value_expr,
     is_numeric_type,
@@ -114,13 +113,26 @@ class ScatterColumns:
         return f"CAST({position} - 1 AS UTINYINT)", [list(categories)]
 
     def view_filter(self, box: ViewBox) -> tuple[str, list[object]]:
-        """Rows inside the box (bounds included), on the raw columns so zone maps help."""
+        """Rows inside the box (bounds included).
+
+        The filter on the raw columns lets zone maps skip row groups, but its bounds are rounded
+        to the column's type (integers, float32, dates); for those types the axis values are
+        checked against the exact bounds too, so every row passed lies inside the box.
+        """
         x0, x1, y0, y1 = box
-        sql = (
-            f"{range_filter_sql(quote_ident(self.x), self.x_type)} AND "
-            f"{range_filter_sql(quote_ident(self.y), self.y_type)}"
-        )
-        return sql, [*range_params(self.x_type, x0, x1), *range_params(self.y_type, y0, y1)]
+        parts = [
+            range_filter_sql(quote_ident(self.x), self.x_type),
+            range_filter_sql(quote_ident(self.y), self.y_type),
+        ]
+        params: list[object] = [*range_params(self.x_type, x0, x1), *range_params(self.y_type, y0, y1)]
+        for value, type_name, lo, hi in (
+            (self.x_value, self.x_type, x0, x1),
+            (self.y_value, self.y_type, y0, y1),
+        ):
+            if type_name != "DOUBLE":
+                parts.append(f"{value} BETWEEN ? AND ?")
+                params += [lo, hi]
+        return " AND ".join(parts), params
 
 
 @dataclass(frozen=True)
@@ -245,12 +257,8 @@ def fetch_points(
     table = runner.run(sql, [*color_params, *params, limit], on_progress, ticket)
     color = None
     if cols.color_kind == "numeric":
-        color = _floats(table, "c")
+        color = float_column(table, "c")
     elif cols.color_kind == "category":
         color = table.column("c").to_numpy(zero_copy_only=False).astype(np.uint8)
-    size = _floats(table, "s") if cols.size is not None else None
-    return ScatterPoints(_floats(table, "x"), _floats(table, "y"), color, size, box)
-
-
-def _floats(table: pa.Table, name: str) -> np.ndarray:
-    return table.column(name).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    size = float_column(table, "s") if cols.size is not None else None
+    return ScatterPoints(float_column(table, "x"), float_column(table, "y"), color, size, box)

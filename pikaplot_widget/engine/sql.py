@@ -25,6 +25,18 @@ TEMPORAL_TYPES = frozenset(
     {"DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE"}
 )
 FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE"})
+# Bounds a range filter may bind for each integer type (a zoomed-out view must not overflow them).
+INTEGER_RANGES = {
+    "TINYINT": (-(2**7), 2**7 - 1),
+    "SMALLINT": (-(2**15), 2**15 - 1),
+    "INTEGER": (-(2**31), 2**31 - 1),
+    "BIGINT": (-(2**63), 2**63 - 1),
+    "UTINYINT": (0, 2**8 - 1),
+    "USMALLINT": (0, 2**16 - 1),
+    "UINTEGER": (0, 2**32 - 1),
+    "UBIGINT": (0, 2**64 - 1),
+}
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 def quote_ident(name: str) -> str:
@@ -78,9 +90,12 @@ def range_params(type_name: str, lo: float, hi: float) -> list[object]:
     if is_temporal_type(type_name):
         tz = dt.timezone.utc if type_name == "TIMESTAMP WITH TIME ZONE" else None
         return [_to_datetime(lo, tz, math.floor), _to_datetime(hi, tz, math.ceil)]
-    if type_name in FLOAT_TYPES:
+    if type_name == "FLOAT":
+        return [max(lo, -FLOAT32_MAX), min(hi, FLOAT32_MAX)]
+    if type_name == "DOUBLE":
         return [lo, hi]
-    return [math.floor(lo), math.ceil(hi)]
+    low, high = INTEGER_RANGES.get(type_name, (-(2**127), 2**127 - 1))  # HUGEINT, DECIMAL: wide enough
+    return [min(max(math.floor(lo), low), high), max(min(math.ceil(hi), high), low)]
 
 
 def _to_datetime(seconds: float, tz: dt.timezone | None, rounding: object) -> dt.datetime:

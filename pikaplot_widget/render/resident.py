@@ -108,9 +108,13 @@ class ResidentPoints:
         self._staging, self._staged = [], 0
 
     def _upload(self, points: np.ndarray) -> None:
+        # Own buffers, not pooled ones: up to gigabytes that must go back to the GPU on release.
         data = np.ascontiguousarray(points, np.float32)
+        size = (data.nbytes + 255) // 256 * 256
         with render_lock:
-            buffer = self.pool.acquire(data.nbytes, wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_DST)
+            buffer = self.device.create_buffer(
+                size=size, usage=wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_DST
+            )
             self.device.queue.write_buffer(buffer, 0, data)
         self.chunks.append((buffer, len(data)))
         self.count += len(data)
@@ -184,10 +188,10 @@ class ResidentPoints:
         return _ResidentMarkers(self, box, rect, radius, color)
 
     def release(self) -> None:
-        """Give the GPU memory back to the pool."""
+        """Free the GPU memory of the points."""
         with render_lock:
             for buffer, _ in self.chunks:
-                self.pool.release(buffer)
+                buffer.destroy()
         self.chunks.clear()
         self.count = 0
 

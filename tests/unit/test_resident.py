@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pikaplot_widget.render.canvas import Canvas, buffer_pool
 from pikaplot_widget.render.resident import ResidentPoints
@@ -51,7 +52,13 @@ def test_resident_markers_are_drawn_where_the_points_are():
     assert red[74, 60]
     assert red[89, 10] or red[88, 11]  # (0, 0): bottom-left corner, clipped to the rect
     assert not red[40, 40]
-    in_use = buffer_pool().stats.bytes_in_use
+    pool = buffer_pool().stats
+    before = (pool.bytes_in_use, pool.bytes_free)
+    buffers = [buffer for buffer, _ in points.chunks]
     points.release()
-    assert buffer_pool().stats.bytes_in_use < in_use
+    assert points.count == 0
+    assert not points.chunks
+    assert (pool.bytes_in_use, pool.bytes_free) == before  # own buffers: destroyed, not pooled
+    with pytest.raises(Exception):  # noqa: B017, PT011 - wgpu raises on a destroyed buffer
+        canvas.device.queue.write_buffer(buffers[0], 0, np.zeros(4, np.float32))
     canvas.destroy()
