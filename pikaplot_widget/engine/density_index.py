@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .density import DensityGrid, PixelCounter, pixel_keys_sql
+from .density import DensityGrid, PixelCounter, pixel_keys_params, pixel_keys_sql
 from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
 from .scatter import ScatterColumns, ScatterExtent, ViewBox
 
@@ -219,11 +219,8 @@ def build_density_index(
     size = grid_size(cols, extent, budget)
     box = index_box(extent)
     counter = PixelCounter(cols.color_kind, size, size, len(extent.categories) + 1)
-    where = "TRUE"
-    sql = pixel_keys_sql(cols, extent, size, size, where)
-    x0, x1, y0, y1 = box
-    color_params = cols.category_code(extent.categories)[1] if cols.color_kind == "category" else []
-    params = [y0, size / (y1 - y0), x0, size / (x1 - x0), *color_params]
+    sql = pixel_keys_sql(cols, extent, size, size, "TRUE")
+    params = pixel_keys_params(cols, extent, box, size, size)
     runner.run_batches(sql, params, counter.add, on_progress, ticket)
     offset = extent.color_min if cols.color_kind == "numeric" and np.isfinite(extent.color_min) else 0.0
     level = _level_from(counter, np.uint32 if extent.valid_rows < 2**32 else np.uint64, offset)
