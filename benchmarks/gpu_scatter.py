@@ -1,9 +1,8 @@
-"""GPU-resident points: frames per second for markers and compute-shader density.
+"""GPU-resident points: frames per second for compute-shader density.
 
 For each size, points are uploaded once to GPU buffers (`render.resident.ResidentPoints`); then at
 each resolution every frame is rendered and read back as a numpy array:
 
-- markers: every point drawn as an anti-aliased 3-px marker (instanced quads);
 - density: a compute shader bins the points of the view into the pixel grid (atomics), the counts
   come back, are histogram-equalised, and the GPU colour-maps them into the frame.
 
@@ -23,10 +22,10 @@ import numpy as np
 
 os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
 
-from pikaplot_widget import colors
+from pikaplot_widget.core import colors
 from pikaplot_widget.render.canvas import Canvas
 from pikaplot_widget.render.device import gpu_info
-from pikaplot_widget.render.image import ImageLayer, indexed_image
+from pikaplot_widget.render.layers.image import ImageLayer, indexed_image
 from pikaplot_widget.render.resident import ResidentPoints
 
 BATCH = 4_000_000
@@ -73,14 +72,11 @@ def time_frames(draw: object, boxes: list, repeat_first: bool = True) -> list[fl
     return out
 
 
-def _drawers(
+def _density_drawer(
     points: ResidentPoints, canvas: Canvas, rect: tuple, table: np.ndarray, bin_ms: list[float]
-) -> tuple:
-    """Frame functions for one canvas: all points as markers, and compute-shader density."""
+) -> object:
+    """The frame function for one canvas: compute-shader density, colour-mapped on the GPU."""
     width, height = rect[2], rect[3]
-
-    def markers(box: tuple) -> None:
-        canvas.draw([points.marker_layer(box, rect, 1.5, (0.12, 0.4, 0.8, 0.8))])
 
     def density(box: tuple) -> None:
         started = time.perf_counter()
@@ -89,14 +85,14 @@ def _drawers(
         image = indexed_image(*colors.Scale.fit(counts, "eq_hist").color_indices(counts))
         canvas.draw([ImageLayer(np.flipud(image), 0, 0, table)])
 
-    return markers, density
+    return density
 
 
 def end_to_end(size: int, frames: int) -> None:
     """pk.scatter over a DuckDB table: first frame and zooms, with the path the plot chose."""
     import pikaplot_widget as pk
+    from pikaplot_widget.core.viewport import Range, Viewport
     from pikaplot_widget.engine import cache
-    from pikaplot_widget.viewport import Range, Viewport
 
     session = pk.Session()
     session.connection.execute(
@@ -136,18 +132,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="1e7,1e8")
     parser.add_argument("--frames", type=int, default=20)
     parser.add_argument("--resolutions", default="800x600,1920x1080")
-    parser.add_argument(
-        "--marker-frames-above", type=float, default=float("inf"),
-        help="draw only 2 marker frames for sizes above this (slow CPU adapters)",
-    )  # fmt: skip
     parser.add_argument("--end-to-end", default="", help="sizes for pk.scatter from DuckDB, e.g. 1e8")
     args = parser.parse_args()
     info = gpu_info()
     print(f"# GPU-resident scatter: {info['device']} ({info['adapter_type']}, {info['backend']})")
     print("# ms per frame, rendered and read back into numpy; fps = 1000 / median\n")
-    print("| points | resolution | upload s | markers median ms (fps) | density bin median ms "
-          "| density frame median / p95 ms (fps) |")  # fmt: skip
-    print("|---:|---|---:|---:|---:|---:|")
+    print("| points | resolution | upload s | density bin median ms | density frame median / p95 ms (fps) |")
+    print("|---:|---|---:|---:|---:|")
     table = colors.colormap("viridis")
     for size in [int(float(s)) for s in args.sizes.split(",")]:
         extent = (-5.0, 7.0, -4.0, 8.0)
@@ -158,21 +149,16 @@ def main() -> None:
             canvas = Canvas(width, height)
             rect = (0, 0, width, height)
             boxes = views(extent, args.frames)
-            marker_boxes = boxes if size <= args.marker_frames_above else boxes[:2]
-
             bin_ms: list[float] = []
-            markers, density = _drawers(points, canvas, rect, table, bin_ms)
-
-            marker_ms = time_frames(markers, marker_boxes, repeat_first=size <= args.marker_frames_above)
+            density = _density_drawer(points, canvas, rect, table, bin_ms)
             density_ms = time_frames(density, boxes)
             check = points.bin(extent, width, height)
             assert int(check.sum()) <= size
-            m = statistics.median(marker_ms)
             d = statistics.median(density_ms)
             p95 = float(np.percentile(density_ms, 95))
             bin_median = statistics.median(bin_ms[1:])
             print(
-                f"| {size:,} | {width}x{height} | {upload:.1f} | {m:.1f} ({1000 / m:.1f}) | "
+                f"| {size:,} | {width}x{height} | {upload:.1f} | "
                 f"{bin_median:.1f} | {d:.1f} / {p95:.1f} ({1000 / d:.1f}) |"
             )
             canvas.destroy()

@@ -181,8 +181,8 @@ def view_kind(mode: str | None, source: str | None) -> str:
 # ---- pikaplot (its own process) ----------------------------------------------------------------
 def run_ours(n: int, views: int, source: str, color: str, width: int, height: int) -> dict[str, Any]:
     import pikaplot_widget as pk
+    from pikaplot_widget.core.viewport import Range, Viewport
     from pikaplot_widget.engine import cache
-    from pikaplot_widget.viewport import Range, Viewport
 
     session = pk.Session()
     started = time.perf_counter()

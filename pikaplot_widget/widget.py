@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import math
 import weakref
 from collections.abc import Callable
 from importlib.resources import files
@@ -18,12 +17,13 @@ from jupyter_rfb import RemoteFrameBuffer
 from jupyter_rfb.widget import CSS as RFB_CSS
 from jupyter_rfb.widget import JS as RFB_JS
 
-from . import eviction as _eviction  # noqa: F401 - registers the memory evictors
-from .memory import monitor as memory_monitor
-from .view_worker import ViewWorker
-from .viewport import Range, Viewport
+from .core.viewport import Viewport
+from .interaction import drag_pan, wheel_zoom
+from .plots.base import ViewWorker
+from .plots.protocols import FrameCallback, StateCallback, ViewCallback
+from .runtime.memory import monitor as memory_monitor
 
-WHEEL_ZOOM_PER_PIXEL = 1 / 600  # wheel dy of 100 (one notch) scales the span by 2**(1/6)
+MakeWorker = Callable[[FrameCallback, StateCallback, ViewCallback], ViewWorker]
 
 
 def _compose_esm() -> str:
@@ -70,7 +70,7 @@ class Plot(RemoteFrameBuffer):
 
     def __init__(
         self,
-        make_controller: Callable[[Any, Any, Any], ViewWorker],
+        make_controller: MakeWorker,
         *,
         width: int = 800,
         height: int = 400,
@@ -106,7 +106,7 @@ class Plot(RemoteFrameBuffer):
         memory_monitor.add_listener(on_memory)
 
     # ---- from the worker thread to the kernel's event loop --------------------------------
-    def _call_in_loop(self, function: Any, *args: Any) -> None:
+    def _call_in_loop(self, function: Callable[..., object], *args: object) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(function, *args)
@@ -176,36 +176,21 @@ class Plot(RemoteFrameBuffer):
         layout, view = self.controller.layout(), self.controller.view
         if layout is None or view is None:
             return
-        ratio = layout.spec.ratio
-        px, py = float(event.get("x", 0)) * ratio, float(event.get("y", 0)) * ratio
-        factor = 2.0 ** (float(event.get("dy", 0)) * WHEEL_ZOOM_PER_PIXEL)
-        if not math.isfinite(factor) or factor == 1.0:
-            return
-        area = layout.area
-        over_y_axis = px < area.left and area.top <= py <= area.bottom
-        over_x_axis = py > area.bottom and area.left <= px <= area.right
         shift = "Shift" in tuple(event.get("modifiers", ()))
-        zoom_x = view.with_x(view.x.zoom(factor, layout.px_to_x(px)))
-        if shift or over_y_axis:
-            new = view.with_y(view.y.zoom(factor, layout.px_to_y(py)))
-        elif self.controller.zooms_both_axes and not over_x_axis:
-            new = zoom_x.with_y(view.y.zoom(factor, layout.px_to_y(py)))
-        else:
-            new = zoom_x
-        self.controller.set_view(new)
-        self._apply_view(new)
+        new = wheel_zoom(
+            view, layout, float(event.get("x", 0)), float(event.get("y", 0)), float(event.get("dy", 0)),
+            shift, self.controller.zooms_both_axes,
+        )  # fmt: skip
+        if new is not None:
+            self.controller.set_view(new)
+            self._apply_view(new)
 
     def _pan(self, event: dict[str, Any]) -> None:
         layout = self.controller.layout()
         if layout is None or self._drag is None:
             return
         start_x, start_y, start = self._drag
-        ratio, area = layout.spec.ratio, layout.area
-        dx = (float(event["x"]) - start_x) * ratio / area.width * start.x.span
-        new = start.with_x(start.x.shift(-dx))
-        if not start.y_auto:
-            dy = (float(event["y"]) - start_y) * ratio / area.height * start.y.span
-            new = new.with_y(start.y.shift(dy))
+        new = drag_pan(start, layout, float(event["x"]) - start_x, float(event["y"]) - start_y)
         self.controller.set_view(new)
         self._apply_view(new)
 
@@ -239,10 +224,10 @@ class Plot(RemoteFrameBuffer):
     @property
     def mode(self) -> str | None:
         """How the current view is drawn: "line", "markers" or "density" (None before data)."""
-        return getattr(self.controller, "mode", None)
+        return self.controller.mode
 
     @property
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, object]:
         """Counters and the time per step of the latest frame."""
         c = self.controller
         counters = c.counters
@@ -262,7 +247,7 @@ class Plot(RemoteFrameBuffer):
             "render_s": c.timings.render,
         }
 
-    def close(self, *args: Any, **kwargs: Any) -> None:
+    def close(self, *args: object, **kwargs: object) -> None:
         """Close the widget, cancel its query and free its resources."""
         controller = getattr(self, "controller", None)
         if controller is None:  # __init__ failed before the widget existed: nothing to close
@@ -272,4 +257,4 @@ class Plot(RemoteFrameBuffer):
         super().close(*args, **kwargs)
 
 
-__all__ = ["Plot", "Range"]
+__all__ = ["Plot"]

@@ -1,4 +1,4 @@
-"""Write pikaplot_widget/colormap_tables.py from maintained libraries (run by hand).
+"""Write pikaplot_widget/core/colormap_tables.py from maintained libraries (run by hand).
 
 The continuous maps come from matplotlib (viridis, cividis, inferno, magma, plasma: perceptually
 uniform, designed by van der Walt, Smith, Nuñez et al.) and colorcet (fire); the categorical
@@ -17,7 +17,7 @@ import numpy as np
 
 CONTINUOUS = ("viridis", "cividis", "inferno", "magma", "plasma")
 CATEGORIES = 20
-TARGET = Path(__file__).resolve().parents[1] / "pikaplot_widget" / "colormap_tables.py"
+TARGET = Path(__file__).resolve().parents[1] / "pikaplot_widget" / "core" / "colormap_tables.py"
 
 
 def to_hex(rgb: np.ndarray) -> str:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
 
 DEFAULT_MAX_BYTES = 256 * 2**20
 
@@ -30,11 +29,12 @@ def next_owner_id() -> int:
     return next(_owner_ids)
 
 
-def nbytes_of(value: Any) -> int:
+def nbytes_of(value: object) -> int:
     """Bytes held by a result: the sum of its numpy arrays (plus a small constant)."""
     total = 256
-    if isinstance(getattr(value, "nbytes", None), int):  # results that know their own size
-        return total + value.nbytes
+    known = getattr(value, "nbytes", None)
+    if isinstance(known, int):  # results that know their own size
+        return total + known
     for item in vars(value).values() if hasattr(value, "__dict__") else ():
         total += int(getattr(item, "nbytes", 0))
     return total
@@ -45,12 +45,12 @@ class ResultCache:
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.max_bytes = int(max_bytes)
-        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
         self._lock = threading.Lock()
         self.bytes = 0
         self.stats = CacheStats()
 
-    def get(self, key: Hashable) -> Any | None:
+    def get(self, key: Hashable) -> object | None:
         """The cached value (now the most recent), or None."""
         with self._lock:
             item = self._items.get(key)
@@ -61,7 +61,7 @@ class ResultCache:
             self.stats.hits += 1
             return item[0]
 
-    def put(self, key: Hashable, value: Any) -> None:
+    def put(self, key: Hashable, value: object) -> None:
         """Store a value; older ones go once the cache holds more than max_bytes."""
         size = nbytes_of(value)
         with self._lock:
@@ -87,7 +87,7 @@ class ResultCache:
             self.stats.evicted_bytes += size
         return freed
 
-    def drop(self, predicate: Any) -> None:
+    def drop(self, predicate: Callable[[Hashable], bool]) -> None:
         """Remove every entry whose key satisfies `predicate` (e.g. a closed plot's)."""
         with self._lock:
             for key in [k for k in self._items if predicate(k)]:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..sources import Source
 from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket, float_column
+from .sources import Source
 from .sql import (
     axis_value_expr,
     is_temporal_type,

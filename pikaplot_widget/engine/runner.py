@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 ProgressCallback = Callable[[float], None]
 
@@ -69,8 +70,6 @@ class QueryRunner:
         self._on_progress: ProgressCallback | None = None
         self._poller = threading.Thread(target=self._poll_loop, name="pikaplot-progress", daemon=True)
         self._poller.start()
-        self.queries_run = 0
-        self.queries_cancelled = 0
 
     @property
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -80,10 +79,10 @@ class QueryRunner:
     def run(
         self,
         sql: str,
-        params: list[Any] | None = None,
+        params: list[object] | None = None,
         on_progress: ProgressCallback | None = None,
         ticket: Ticket = NEVER_CANCELLED,
-    ) -> Any:
+    ) -> pa.Table:
         """Execute `sql` and return the result as a pyarrow Table. Blocks the calling thread.
 
         Raises QueryCancelled when the ticket is (or gets) cancelled, or the DuckDB error.
@@ -94,8 +93,8 @@ class QueryRunner:
     def run_batches(
         self,
         sql: str,
-        params: list[Any] | None,
-        on_batch: Callable[[Any], None],
+        params: list[object] | None,
+        on_batch: Callable[[pa.RecordBatch], None],
         on_progress: ProgressCallback | None = None,
         ticket: Ticket = NEVER_CANCELLED,
     ) -> None:
@@ -119,19 +118,18 @@ class QueryRunner:
                     reader.close()
 
     @contextlib.contextmanager
-    def locked(self) -> Any:
+    def locked(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Hold the cursor between queries (for registering or unregistering sources on it)."""
         with self._lock:
             yield self._cursor
 
     @contextlib.contextmanager
-    def _running(self, ticket: Ticket, on_progress: ProgressCallback | None) -> Any:
+    def _running(self, ticket: Ticket, on_progress: ProgressCallback | None) -> Iterator[None]:
         with self._lock:
             with self._state, ticket._lock:
                 if self._closed:
                     raise QueryCancelled("runner is closed")
                 if ticket.cancelled:
-                    self.queries_cancelled += 1
                     ticket.stats.cancelled += 1
                     raise QueryCancelled("stale before it started")
                 self._ticket = ticket
@@ -139,11 +137,9 @@ class QueryRunner:
                 self._on_progress = on_progress
                 self._state.notify_all()
             try:
-                self.queries_run += 1
                 ticket.stats.run += 1
                 yield
             except duckdb.InterruptException as error:
-                self.queries_cancelled += 1
                 ticket.stats.cancelled += 1
                 raise QueryCancelled(str(error)) from None
             finally:
@@ -194,8 +190,6 @@ class QueryRunner:
             self._cursor.close()
 
 
-def float_column(table: Any, name: str) -> Any:
+def float_column(table: pa.Table, name: str) -> np.ndarray:
     """A column of a query result as a float64 numpy array (NULL becomes NaN)."""
-    import numpy as np
-
     return table.column(name).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..sources import Source
+from ..core.types import ViewBox
 from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket, float_column
+from .sources import Source
 from .sql import (
     axis_value_expr,
     is_numeric_type,
@@ -21,7 +22,6 @@ from .sql import (
 
 MAX_CATEGORIES = 20  # named categories; the rest are drawn as "other"
 OTHER = "other"
-ViewBox = tuple[float, float, float, float]  # x0, x1, y0, y1 in axis units
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,6 @@ class ScatterColumns:
     def x_is_time(self) -> bool:
         """Whether x is a date or timestamp (axis units are seconds since the epoch)."""
         return is_temporal_type(self.x_type)
-
-    @property
-    def y_is_time(self) -> bool:
-        """Whether y is a date or timestamp."""
-        return is_temporal_type(self.y_type)
 
     # ---- SQL pieces -------------------------------------------------------------------------
     @property
@@ -262,3 +257,28 @@ def fetch_points(
         color = table.column("c").to_numpy(zero_copy_only=False).astype(np.uint8)
     size = float_column(table, "s") if cols.size is not None else None
     return ScatterPoints(float_column(table, "x"), float_column(table, "y"), color, size, box)
+
+
+def pixel_keys_sql(cols: ScatterColumns, extent: ScatterExtent, width: int, height: int, where: str) -> str:
+    """Each valid row matching `where` as its pixel number k = iy * width + ix (plus, with
+    categories, category * width * height: one key per pixel and category), and its colour value
+    for numeric colour. Parameters: y0, y scale, x0, x scale, the category list (categorical
+    colour), then those of `where`."""
+    ix = f"least(CAST(floor(({cols.x_value} - ?) * ?) AS INTEGER), {int(width) - 1})"
+    iy = f"least(CAST(floor(({cols.y_value} - ?) * ?) AS INTEGER), {int(height) - 1})"
+    key = f"{iy} * {int(width)} + {ix}"
+    if cols.color_kind == "category":  # computed by DuckDB's threads, not numpy's one
+        key += f" + CAST({cols.category_code(extent.categories)[0]} AS INTEGER) * {int(width) * int(height)}"
+    select = [f"{key} AS k"]
+    if cols.color_kind == "numeric":
+        select.append(f"{cols.color_value} AS c")
+    return f"SELECT {', '.join(select)} FROM {cols.source.from_sql} WHERE {cols.valid} AND {where}"
+
+
+def pixel_keys_params(
+    cols: ScatterColumns, extent: ScatterExtent, box: ViewBox, width: int, height: int
+) -> list[object]:
+    """The parameters of `pixel_keys_sql` before those of its `where`, in the order they appear."""
+    x0, x1, y0, y1 = box
+    color_params = cols.category_code(extent.categories)[1] if cols.color_kind == "category" else []
+    return [y0, height / (y1 - y0), x0, width / (x1 - x0), *color_params]

@@ -90,13 +90,22 @@ class Session:
     def memory_limit(self) -> str:
         """DuckDB's current memory_limit setting, as DuckDB prints it."""
         with self._lock:
-            return str(self.connection.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+            row = self.connection.execute("SELECT current_setting('memory_limit')").fetchone()
+        return str(row[0]) if row else ""
 
     def set_memory_limit(self, limit: int | str) -> None:
         """Set DuckDB's memory_limit (bytes, or a size string such as "2GB")."""
         value = f"{int(limit) // 2**20}MiB" if isinstance(limit, int) else str(limit)
         with self._lock:
             self.connection.execute("SET memory_limit = ?", [value])
+
+    def memory_in_use(self) -> int:
+        """Bytes DuckDB holds in its buffer pool now."""
+        with self._lock:
+            row = self.connection.execute(
+                "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()"
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     def unique_name(self, prefix: str) -> str:
         """A fresh name for an object this session registers."""

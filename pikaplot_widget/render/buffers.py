@@ -77,3 +77,17 @@ class BufferPool:
         for buffer in destroyed:
             buffer.destroy()
         return freed
+
+
+_pools: dict[int, BufferPool] = {}
+
+
+def buffer_pool() -> BufferPool:
+    """The process-wide buffer pool of the shared device."""
+    from .device import get_device
+
+    device = get_device()
+    pool = _pools.get(id(device))
+    if pool is None:
+        pool = _pools[id(device)] = BufferPool(device)
+    return pool

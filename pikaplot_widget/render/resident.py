@@ -1,5 +1,5 @@
-"""Points that live on the GPU: uploaded once, then binned per view by a compute shader (density)
-or drawn as markers, with no data crossing the bus again.
+"""Points that live on the GPU: uploaded once, then binned per view by a compute shader (density),
+with no data crossing the bus again.
 
 Coordinates are stored as float32 relative to the data's extent, so a view's pixel edges are
 placed to about 1e-7 of the extent. Points sit in chunks of at most CHUNK_POINTS, which keeps
@@ -8,19 +8,16 @@ each binding under the device's storage-buffer limit and each dispatch under its
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import wgpu
 
-from .buffers import BufferPool
-from .canvas import buffer_pool
+from ..core.types import ViewBox
+from .buffers import BufferPool, buffer_pool
 from .device import get_device, render_lock
-from .layers import _FRAME_WGSL, Layer
+from .shaders import ShaderCache, shader_cache
 
 CHUNK_POINTS = 8 * 2**20  # 64 MiB of float32 pairs
 WORKGROUP = 256
-ViewBox = tuple[float, float, float, float]
 
 _BIN_WGSL = """
 struct Params { offset: vec2<f32>, scale: vec2<f32>, size: vec2<u32>, count: u32, pad: u32 };
@@ -39,31 +36,6 @@ struct Params { offset: vec2<f32>, scale: vec2<f32>, size: vec2<u32>, count: u32
 }
 """
 
-_MARKERS_WGSL = (
-    _FRAME_WGSL
-    + """
-struct View { offset: vec2<f32>, scale: vec2<f32>, origin: vec2<f32>, height: f32, radius: f32,
-              color: vec4<f32> };
-@group(0) @binding(1) var<uniform> view: View;
-@group(0) @binding(2) var<storage, read> pts: array<vec2<f32>>;
-struct VOut { @builtin(position) pos: vec4<f32>, @location(0) @interpolate(flat) center: vec2<f32> };
-@vertex fn vs(@builtin(vertex_index) vi: u32, @builtin(instance_index) ii: u32) -> VOut {
-    let p = (pts[ii] - view.offset) * view.scale;
-    let c = view.origin + vec2<f32>(p.x, view.height - p.y);
-    var quad = QUAD;
-    var out: VOut;
-    out.center = c;
-    out.pos = to_ndc(c + (quad[vi] * 2.0 - 1.0) * (view.radius + 1.0));
-    return out;
-}
-@fragment fn fs(in: VOut) -> @location(0) vec4<f32> {
-    let coverage = clamp(view.radius + 0.5 - distance(in.pos.xy, in.center), 0.0, 1.0);
-    if (coverage <= 0.0) { discard; }
-    return vec4<f32>(view.color.rgb, view.color.a * coverage);
-}
-"""
-)
-
 
 class ResidentPoints:
     """x/y points in GPU storage buffers, relative to `extent` (x0, x1, y0, y1)."""
@@ -72,7 +44,7 @@ class ResidentPoints:
         self.extent = extent
         self.device = get_device()
         self.pool: BufferPool = buffer_pool()
-        self.chunks: list[tuple[Any, int]] = []  # (buffer, points in it)
+        self.chunks: list[tuple[wgpu.GPUBuffer, int]] = []  # (buffer, points in it)
         self.count = 0
         self._staging: list[np.ndarray] = []
         self._staged = 0
@@ -130,7 +102,7 @@ class ResidentPoints:
         cells = width * height
         offset, scale = self._view_transform(box, width, height)
         with render_lock:
-            shaders = _shader_cache(self.device)
+            shaders: ShaderCache = shader_cache(self.device)
             module = shaders.module("resident_bin", _BIN_WGSL)
             pipeline = shaders.pipeline(
                 "resident_bin",
@@ -177,16 +149,6 @@ class ResidentPoints:
                     self.pool.release(buffer)
         return counts.reshape(height, width)
 
-    def marker_layer(
-        self,
-        box: ViewBox,
-        rect: tuple[int, int, int, int],
-        radius: float,
-        color: tuple[float, float, float, float],
-    ) -> Layer:
-        """A layer drawing every resident point as a round marker inside `rect` (left, top, w, h)."""
-        return _ResidentMarkers(self, box, rect, radius, color)
-
     def release(self) -> None:
         """Free the GPU memory of the points."""
         with render_lock:
@@ -194,58 +156,3 @@ class ResidentPoints:
                 buffer.destroy()
         self.chunks.clear()
         self.count = 0
-
-
-def _shader_cache(device: Any) -> Any:
-    from .shaders import shader_cache
-
-    return shader_cache(device)
-
-
-class _ResidentMarkers(Layer):
-    """Markers straight from the resident buffers: the vertex shader maps each point to the view."""
-
-    name = "resident_markers"
-    wgsl = _MARKERS_WGSL
-
-    def __init__(
-        self,
-        points: ResidentPoints,
-        box: ViewBox,
-        rect: tuple[int, int, int, int],
-        radius: float,
-        color: tuple[float, float, float, float],
-    ) -> None:
-        self.points = points
-        self.clip = rect
-        offset, scale = points._view_transform(box, rect[2], rect[3])
-        self.view = np.array([*offset, *scale, rect[0], rect[1], rect[3], radius, *color], np.float32)
-
-    def prepare(self, ctx: Any) -> None:
-        """Bind each chunk with the view uniform."""
-        self.uniform = ctx.upload(self.view, wgpu.BufferUsage.UNIFORM)
-        pipeline = self.pipeline(ctx)
-        self.bind_groups = [
-            (
-                ctx.device.create_bind_group(
-                    layout=pipeline.get_bind_group_layout(0),
-                    entries=[
-                        ctx.frame_entry(),
-                        {
-                            "binding": 1,
-                            "resource": {"buffer": self.uniform, "offset": 0, "size": self.view.nbytes},
-                        },
-                        {"binding": 2, "resource": {"buffer": buffer, "offset": 0, "size": count * 8}},
-                    ],
-                ),
-                count,
-            )
-            for buffer, count in self.points.chunks
-        ]
-
-    def encode(self, render_pass: Any, ctx: Any) -> None:
-        """One instanced draw per chunk."""
-        render_pass.set_pipeline(self.pipeline(ctx))
-        for bind_group, count in self.bind_groups:
-            render_pass.set_bind_group(0, bind_group)
-            render_pass.draw(6, count)

@@ -32,11 +32,13 @@ class GlyphAtlas:
         from PIL import Image, ImageDraw, ImageFont
 
         font = ImageFont.load_default(size=size_px)
+        if not isinstance(font, ImageFont.FreeTypeFont):
+            raise RuntimeError("Pillow was built without FreeType: axis labels cannot be drawn")
         ascent, descent = font.getmetrics()
         self.size_px = size_px
         self.ascent, self.descent = int(ascent), int(descent)
         self.line_height = self.ascent + self.descent
-        boxes = {ch: font.getbbox(ch, anchor="la") for ch in CHARSET}
+        boxes = {ch: tuple(int(v) for v in font.getbbox(ch, anchor="la")) for ch in CHARSET}
         cell_w = max(b[2] - b[0] for b in boxes.values()) + 2
         cell_h = max(b[3] - b[1] for b in boxes.values()) + 2
         per_row = 16

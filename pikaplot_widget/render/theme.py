@@ -17,3 +17,8 @@ MARKER_RADIUS_PX = 2.5
 TICK_LENGTH_PX = 4
 PAD_PX = 6
 MIN_TICK_SPACING_PX = 90
+
+
+def px(css_px: float, ratio: float) -> int:
+    """A size in CSS pixels as whole physical pixels (at least one)."""
+    return max(1, round(css_px * ratio))

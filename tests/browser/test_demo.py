@@ -209,7 +209,7 @@ def test_scatter_renders_density_with_a_legend_and_zooms_both_axes(notebook: Not
     _wait_idle(nb, SCATTER, 60)
     pixels = nb.image_pixels(SCATTER)[..., :3].astype(int)
     # every category's colour shows (in the plot and in the legend)
-    from pikaplot_widget.colors import palette
+    from pikaplot_widget.core.colors import palette
 
     for rgb in palette(6)[:6]:
         close = np.abs(pixels - rgb).max(axis=-1) <= 12

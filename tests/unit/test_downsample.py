@@ -1,4 +1,4 @@
-"""Tests for pikaplot_widget.downsample: exact agreement with brute-force references, plus properties."""
+"""Tests for pikaplot_widget.core.downsample: exact agreement with brute-force references, plus properties."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from pikaplot_widget.downsample import lttb, minmax_lttb
+from pikaplot_widget.core.downsample import lttb, minmax_lttb
 
 # --------------------------------------------------------------------------------------------------
 # Brute-force references: plain Python loops over every point, same bucket and NaN rules.

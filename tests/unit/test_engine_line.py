@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from pikaplot_widget.engine.line import LineColumns, fetch_extent, fetch_line
-from pikaplot_widget.sources import resolve_source
+from pikaplot_widget.engine.sources import resolve_source
 
 
 def _table(session, x, y, name="t"):

@@ -11,18 +11,13 @@ import pytest
 from PIL import Image
 
 import pikaplot_widget as pk
+from tests.unit.events import send
 
 
 def series_mask(frame: np.ndarray) -> np.ndarray:
     """Pixels coloured by the series (blue-ish), anti-aliased edges included."""
     r, b = frame[..., 0].astype(int), frame[..., 2].astype(int)
     return b - r > 60
-
-
-def send(plot, **event):
-    """Deliver an event the way jupyter_rfb does when the browser sends one."""
-    event.setdefault("timestamp", 0)
-    plot._rfb_handle_msg(plot, event, [])
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import pyarrow as pa
 import pytest
 
 from pikaplot_widget.engine.line import LineColumns, fetch_extent
-from pikaplot_widget.engine.pyramid import (
+from pikaplot_widget.engine.sources import resolve_source
+from pikaplot_widget.plots.line.index import (
     FANOUT,
     MIN_BUCKETS_PER_COLUMN,
     build_pyramid,
@@ -15,7 +16,6 @@ from pikaplot_widget.engine.pyramid import (
     merge_in_memory,
     pyramid_m4,
 )
-from pikaplot_widget.sources import resolve_source
 
 SMALL = {"min_rows": 0, "rows_per_bucket": 8, "top_level_buckets": 64}
 

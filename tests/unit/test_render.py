@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import wgpu
 
-from pikaplot_widget.render.buffers import BufferPool, aligned_size
-from pikaplot_widget.render.canvas import Canvas, buffer_pool
+from pikaplot_widget.render.buffers import BufferPool, aligned_size, buffer_pool
+from pikaplot_widget.render.canvas import Canvas
 from pikaplot_widget.render.device import get_device, gpu_info
-from pikaplot_widget.render.layers import LineLayer, MarkerLayer, RectLayer, TextLayer
+from pikaplot_widget.render.layers.shapes import LineLayer, MarkerLayer, RectLayer
+from pikaplot_widget.render.layers.text import TextLayer
 from pikaplot_widget.render.shaders import ShaderCache, ShaderError
 from pikaplot_widget.render.text import glyph_atlas
 

@@ -14,10 +14,10 @@ import pytest
 import pikaplot_widget as pk
 from pikaplot_widget.engine import cache as result_cache
 from pikaplot_widget.engine.cache import ResultCache
-from pikaplot_widget.engine.pyramid import MIN_BUCKETS_PER_COLUMN
 from pikaplot_widget.engine.runner import QueryCancelled, QueryRunner, Ticket
-from pikaplot_widget.memory import PressureMonitor, monitor
-from pikaplot_widget.render.canvas import buffer_pool
+from pikaplot_widget.plots.line.index import MIN_BUCKETS_PER_COLUMN
+from pikaplot_widget.render.buffers import buffer_pool
+from pikaplot_widget.runtime.memory import PressureMonitor, monitor
 
 from .test_plot import send, series_mask
 

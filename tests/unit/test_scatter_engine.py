@@ -7,16 +7,16 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from pikaplot_widget import colors
-from pikaplot_widget.engine.density import fetch_density
-from pikaplot_widget.engine.density_index import build_density_index
+from pikaplot_widget.core import colors
 from pikaplot_widget.engine.scatter import (
     ScatterColumns,
     count_in_view,
     fetch_points,
     fetch_scatter_extent,
 )
-from pikaplot_widget.sources import resolve_source
+from pikaplot_widget.engine.sources import resolve_source
+from pikaplot_widget.plots.scatter.density import fetch_density
+from pikaplot_widget.plots.scatter.density_index import build_density_index
 
 
 def random_table(rng, n=50_000, bad=0.02):

@@ -12,14 +12,9 @@ import pandas as pd
 import pytest
 
 import pikaplot_widget as pk
-from pikaplot_widget import colors
-from pikaplot_widget.viewport import Range, Viewport
-
-
-def send(plot, **event):
-    """Deliver an event the way jupyter_rfb does when the browser sends one."""
-    event.setdefault("timestamp", 0)
-    plot._rfb_handle_msg(plot, event, [])
+from pikaplot_widget.core import colors
+from pikaplot_widget.core.viewport import Range, Viewport
+from tests.unit.events import send
 
 
 def not_white(frame: np.ndarray) -> np.ndarray:
@@ -256,7 +251,7 @@ LEAK_CHECK = """
 import contextlib, ctypes, gc, json, sys
 import numpy as np, pandas as pd, psutil
 import pikaplot_widget as pk
-from pikaplot_widget.render.canvas import buffer_pool
+from pikaplot_widget.render.buffers import buffer_pool
 
 def settled_rss():
     # RSS after collection, with freed heap pages handed back (glibc): less allocator noise
@@ -332,7 +327,7 @@ def test_gpu_points_path_matches_the_duckdb_path(clusters, session):
 
 
 def test_memory_pressure_drops_the_density_index_and_views_stay_exact(session):
-    from pikaplot_widget.memory import monitor
+    from pikaplot_widget.runtime.memory import monitor
 
     session.connection.execute(
         "CREATE TABLE many AS SELECT random() AS x, random() * random() AS y FROM range(2100000)"

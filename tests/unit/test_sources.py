@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pikaplot_widget.engine.line import LineColumns
-from pikaplot_widget.sources import resolve_source
+from pikaplot_widget.engine.sources import resolve_source
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Tests for pikaplot_widget.ticks: nice numeric ticks, calendar-aware time ticks and their labels.
+"""Tests for pikaplot_widget.core.ticks: nice numeric ticks, calendar-aware time ticks and their labels.
 
 The random tests compare against independent checks: labels are parsed back as exact decimals
 (``Decimal``) or as datetimes (``strptime``), and tick counts for competing steps are recomputed with
@@ -20,7 +20,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 import numpy as np
 import pytest
 
-from pikaplot_widget.ticks import Ticks, max_ticks_for, numeric_ticks, time_ticks
+from pikaplot_widget.core.ticks import Ticks, max_ticks_for, numeric_ticks, time_ticks
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

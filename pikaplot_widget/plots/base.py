@@ -1,9 +1,10 @@
 """The worker behind every plot: viewport state, generations, cancellation, frames out.
 
-A plot kind (line, scatter) subclasses `ViewWorker` and says how to get its data ready
-(`_prepare_data`), how to turn a view into a frame (`_produce`) and what to prefetch. The newest
-viewport always comes first (High); prefetching waits until it is drawn (Normal); freeing
-resources on close comes last (Low). A newer viewport cancels the running query of an older one.
+A plot kind (line, scatter) subclasses `ViewWorker` with its provider (the data) and painter (the
+frames), and says what its first view is (`_initial_view`), how to turn a view into a frame
+(`_produce`) and what to prefetch. The newest viewport always comes first (High); prefetching
+waits until it is drawn (Normal); freeing resources on close comes last (Low). A newer viewport
+cancels the running query of an older one.
 """
 
 from __future__ import annotations
@@ -12,20 +13,18 @@ import atexit
 import threading
 import time
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from .engine.runner import QueryCancelled, QueryStats, Ticket
-from .painter import Size
-from .render.chart import ChartLayout
-from .viewport import Range, Viewport
+from ..core.types import Size
+from ..core.viewport import Range, Viewport
+from ..engine.runner import QueryCancelled, QueryStats, Ticket
+from ..render.chart.layout import ChartLayout
+from ..runtime.memory import monitor
+from .evictors import register_shared_evictors
+from .protocols import FrameCallback, StateCallback, ViewCallback, ViewPainter, ViewProvider
 
-FrameCallback = Callable[[np.ndarray, bool], None]
-StateCallback = Callable[[str, float], None]
-ViewCallback = Callable[[Viewport], None]
 _live_workers: weakref.WeakSet[ViewWorker] = weakref.WeakSet()
 
 
@@ -59,12 +58,14 @@ class ViewWorker:
     fits_y = False  # whether y follows the data in view (lines) or moves with x (scatter)
     zooms_both_axes = False  # whether the wheel zooms x and y together
 
+    mode: str | None = None  # how the current view is drawn ("line", "markers", "density")
+
     def __init__(
         self,
         *,
         width: int,
         height: int,
-        painter: Any,
+        painter: ViewPainter,
         on_frame: FrameCallback | None = None,
         on_state: StateCallback | None = None,
         on_view: ViewCallback | None = None,
@@ -72,6 +73,7 @@ class ViewWorker:
         self.on_frame, self.on_state, self.on_view = on_frame, on_state, on_view
         self.query_stats = QueryStats()
         self.painter = painter
+        self.provider: ViewProvider
         self._cond = threading.Condition()
         self._generation = 1
         self._done_generation = 0
@@ -80,7 +82,7 @@ class ViewWorker:
         self._size: Size = (int(width), int(height), 1.0)
         self._view: Viewport | None = None
         self._frame: np.ndarray | None = None
-        self._prefetch: list[Any] = []
+        self._prefetch: list[tuple[float, float]] = []  # x ranges to warm the cache for
         self._axes_set: set[str] = set()  # axes given before the extent was known
         self._closed = False
         self._busy = False
@@ -92,28 +94,55 @@ class ViewWorker:
 
     def start(self) -> None:
         """Start the worker thread (subclasses call this at the end of their __init__)."""
+        register_shared_evictors()
+        monitor.start()
         self._worker = threading.Thread(target=self._run, name="pikaplot-worker", daemon=True)
         self._worker.start()
         _live_workers.add(self)
 
     # ---- what a plot kind provides ---------------------------------------------------------
-    def home_view(self) -> Viewport | None:
-        """The full extent of the data (None until it is known)."""
+    def _initial_view(self, extent: object) -> Viewport:
+        """The first view of data with this extent (the home view)."""
         raise NotImplementedError
 
     def _produce(self, generation: int, view: Viewport | None, size: Size, ticket: Ticket) -> None:
         """Query and draw the frame of `view`; publish it with `_publish(..., exact=True)`."""
         raise NotImplementedError
 
-    def _prefetch_one(self, item: Any, size: Size, ticket: Ticket) -> None:
+    def _prefetch_one(self, x_range: tuple[float, float], size: Size, ticket: Ticket) -> None:
         """Warm the cache for one likely next view (Normal priority)."""
 
-    def _close_resources(self) -> None:
-        """Free what the plot holds in DuckDB and caches (after the worker stopped)."""
+    def _extent_known(self, extent: object) -> None:
+        """Hook: the extent was just scanned (before the index is built)."""
 
-    def extra_stats(self) -> dict[str, Any]:
+    def extra_stats(self) -> dict[str, object]:
         """Counters of this plot kind for `Plot.stats`."""
         return {}
+
+    # ---- the data, once ----------------------------------------------------------------------
+    def home_view(self) -> Viewport | None:
+        """The full extent of the data (None until it is known)."""
+        extent = self.provider.extent
+        return None if extent is None else self._initial_view(extent)
+
+    def _prepare_data(self) -> object:
+        """Scan the extent, adopt the first view, build the index: once per plot."""
+        provider = self.provider
+        extent = provider.extent
+        if extent is not None:
+            return extent
+        self._state("querying", 0.0)
+        started = time.perf_counter()
+        extent = provider.scan_extent(lambda f: self._progress(f * 0.2), self._lifetime)
+        self.timings.extent = time.perf_counter() - started
+        view = self._adopt_initial_view(self._initial_view(extent))
+        if self.on_view is not None:
+            self.on_view(view)
+        self._extent_known(extent)
+        started = time.perf_counter()
+        provider.build_index(lambda f: self._progress(0.2 + 0.8 * f), self._lifetime)
+        self.timings.index = time.perf_counter() - started
+        return extent
 
     # ---- state changes (any thread) ----------------------------------------------------------
     def _bump(self, view: Viewport | None = None, size: Size | None = None) -> None:
@@ -246,7 +275,7 @@ class ViewWorker:
                 if urgent:
                     self.counters.views_served += 1
                     self._produce(generation, view, size, ticket)
-                else:
+                elif prefetch is not None:
                     self._prefetch_one(prefetch, size, ticket)
             except QueryCancelled:
                 pass
@@ -308,7 +337,7 @@ class ViewWorker:
         ticket.cancel()
         self._lifetime.cancel()
         self._worker.join(timeout=5)
-        self._close_resources()  # housekeeping (Low): after the worker has stopped
+        self.provider.close()  # housekeeping (Low): after the worker has stopped
         self.painter.close()
 
     @property

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from . import theme
-from .image import ImageLayer
-from .layers import Layer, RectLayer, TextLayer
+from .. import theme
+from ..layers.base import Layer
+from ..layers.image import ImageLayer
+from ..layers.shapes import RectLayer
+from ..layers.text import TextLayer
+from ..text import GlyphAtlas
 
 BAR_WIDTH_PX = 12
 SWATCH_PX = 10
@@ -37,30 +39,28 @@ class CategoryLegend:
 Legend = ColorBar | CategoryLegend
 
 
-def _px(value: float, ratio: float) -> int:
-    return max(1, round(value * ratio))
-
-
 def _short(name: str) -> str:
     return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
 
 
-def legend_width(legend: Legend, font: Any, ratio: float) -> int:
+def legend_width(legend: Legend, font: GlyphAtlas, ratio: float) -> int:
     """Pixels the legend needs right of the plot area."""
-    pad = _px(theme.PAD_PX, ratio)
+    pad = theme.px(theme.PAD_PX, ratio)
     title = font.measure(legend.title) if legend.title else 0.0
     if isinstance(legend, ColorBar):
         labels = max((font.measure(label) for _, label in legend.ticks), default=0.0)
-        body = _px(BAR_WIDTH_PX, ratio) + _px(theme.TICK_LENGTH_PX, ratio) + pad // 2 + labels
+        body = theme.px(BAR_WIDTH_PX, ratio) + theme.px(theme.TICK_LENGTH_PX, ratio) + pad // 2 + labels
     else:
         names = max((font.measure(_short(n)) for n in legend.names), default=0.0)
-        body = _px(SWATCH_PX, ratio) + pad + names
+        body = theme.px(SWATCH_PX, ratio) + pad + names
     return int(2 * pad + max(body, title) + pad)
 
 
-def legend_layers(legend: Legend, left: int, top: int, bottom: int, font: Any, ratio: float) -> list[Layer]:
+def legend_layers(
+    legend: Legend, left: int, top: int, bottom: int, font: GlyphAtlas, ratio: float
+) -> list[Layer]:
     """Layers drawing the legend in the column starting at x = `left`, from `top` to `bottom`."""
-    pad = _px(theme.PAD_PX, ratio)
+    pad = theme.px(theme.PAD_PX, ratio)
     x = left + 2 * pad
     text = TextLayer(font)
     y = top
@@ -73,13 +73,13 @@ def legend_layers(legend: Legend, left: int, top: int, bottom: int, font: Any, r
 
 
 def _color_bar(bar: ColorBar, x: int, top: int, bottom: int, text: TextLayer, ratio: float) -> list[Layer]:
-    width = _px(BAR_WIDTH_PX, ratio)
+    width = theme.px(BAR_WIDTH_PX, ratio)
     height = max(bottom - top, 2)
     positions = np.linspace(1.0, 0.0, height)  # top row = high end
     rows = bar.table[np.clip(np.round(positions * 255), 0, 255).astype(np.intp)]
     image = np.ascontiguousarray(np.broadcast_to(rows[:, None, :], (height, width, 4)))
-    tick_len = _px(theme.TICK_LENGTH_PX, ratio)
-    one = _px(1, ratio)
+    tick_len = theme.px(theme.TICK_LENGTH_PX, ratio)
+    one = theme.px(1, ratio)
     marks = []
     for position, label in bar.ticks:
         y = round(top + (1.0 - position) * (height - 1))
@@ -98,9 +98,9 @@ def _color_bar(bar: ColorBar, x: int, top: int, bottom: int, text: TextLayer, ra
 
 
 def _categories(
-    legend: CategoryLegend, x: int, top: int, bottom: int, font: Any, text: TextLayer, ratio: float
+    legend: CategoryLegend, x: int, top: int, bottom: int, font: GlyphAtlas, text: TextLayer, ratio: float
 ) -> list[Layer]:
-    swatch = _px(SWATCH_PX, ratio)
+    swatch = theme.px(SWATCH_PX, ratio)
     row = max(font.line_height, swatch + 2)
     boxes, colors = [], []
     for i, (name, color) in enumerate(zip(legend.names, legend.colors, strict=True)):
@@ -111,7 +111,8 @@ def _categories(
         middle = y + row // 2
         boxes.append((x, middle - swatch // 2, x + swatch, middle - swatch // 2 + swatch))
         colors.append((*(np.asarray(color, np.float32) / 255.0), 1.0))
-        text.add(_short(name), x + swatch + _px(theme.PAD_PX, ratio), middle, theme.TEXT, "left", "middle")
+        gap = theme.px(theme.PAD_PX, ratio)
+        text.add(_short(name), x + swatch + gap, middle, theme.TEXT, "left", "middle")
     if not boxes:
         return []
     return [RectLayer(np.asarray(boxes, np.float32), np.asarray(colors, np.float32))]

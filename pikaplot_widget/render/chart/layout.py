@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..ticks import Ticks, max_ticks_for, numeric_ticks, time_ticks
-from . import theme
-from .layers import Layer, LineLayer, MarkerLayer, RectLayer, TextLayer
+from ...core.ticks import Ticks, max_ticks_for, numeric_ticks, time_ticks
+from .. import theme
+from ..layers.base import Layer
+from ..layers.shapes import LineLayer, MarkerLayer, RectLayer
+from ..layers.text import TextLayer
+from ..text import GlyphAtlas, glyph_atlas
 from .legend import Legend, legend_layers, legend_width
-from .text import glyph_atlas
 
 
 @dataclass(frozen=True)
@@ -34,9 +36,9 @@ class PlotArea:
         """y of the bottom edge."""
         return self.top + self.height
 
-    def contains(self, x: float, y: float) -> bool:
-        """Whether a physical-pixel point lies inside."""
-        return self.left <= x <= self.right and self.top <= y <= self.bottom
+
+Clip = tuple[int, int, int, int]  # left, top, width, height in physical pixels
+DataLayers = Callable[["ChartLayout", Clip], list[Layer]]  # what a plot kind draws in the plot area
 
 
 @dataclass
@@ -62,11 +64,7 @@ class ChartSpec:
     note: str = ""  # a short remark in the top-right corner, e.g. "approximate: sampled rows"
     legend: Legend | None = None  # colour bar or categories, right of the plot area
     # Draws the data instead of the line series: (layout, clip rectangle) -> layers
-    data_layers: Callable[[ChartLayout, tuple[int, int, int, int]], list[Layer]] | None = None
-
-
-def _px(value: float, ratio: float) -> int:
-    return max(1, round(value * ratio))
+    data_layers: DataLayers | None = None
 
 
 class ChartLayout:
@@ -75,12 +73,12 @@ class ChartLayout:
     def __init__(self, spec: ChartSpec) -> None:
         r = spec.ratio
         self.spec = spec
-        self.font = glyph_atlas(_px(theme.FONT_PX, r))
-        self.title_font = glyph_atlas(_px(theme.TITLE_FONT_PX, r))
-        pad = _px(theme.PAD_PX, r)
+        self.font = glyph_atlas(theme.px(theme.FONT_PX, r))
+        self.title_font = glyph_atlas(theme.px(theme.TITLE_FONT_PX, r))
+        pad = theme.px(theme.PAD_PX, r)
         self.y_ticks = self._y_ticks_guess()
         label_width = max((self.font.measure(t) for t in self.y_ticks.labels), default=0.0)
-        left = max(int(label_width) + _px(theme.TICK_LENGTH_PX, r) + 2 * pad, spec.min_left)
+        left = max(int(label_width) + theme.px(theme.TICK_LENGTH_PX, r) + 2 * pad, spec.min_left)
         top = (self.title_font.line_height + 2 * pad) if (spec.title or spec.y_label) else 2 * pad
         bottom = self.font.line_height * (2 if (spec.x_label or self._has_offset()) else 1) + 3 * pad
         right = max(3 * pad, int(self.font.measure("0000") / 2))
@@ -128,10 +126,10 @@ def chart_layers(layout: ChartLayout) -> list[Layer]:
     clip = (area.left, area.top, area.width, area.height)
     grid_rects: list[tuple[float, float, float, float]] = []
     axis_rects: list[tuple[float, float, float, float]] = []
-    one = _px(1, r)
-    tick_len = _px(theme.TICK_LENGTH_PX, r)
+    one = theme.px(1, r)
+    tick_len = theme.px(theme.TICK_LENGTH_PX, r)
     text = TextLayer(layout.font)
-    pad = _px(theme.PAD_PX, r)
+    pad = theme.px(theme.PAD_PX, r)
     for value, label in zip(layout.x_ticks.values, layout.x_ticks.labels, strict=True):
         px = math.floor(float(layout.x_to_px(value)))
         if area.left <= px <= area.right:
@@ -207,13 +205,13 @@ def _rect_layer(
     return RectLayer(boxes, np.tile(np.asarray(color, np.float32), (len(boxes), 1)), clip)
 
 
-def _wrap(message: str, font: object, width: float) -> list[str]:
+def _wrap(message: str, font: GlyphAtlas, width: float) -> list[str]:
     lines: list[str] = []
     for paragraph in message.splitlines() or [""]:
         current = ""
         for word in paragraph.split(" "):
             candidate = f"{current} {word}".strip()
-            if current and font.measure(candidate) > width:  # type: ignore[attr-defined]
+            if current and font.measure(candidate) > width:
                 lines.append(current)
                 current = word
             else:

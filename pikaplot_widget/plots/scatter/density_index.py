@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .density import DensityGrid, PixelCounter, pixel_keys_params, pixel_keys_sql
-from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
-from .scatter import ScatterColumns, ScatterExtent, ViewBox
+from ...core.types import ViewBox
+from ...engine.runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
+from ...engine.scatter import ScatterColumns, ScatterExtent, pixel_keys_params, pixel_keys_sql
+from .density import DensityGrid, PixelCounter
 
 MIN_ROWS = 2_000_000  # smaller tables are binned exactly per view, fast enough
 MAX_GRID = 4096
@@ -128,7 +129,7 @@ class DensityIndex:
                 bounds.append(0)
             elif level.counts is not None:
                 bounds.append(int(level.counts[y_lo:y_hi, x_lo:x_hi].sum()))
-            else:
+            elif level.planes is not None:
                 bounds.append(int(level.planes[:, y_lo:y_hi, x_lo:x_hi].sum()))
         return bounds[0], bounds[1]
 
@@ -193,7 +194,7 @@ def _level_from(counter: PixelCounter, count_type: type, color_offset: float = 0
     counter.flush()
     size = counter.width
     shape = (size, size)
-    counts = counter.counts.astype(count_type)
+    counts: np.ndarray = counter.counts.astype(count_type)
     if counter.kind == "category":
         return Level(size, counts=None, planes=counts.reshape(counter.planes, *shape))
     level = Level(size, counts.reshape(shape))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import wgpu
 
-from .layers import _FRAME_WGSL, Layer
+from ..context import FrameContext, RenderPass
+from .base import FRAME_WGSL, Layer
 
 _POINTS_WGSL = (
-    _FRAME_WGSL
+    FRAME_WGSL
     + """
 struct Pt { pos: vec2<f32>, radius: f32, rgba: u32 };
 @group(0) @binding(1) var<storage, read> pts: array<Pt>;
@@ -61,7 +60,7 @@ class PointLayer(Layer):
         self.records = np.ascontiguousarray(records, dtype=np.float32).reshape(-1, 4)
         self.clip = clip
 
-    def prepare(self, ctx: Any) -> None:
+    def prepare(self, ctx: FrameContext) -> None:
         """Upload the records."""
         if not len(self.records):
             return
@@ -78,7 +77,7 @@ class PointLayer(Layer):
             ],
         )
 
-    def encode(self, render_pass: Any, ctx: Any) -> None:
+    def encode(self, render_pass: RenderPass, ctx: FrameContext) -> None:
         """One instance per point."""
         if not len(self.records):
             return

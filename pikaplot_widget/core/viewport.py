@@ -19,7 +19,7 @@ class Range:
     def checked(cls, value: object, name: str) -> Range:
         """Build from a (lo, hi) pair; ValueError for non-finite or empty ranges."""
         try:
-            lo, hi = (float(v) for v in value)  # type: ignore[union-attr]
+            lo, hi = (float(v) for v in value)  # type: ignore[attr-defined]
         except (TypeError, ValueError):
             raise ValueError(f"{name} must be a pair of numbers (lo, hi), got {value!r}") from None
         if not (math.isfinite(lo) and math.isfinite(hi)):

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import colors
-from .engine.density import DensityGrid
-from .engine.scatter import ScatterColumns, ScatterExtent, ScatterPoints
-from .painter import Labels, Painter, Size
-from .render import theme
-from .render.chart import ChartLayout, ChartSpec
-from .render.image import ImageLayer, indexed_image, lut_image
-from .render.layers import Layer
-from .render.legend import CategoryLegend, ColorBar, Legend, legend_width
-from .render.points import PointLayer, pack_points
-from .scatter_provider import ScatterView
-from .viewport import Viewport
+from ...core import colors
+from ...core.types import Labels
+from ...engine.scatter import ScatterColumns, ScatterExtent, ScatterPoints
+from ...render import theme
+from ...render.chart.layout import ChartLayout, ChartSpec, DataLayers
+from ...render.chart.legend import CategoryLegend, ColorBar, Legend, legend_width
+from ...render.layers.base import Layer
+from ...render.layers.image import ImageLayer, indexed_image, lut_image
+from ...render.layers.points import PointLayer, pack_points
+from ..painter import Painter
+from .density import DensityGrid
+from .provider import ScatterView
 
 SIZE_RANGE_PX = (1.5, 8.0)  # radius range of markers sized by a column
 
@@ -32,7 +32,7 @@ class ScatterPainter(Painter):
         marker_size: float | None = None,
     ) -> None:
         super().__init__(labels, columns.x_is_time)
-        self.columns = columns
+        self.scatter_columns = columns
         self.table = colors.colormap(colormap)
         if normalization not in colors.NORMALIZATIONS:
             raise ValueError(
@@ -49,13 +49,13 @@ class ScatterPainter(Painter):
         font = ChartLayout(ChartSpec(width=200, height=200)).font
         widest = ColorBar(self.table, ((0.0, "888.8k"), (1.0, "-8.888e+88")), self._legend_title("density"))
         reserve = legend_width(widest, font, 1.0)
-        if self.columns.color_kind == "category":
+        if self.scatter_columns.color_kind == "category":
             reserve = max(reserve, legend_width(self._category_legend(), font, 1.0))
         self.min_right = reserve
 
     def _legend_title(self, mode: str) -> str:
-        if self.columns.color is not None:
-            return self.columns.color
+        if self.scatter_columns.color is not None:
+            return self.scatter_columns.color
         return "rows per pixel" if mode == "density" else ""
 
     def _category_legend(self) -> CategoryLegend:
@@ -65,25 +65,13 @@ class ScatterPainter(Painter):
         palette = colors.palette(len(extent.categories))
         return CategoryLegend(tuple(names), palette[: len(names)], self._legend_title("markers"))
 
-    def spec(
-        self,
-        view: Viewport,
-        size: Size,
-        data: object = None,
-        message: str = "",
-        error: bool = False,
-        note: str = "",
-    ) -> ChartSpec:
-        """The frame's content; `data` is a ScatterView (or None for layout only)."""
-        spec = super().spec(view, size, None, message, error, note)
-        spec.min_right = round(self.min_right * size[2])
+    def add_data(self, spec: ChartSpec, data: object) -> None:
+        """Markers or the density image of a `ScatterView`, with its legend."""
+        spec.min_right = round(self.min_right * spec.ratio)
         if isinstance(data, ScatterView) and self.extent is not None:
-            layers, legend = self._content(data, size[2])
-            spec.data_layers = layers
-            spec.legend = legend
-        return spec
+            spec.data_layers, spec.legend = self._content(data, spec.ratio)
 
-    def _content(self, data: ScatterView, ratio: float) -> tuple[object, Legend | None]:
+    def _content(self, data: ScatterView, ratio: float) -> tuple[DataLayers, Legend | None]:
         if data.points is not None:
             points = data.points
             legend = self._points_legend()
@@ -98,10 +86,10 @@ class ScatterPainter(Painter):
         extent = self.extent
         assert extent is not None
         n = points.x.size
-        if self.columns.color_kind == "category" and points.color is not None:
+        if self.scatter_columns.color_kind == "category" and points.color is not None:
             rgb = colors.palette(len(extent.categories))[points.color.astype(np.intp)]
             return np.hstack([rgb, np.full((n, 1), 230, np.uint8)])
-        if self.columns.color_kind == "numeric" and points.color is not None:
+        if self.scatter_columns.color_kind == "numeric" and points.color is not None:
             lo, hi = extent.color_min, extent.color_max
             position = (
                 (points.color - lo) / (hi - lo) if hi > lo else np.where(np.isnan(points.color), np.nan, 0.5)
@@ -139,9 +127,9 @@ class ScatterPainter(Painter):
     def _points_legend(self) -> Legend | None:
         extent = self.extent
         assert extent is not None
-        if self.columns.color_kind == "category":
+        if self.scatter_columns.color_kind == "category":
             return self._category_legend()
-        if self.columns.color_kind == "numeric":
+        if self.scatter_columns.color_kind == "numeric":
             ticks = colors.linear_ticks(extent.color_min, extent.color_max)
             return ColorBar(self.table, tuple(ticks), self._legend_title("markers"))
         return None
@@ -152,14 +140,15 @@ class ScatterPainter(Painter):
         extent = self.extent
         assert extent is not None
         scale = colors.Scale.fit(grid.counts, self.normalization)
-        kind = self.columns.color_kind
-        density = scale(grid.counts) if kind != "none" else None
+        kind = self.scatter_columns.color_kind
         if kind == "category" and grid.planes is not None:
+            density = scale(grid.counts)
             rgba = colors.blend_categories(
                 grid.planes, colors.palette(len(extent.categories)), colors.alpha_from(density)
             )
             return np.flipud(rgba), None, self._category_legend()
         if kind == "numeric" and grid.color_sum is not None and grid.color_count is not None:
+            density = scale(grid.counts)
             lo, hi = extent.color_min, extent.color_max
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = grid.color_sum / grid.color_count

@@ -1,7 +1,7 @@
 """The line plot's worker: engine → downsample → render for each viewport.
 
 Beyond the newest view (High) it prefetches the neighbouring views into the result cache
-(Normal) and drops the line index when the plot closes (Low); see `view_worker.ViewWorker`.
+(Normal) and drops the line index when the plot closes (Low); see `plots.base.ViewWorker`.
 """
 
 from __future__ import annotations
@@ -9,33 +9,31 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import Any
 
 import numpy as np
 
-from .engine.line import Extent, LineColumns, LineData
-from .engine.pyramid import Pyramid
-from .engine.runner import Ticket
-from .engine.session import Session
-from .line_provider import LineProvider
-from .memory import monitor
-from .painter import Labels, Painter, Size
-from .view_worker import FrameCallback, StateCallback, ViewCallback, ViewWorker
-from .viewport import Range, Viewport
+from ...core.types import Labels, Size
+from ...core.viewport import Range, Viewport
+from ...engine.line import Extent, LineColumns, LineData
+from ...engine.runner import Ticket
+from ...engine.session import Session
+from ..base import ViewWorker
+from ..protocols import FrameCallback, StateCallback, ViewCallback
+from .index import Pyramid
+from .painter import LinePainter
+from .provider import LineProvider
 
 Y_PAD = 0.05
-PREFETCH = True
 PROGRESSIVE_MIN_ROWS = 5_000_000  # smaller tables get their exact frame about as fast
 PROGRESSIVE_BUDGET_S = 1.0
 PREVIEW_DELAY_S = 0.05  # rows read faster than this need no preview frame
 
-__all__ = ["Labels", "LineController"]
 
-
-class LineController(ViewWorker):
+class LineWorker(ViewWorker):
     """A line plot's worker: M4 views from the line index or the rows, y fitted to the view."""
 
     fits_y = True
+    mode = "line"
 
     def __init__(
         self,
@@ -51,27 +49,24 @@ class LineController(ViewWorker):
         on_state: StateCallback | None = None,
         on_view: ViewCallback | None = None,
     ) -> None:
-        painter = Painter(labels, columns.x_is_time)
+        self.painter: LinePainter = LinePainter(labels, columns.x_is_time)
         super().__init__(
-            width=width, height=height, painter=painter, on_frame=on_frame, on_state=on_state, on_view=on_view
-        )
+            width=width, height=height, painter=self.painter,
+            on_frame=on_frame, on_state=on_state, on_view=on_view,
+        )  # fmt: skip
         self.columns = columns
-        self.provider = LineProvider(columns, session.reader(), self.query_stats, max_points, downsampler)
+        self.provider: LineProvider = LineProvider(
+            columns, session.reader(), self.query_stats, max_points, downsampler
+        )
         self._data: LineData | None = None
         self.start()
-        monitor.start()
 
-    def home_view(self) -> Viewport | None:
+    def _initial_view(self, extent: object) -> Viewport:
         """The full extent, y fitted."""
-        extent = self.extent
-        return None if extent is None else _initial_view(extent)
+        assert isinstance(extent, Extent)
+        return _initial_view(extent)
 
-    mode = "line"
-
-    def _close_resources(self) -> None:
-        self.provider.close()
-
-    def extra_stats(self) -> dict[str, Any]:
+    def extra_stats(self) -> dict[str, object]:
         """Line-specific counters for `Plot.stats`."""
         return {
             "cache_hits": self.provider.cache_hits,
@@ -99,25 +94,11 @@ class LineController(ViewWorker):
         with self._cond:
             return self._data
 
-    def _prepare_data(self) -> Extent:
-        """Scan the extent, show a sampled first look, build the line index: once."""
-        extent = self.extent
-        if extent is not None:
-            return extent
-        provider = self.provider
-        self._state("querying", 0.0)
-        started = time.perf_counter()
-        extent = provider.scan_extent(lambda f: self._progress(f * 0.2), self._lifetime)
-        self.timings.extent = time.perf_counter() - started
-        view = self._adopt_initial_view(_initial_view(extent))
-        if self.on_view is not None:
-            self.on_view(view)
+    def _extent_known(self, extent: object) -> None:
+        """Large tables get a sampled first look while the index is built."""
+        assert isinstance(extent, Extent)
         if extent.rows >= PROGRESSIVE_MIN_ROWS:
             self._draw_first_look(extent)
-        started = time.perf_counter()
-        provider.build_index(extent, lambda f: self._progress(0.2 + 0.8 * f), self._lifetime)
-        self.timings.index = time.perf_counter() - started
-        return extent
 
     def _draw_first_look(self, extent: Extent) -> None:
         """A quick approximate frame from sampled rows while the exact one is computed."""
@@ -126,6 +107,8 @@ class LineController(ViewWorker):
             return
         with self._cond:
             view, generation, size = self._view, self._generation, self._size
+        if view is None:
+            return
         view = _fit_y(view, sample) if view.y_auto else view
         note = f"approximate: {sample.x.size:,} sampled rows; exact view follows"
         frame = self.painter.draw(view, size, sample, note=note)
@@ -144,10 +127,10 @@ class LineController(ViewWorker):
             preview = None
             if data is not None and not self.provider.from_index(x_range, columns):
                 # Rows must be read: if that takes a while, redraw what we have at the new view.
-                old = data
+                old, shown = data, view
                 preview = threading.Timer(
                     PREVIEW_DELAY_S,
-                    lambda: self._publish(generation, self._paint(view, size, old), exact=False),
+                    lambda: self._publish(generation, self._paint(shown, size, old), exact=False),
                 )
                 preview.start()
             self._state("querying", 0.0)
@@ -183,7 +166,7 @@ class LineController(ViewWorker):
         self._publish(generation, frame, exact=True)
         with self._cond:
             self.error = None
-            if PREFETCH and generation == self._generation:
+            if generation == self._generation:
                 self._prefetch = _neighbours(view.x, self.extent)
                 self._cond.notify_all()
         self._state("idle", 0.0)
@@ -194,7 +177,7 @@ class LineController(ViewWorker):
         if view is None:
             return
         columns = self.painter.columns(view, size)
-        if self.provider.cached(x_range, columns) is None:
+        if self.provider.cached_view(x_range, columns) is None:
             self.provider.query(x_range, columns, ticket)
             self.counters.prefetched += 1
 
@@ -205,11 +188,6 @@ class LineController(ViewWorker):
         elif data is not None and data.rows_in_view == 0 and data.x.size == 0:
             message = "no data in this range"
         return self.painter.draw(view, size, data, message)
-
-    @property
-    def cache_hits(self) -> int:
-        """Views answered from the result cache (prefetched or seen before)."""
-        return self.provider.cache_hits
 
 
 def _neighbours(x: Range, extent: Extent | None) -> list[tuple[float, float]]:

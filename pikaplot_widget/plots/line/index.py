@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from .line import ColumnEdges, Extent, LineColumns, LineData, m4_points
-from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
-from .sql import quote_ident
+from ...engine.line import ColumnEdges, Extent, LineColumns, LineData, m4_points
+from ...engine.runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
+from ...engine.sql import quote_ident
 
 FANOUT = 16
 ROWS_PER_BUCKET = 256
@@ -187,7 +187,7 @@ FROM (
 )
 WHERE col BETWEEN -1 AND ?
 GROUP BY col ORDER BY col"""
-    params = [bucket, pyramid.origin, x0, column_width, first, last, columns]
+    params: list[object] = [bucket, pyramid.origin, x0, column_width, first, last, columns]
     return runner.run(sql, params, on_progress, ticket)
 
 

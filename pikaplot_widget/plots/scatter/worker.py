@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from .engine.runner import Ticket
-from .engine.scatter import ScatterColumns, ScatterExtent
-from .engine.session import Session
-from .memory import monitor
-from .painter import Labels, Size
-from .scatter_painter import ScatterPainter
-from .scatter_provider import MARKER_LIMIT, ScatterProvider, ScatterView
-from .view_worker import FrameCallback, StateCallback, ViewCallback, ViewWorker
-from .viewport import Range, Viewport
+from ...core.types import Labels, Size
+from ...core.viewport import Range, Viewport
+from ...engine.runner import Ticket
+from ...engine.scatter import ScatterColumns, ScatterExtent
+from ...engine.session import Session
+from ..base import ViewWorker
+from ..protocols import FrameCallback, StateCallback, ViewCallback
+from .painter import ScatterPainter
+from .provider import MARKER_LIMIT, ScatterProvider, ScatterView
 
 PAD = 0.04  # the first view shows the data with this margin on every side
 
 
-class ScatterController(ViewWorker):
+class ScatterWorker(ViewWorker):
     """Keeps a scatter plot's viewport; x and y zoom together."""
 
     zooms_both_axes = True
@@ -40,17 +39,18 @@ class ScatterController(ViewWorker):
         on_state: StateCallback | None = None,
         on_view: ViewCallback | None = None,
     ) -> None:
-        painter = ScatterPainter(labels, columns, colormap, normalization, marker_size)
+        self.painter: ScatterPainter = ScatterPainter(labels, columns, colormap, normalization, marker_size)
         super().__init__(
-            width=width, height=height, painter=painter, on_frame=on_frame, on_state=on_state, on_view=on_view
-        )
+            width=width, height=height, painter=self.painter,
+            on_frame=on_frame, on_state=on_state, on_view=on_view,
+        )  # fmt: skip
         self.columns = columns
-        self.provider = ScatterProvider(columns, session.reader(), self.query_stats, marker_limit, gpu_points)
-        self.mode: str | None = None
+        self.provider: ScatterProvider = ScatterProvider(
+            columns, session.reader(), self.query_stats, marker_limit, gpu_points
+        )
         self.source: str | None = None
         self._data: ScatterView | None = None
         self.start()
-        monitor.start()
 
     @property
     def extent(self) -> ScatterExtent | None:
@@ -63,31 +63,19 @@ class ScatterController(ViewWorker):
         with self._cond:
             return self._data
 
-    def home_view(self) -> Viewport | None:
+    def _initial_view(self, extent: object) -> Viewport:
         """The full extent with a small margin."""
-        extent = self.extent
-        return None if extent is None else _initial_view(extent)
+        assert isinstance(extent, ScatterExtent)
+        return _initial_view(extent)
 
-    def _prepare_data(self) -> ScatterExtent:
-        """Scan the extent and build the density index: once."""
-        extent = self.extent
-        if extent is not None:
-            return extent
-        self._state("querying", 0.0)
-        started = time.perf_counter()
-        extent = self.provider.scan_extent(lambda f: self._progress(f * 0.2), self._lifetime)
-        self.timings.extent = time.perf_counter() - started
+    def _extent_known(self, extent: object) -> None:
+        """The painter learns the categories and colour domain (the legend's width)."""
+        assert isinstance(extent, ScatterExtent)
         self.painter.set_extent(extent)
-        view = self._adopt_initial_view(_initial_view(extent))
-        if self.on_view is not None:
-            self.on_view(view)
-        started = time.perf_counter()
-        self.provider.build_index(lambda f: self._progress(0.2 + 0.8 * f), self._lifetime)
-        self.timings.index = time.perf_counter() - started
-        return extent
 
     def _produce(self, generation: int, view: Viewport | None, size: Size, ticket: Ticket) -> None:
         extent = self._prepare_data()
+        assert isinstance(extent, ScatterExtent)
         view = self.view if view is None else view
         assert view is not None
         self.painter.keep_margin(view, size)  # the left margin only grows: the pixel grid stays put
@@ -114,10 +102,7 @@ class ScatterController(ViewWorker):
             self.error = None
         self._state("idle", 0.0)
 
-    def _close_resources(self) -> None:
-        self.provider.close()
-
-    def extra_stats(self) -> dict[str, Any]:
+    def extra_stats(self) -> dict[str, object]:
         """Scatter-specific counters for `Plot.stats`."""
         extent, index, data = self.extent, self.provider.index, self.data
         grid = data.grid if data is not None else None
@@ -144,6 +129,3 @@ def _initial_view(extent: ScatterExtent) -> Viewport:
     x = Range.around(extent.x_min, extent.x_max, PAD)
     y = Range.around(extent.y_min, extent.y_max, PAD)
     return Viewport(x, y, y_auto=False)
-
-
-__all__ = ["ScatterController"]

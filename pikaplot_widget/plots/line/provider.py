@@ -10,14 +10,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from .downsample import lttb, minmax_lttb
-from .engine import cache
-from .engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_line, fetch_sample
-from .engine.pyramid import Pyramid, build_pyramid, drop_pyramid, fetch_from_pyramid
-from .engine.runner import ProgressCallback, QueryCancelled, QueryRunner, QueryStats, Ticket
+from ...core.downsample import lttb, minmax_lttb
+from ...engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_line, fetch_sample
+from ...engine.runner import ProgressCallback, QueryCancelled, QueryRunner, QueryStats, Ticket
+from ..provider import Provider
+from .index import Pyramid, build_pyramid, drop_pyramid, fetch_from_pyramid
 
 
-class LineProvider:
+class LineProvider(Provider):
     """Answers "what to draw for this x range at this many pixel columns" for one plot."""
 
     def __init__(
@@ -28,22 +28,23 @@ class LineProvider:
         max_points: int | None = None,
         downsampler: str = "minmax_lttb",
     ) -> None:
-        self.id = cache.next_owner_id()
+        super().__init__(columns.source, runner, stats)
         self.columns = columns
-        self.runner = runner
-        self.stats = stats
         self.max_points = max_points
         self._downsample = {"minmax_lttb": minmax_lttb, "lttb": lttb}[downsampler]
-        columns.source.prepare(runner.cursor)
-        self.extent: Extent | None = None
+        self._extent: Extent | None = None
         self.pyramid: Pyramid | None = None
-        self.cache_hits = 0
         self.downsample_s = 0.0  # time the last reduce() took
+
+    @property
+    def extent(self) -> Extent | None:
+        """Bounds of the data, once scanned."""
+        return self._extent
 
     def scan_extent(self, on_progress: ProgressCallback | None, ticket: Ticket) -> Extent:
         """Bounds of the data (from statistics where the source has clean ones)."""
-        self.extent = fetch_extent(self.runner, self.columns, on_progress, ticket)
-        return self.extent
+        self._extent = fetch_extent(self.runner, self.columns, on_progress, ticket)
+        return self._extent
 
     def sample(self, extent: Extent, budget_s: float) -> LineData | None:
         """An approximate first look from sampled rows, or None if it is not quick (unsorted x)."""
@@ -62,18 +63,25 @@ class LineProvider:
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (math.nan, math.nan)
         return LineData(x, y, "sample", int(x.size), lo, hi, (extent.x_min, extent.x_max), 0)
 
-    def build_index(self, extent: Extent, on_progress: ProgressCallback | None, ticket: Ticket) -> None:
+    def build_index(self, on_progress: ProgressCallback | None, ticket: Ticket) -> None:
         """One pass over the source for the line index (small tables get none)."""
-        self.pyramid = build_pyramid(self.runner, self.columns, extent, on_progress, ticket)
+        assert self._extent is not None
+        pyramid = build_pyramid(self.runner, self.columns, self._extent, on_progress, ticket)
+        if self.closed and pyramid is not None:  # closed while building: nobody else will drop it
+            with contextlib.suppress(Exception):
+                drop_pyramid(self.runner, pyramid)
+        else:
+            self.pyramid = pyramid
 
     def from_index(self, x_range: tuple[float, float], columns: int) -> bool:
         """Whether the index answers this view (else the rows are read)."""
         pyramid = self.pyramid
         return pyramid is not None and pyramid.level_for((x_range[1] - x_range[0]) / columns) is not None
 
-    def cached(self, x_range: tuple[float, float], columns: int) -> LineData | None:
+    def cached_view(self, x_range: tuple[float, float], columns: int) -> LineData | None:
         """A result kept in the cache, if any."""
-        return cache.results.get((self.id, x_range, columns))
+        data = self.cached(x_range, columns)
+        return data if isinstance(data, LineData) else None
 
     def query(
         self,
@@ -83,19 +91,19 @@ class LineProvider:
         on_progress: ProgressCallback | None = None,
     ) -> LineData:
         """The points to draw for a view: from the cache, the line index, or the rows."""
-        data = self.cached(x_range, columns)
+        data = self.cached_view(x_range, columns)
         if data is not None:
             self.cache_hits += 1
             return data
         pyramid = self.pyramid
         level = pyramid.level_for((x_range[1] - x_range[0]) / columns) if pyramid else None
-        if level is not None:
+        if pyramid is not None and level is not None:
             data = fetch_from_pyramid(self.runner, pyramid, level, x_range, columns, on_progress, ticket)
         else:
-            assert self.extent is not None
-            data = fetch_line(self.runner, self.columns, self.extent, x_range, columns, on_progress, ticket)
+            assert self._extent is not None
+            data = fetch_line(self.runner, self.columns, self._extent, x_range, columns, on_progress, ticket)
         data = self.reduce(data)
-        cache.results.put((self.id, x_range, columns), data)
+        self.remember(data, x_range, columns)
         return data
 
     def reduce(self, data: LineData) -> LineData:
@@ -109,12 +117,9 @@ class LineProvider:
         column_x = None if data.column_x is None else data.column_x[keep]
         return replace(data, x=data.x[keep], y=data.y[keep], column_x=column_x)
 
-    def close(self) -> None:
-        """Drop the line index and this plot's cached results."""
+    def release(self) -> None:
+        """Drop the line index."""
         pyramid, self.pyramid = self.pyramid, None
         if pyramid is not None:
             with contextlib.suppress(Exception):  # the session may already be closed
                 drop_pyramid(self.runner, pyramid)
-        cache.results.drop(lambda key: key[0] == self.id)
-        with self.runner.locked():  # the cursor may be shared with other plots' queries
-            self.columns.source.release(self.runner.cursor)

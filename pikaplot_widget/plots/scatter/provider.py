@@ -7,22 +7,24 @@ import weakref
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
-from .engine import cache
-from .engine.density import DensityGrid, fetch_density
-from .engine.density_index import BUDGET_BYTES, MIN_ROWS, DensityIndex, build_density_index, index_box
-from .engine.runner import ProgressCallback, QueryRunner, QueryStats, Ticket
-from .engine.scatter import (
+from ...core.types import ViewBox
+from ...engine.runner import ProgressCallback, QueryRunner, QueryStats, Ticket
+from ...engine.scatter import (
     ScatterColumns,
     ScatterExtent,
     ScatterPoints,
-    ViewBox,
     count_in_view,
     fetch_points,
     fetch_scatter_extent,
 )
-from .render.device import gpu_info
-from .render.resident import ResidentPoints
+from ...render.device import gpu_info
+from ...render.resident import ResidentPoints
+from ...runtime.memory import monitor
+from ..provider import Provider
+from .density import DensityGrid, fetch_density
+from .density_index import BUDGET_BYTES, MIN_ROWS, DensityIndex, build_density_index, index_box
 
 
 def load_resident(
@@ -35,9 +37,9 @@ def load_resident(
     """Stream the valid x/y rows from DuckDB straight into GPU buffers (a chunk at a time in RAM)."""
     points = ResidentPoints(index_box(extent))  # widened where the data has no width or height
 
-    def add(batch: object) -> None:
-        x = batch.column(0).to_numpy(zero_copy_only=False)  # type: ignore[attr-defined]
-        y = batch.column(1).to_numpy(zero_copy_only=False)  # type: ignore[attr-defined]
+    def add(batch: pa.RecordBatch) -> None:
+        x = batch.column(0).to_numpy(zero_copy_only=False)
+        y = batch.column(1).to_numpy(zero_copy_only=False)
         points.append(x, y)
 
     sql = f"SELECT {cols.x_value} AS x, {cols.y_value} AS y FROM {cols.source.from_sql} WHERE {cols.valid}"
@@ -70,6 +72,9 @@ def drop_density_indexes() -> int:
     return freed
 
 
+monitor.register_evictor("density indexes", drop_density_indexes, order=30)
+
+
 @dataclass(frozen=True)
 class ScatterView:
     """What one view shows: markers or a density grid, and how it was found."""
@@ -77,7 +82,7 @@ class ScatterView:
     mode: str  # "markers" or "density"
     points: ScatterPoints | None = None
     grid: DensityGrid | None = None
-    source: str = "rows"  # "rows", "index" (density index level) or "cache"
+    source: str = "rows"  # "rows", "index" (a density index level) or "gpu" (resident points)
 
     @property
     def nbytes(self) -> int:
@@ -91,7 +96,7 @@ class ScatterView:
         return sum(a.nbytes for a in arrays if a is not None)
 
 
-class ScatterProvider:
+class ScatterProvider(Provider):
     """Answers "what to draw for this box at this many pixels" for one scatter plot."""
 
     def __init__(
@@ -104,30 +109,30 @@ class ScatterProvider:
         index_budget: int = BUDGET_BYTES,
         index_min_rows: int = MIN_ROWS,
     ) -> None:
-        self.id = cache.next_owner_id()
+        super().__init__(columns.source, runner, stats)
         self.columns = columns
-        self.runner = runner
-        self.stats = stats
         self.marker_limit = int(marker_limit)
         self.index_budget = int(index_budget)
         self.index_min_rows = int(index_min_rows)
-        columns.source.prepare(runner.cursor)
-        self.extent: ScatterExtent | None = None
+        self._extent: ScatterExtent | None = None
         self.index: DensityIndex | None = None
         if resident not in ("auto", "always", "never"):
             raise ValueError(f"resident must be 'auto', 'always' or 'never', got {resident!r}")
         self.resident_mode = resident
         self.resident: ResidentPoints | None = None  # x/y on the GPU, binned per view there
-        self.cache_hits = 0
         self.counted_in_sql = 0  # views whose mode needed a count query
         self.indexes_dropped = 0  # by memory pressure
-        self._closed = False
         _live.add(self)
+
+    @property
+    def extent(self) -> ScatterExtent | None:
+        """Bounds, counts, colour domain and categories, once scanned."""
+        return self._extent
 
     def scan_extent(self, on_progress: ProgressCallback | None, ticket: Ticket) -> ScatterExtent:
         """Bounds, counts, colour domain and categories."""
-        self.extent = fetch_scatter_extent(self.runner, self.columns, on_progress, ticket)
-        return self.extent
+        self._extent = fetch_scatter_extent(self.runner, self.columns, on_progress, ticket)
+        return self._extent
 
     def use_gpu_points(self) -> bool:
         """Whether density views are binned by the GPU from resident points (else DuckDB/index)."""
@@ -145,7 +150,7 @@ class ScatterProvider:
         assert self.extent is not None
         if self.use_gpu_points():
             resident = load_resident(self.runner, self.columns, self.extent, on_progress, ticket)
-            if self._closed:  # closed while uploading: nobody else will free it
+            if self.closed:  # closed while uploading: nobody else will free it
                 resident.release()
             else:
                 self.resident = resident
@@ -159,7 +164,7 @@ class ScatterProvider:
             self.index_budget,
             self.index_min_rows,
         )
-        self.index = None if self._closed else index
+        self.index = None if self.closed else index
 
     def mode_for(
         self, box: ViewBox, ticket: Ticket, on_progress: ProgressCallback | None = None
@@ -191,9 +196,8 @@ class ScatterProvider:
         on_progress: ProgressCallback | None = None,
     ) -> ScatterView:
         """Markers or density for a view: from the cache, the density index, or the rows."""
-        key = (self.id, box, width, height)
-        cached = cache.results.get(key)
-        if cached is not None:
+        cached = self.cached(box, width, height)
+        if isinstance(cached, ScatterView):
             self.cache_hits += 1
             return cached
         extent = self.extent
@@ -201,7 +205,7 @@ class ScatterProvider:
         resident = self.resident
         if resident is not None:
             view = self._query_resident(resident, box, width, height, ticket, on_progress)
-            cache.results.put(key, view)
+            self.remember(view, box, width, height)
             return view
         mode, _ = self.mode_for(box, ticket, on_progress)
         if mode == "markers":
@@ -219,7 +223,7 @@ class ScatterProvider:
                     self.runner, self.columns, extent, box, width, height, ticket, on_progress
                 )
                 view = ScatterView("density", grid=grid)
-        cache.results.put(key, view)
+        self.remember(view, box, width, height)
         return view
 
     def _query_resident(
@@ -240,13 +244,9 @@ class ScatterProvider:
             return ScatterView("markers", points=points, source="gpu")
         return ScatterView("density", grid=DensityGrid(counts, box, exact=False), source="gpu")
 
-    def close(self) -> None:
-        """Drop the density index, the GPU points and this plot's cached results."""
-        self._closed = True
+    def release(self) -> None:
+        """Drop the density index and the GPU points."""
         self.index = None
         resident, self.resident = self.resident, None
         if resident is not None:
             resident.release()
-        cache.results.drop(lambda key: key[0] == self.id)
-        with self.runner.locked():  # the cursor may be shared with other plots' queries
-            self.columns.source.release(self.runner.cursor)

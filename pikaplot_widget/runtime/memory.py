@@ -2,8 +2,9 @@
 
 Levels by the share of system memory in use: green < 60 % <= yellow < 80 % <= orange < 95 % <= red.
 At orange and red the monitor asks the registered evictors (result cache, GPU buffer pool,
-DuckDB's memory_limit) in turn to free memory until usage is back under the 70 % target, and
-tells its listeners (the plots say so in the widget).
+density indexes, DuckDB's memory_limit; each part of the package registers its own) in turn to
+free memory until usage is back under the 70 % target, and tells its listeners (the plots say so
+in the widget).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class PressureMonitor:
         interval: float = 1.0,
     ) -> None:
         self._lock = threading.RLock()
-        self._evictors: dict[str, Evictor] = {}
+        self._evictors: dict[str, tuple[int, Evictor]] = {}
         self._listeners: list[Listener] = []
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -89,10 +90,11 @@ class PressureMonitor:
             return "yellow"
         return "green"
 
-    def register_evictor(self, name: str, evictor: Evictor) -> None:
-        """Add (or replace) something that can give memory back; called in registration order."""
+    def register_evictor(self, name: str, evictor: Evictor, order: int = 50) -> None:
+        """Add (or replace) something that can give memory back; lower `order` is asked first
+        (cheap caches before DuckDB's memory limit)."""
         with self._lock:
-            self._evictors[name] = evictor
+            self._evictors[name] = (int(order), evictor)
 
     def add_listener(self, listener: Listener) -> None:
         """Be told (level, message) when the level changes or caches are evicted."""
@@ -115,7 +117,7 @@ class PressureMonitor:
             message = ""
             if level in ("orange", "red"):
                 eviction = Eviction(time.time(), level, usage, usage)
-                for name, evictor in self._evictors.items():
+                for name, (_, evictor) in sorted(self._evictors.items(), key=lambda item: item[1][0]):
                     if usage <= self.target:
                         break
                     eviction.freed[name] = int(evictor())

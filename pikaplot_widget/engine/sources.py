@@ -7,12 +7,11 @@ import glob
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import duckdb
 
-from .engine.session import Session
-from .engine.sql import is_numeric_type, is_temporal_type, quote_ident, quote_string
+from .session import Session
+from .sql import is_numeric_type, is_temporal_type, quote_ident, quote_string
 
 _READERS = (
     ((".parquet", ".pq"), "read_parquet"),
@@ -28,8 +27,7 @@ class Source:
 
     from_sql: str
     columns: dict[str, str]
-    registrations: dict[str, Any] = field(default_factory=dict)
-    description: str = ""
+    registrations: dict[str, object] = field(default_factory=dict)
 
     def prepare(self, cursor: duckdb.DuckDBPyConnection) -> None:
         """Register in-memory objects (DataFrames, Arrow tables) on a cursor before querying."""
@@ -74,7 +72,7 @@ def _looks_like_path(text: str) -> bool:
     return _reader_for(text) is not None or os.path.exists(text) or bool(glob.has_magic(text))
 
 
-def _from_string(text: str, session: Session) -> tuple[str, str]:
+def _from_string(text: str) -> str:
     if _looks_like_path(text):
         if glob.has_magic(text):
             if not glob.glob(text):
@@ -82,11 +80,11 @@ def _from_string(text: str, session: Session) -> tuple[str, str]:
         elif not os.path.exists(text) and "://" not in text:
             raise FileNotFoundError(f"no such file: {text!r}")
         reader = _reader_for(text) or "read_parquet"
-        return f"{reader}({quote_string(text)})", f"{reader} {text}"
+        return f"{reader}({quote_string(text)})"
     if _SQL_START.match(text):
-        return f"({text.strip().rstrip(';')})", "SQL query"
+        return f"({text.strip().rstrip(';')})"
     # A bare table or view name in the session's database.
-    return quote_ident(text), f"table {text}"
+    return quote_ident(text)
 
 
 def _is_dataframe_like(data: object) -> bool:
@@ -99,41 +97,41 @@ def resolve_source(data: object, session: Session) -> Source:
 
     Raises the DuckDB error for bad SQL and FileNotFoundError for missing files, at once.
     """
-    registrations: dict[str, Any] = {}
+    registrations: dict[str, object] = {}
     if isinstance(data, os.PathLike):
         data = os.fspath(data)
     if isinstance(data, str):
-        from_sql, description = _from_string(data, session)
+        from_sql = _from_string(data)
     elif isinstance(data, duckdb.DuckDBPyRelation):
-        from_sql, description = _from_relation(data, session, registrations)
+        from_sql = _from_relation(data, session, registrations)
     elif _is_dataframe_like(data):
         name = session.unique_name("frame")
         registrations[name] = data
-        from_sql, description = quote_ident(name), type(data).__name__
+        from_sql = quote_ident(name)
     else:
         raise TypeError(
             "data must be a file path or glob, SQL text, a table name, a DuckDB relation, "
             f"a pandas/polars DataFrame or a pyarrow Table; got {type(data).__name__}"
         )
-    source = Source(from_sql=from_sql, columns={}, registrations=registrations, description=description)
+    source = Source(from_sql=from_sql, columns={}, registrations=registrations)
     source.columns = describe(source, session)
     return source
 
 
 def _from_relation(
-    relation: duckdb.DuckDBPyRelation, session: Session, registrations: dict[str, Any]
-) -> tuple[str, str]:
+    relation: duckdb.DuckDBPyRelation, session: Session, registrations: dict[str, object]
+) -> str:
     """Use the relation's SQL when the session can run it; else hand its rows over as Arrow."""
     query = relation.sql_query()
     probe = session.cursor()
     try:
         probe.execute(f"DESCRIBE SELECT * FROM ({query})")
-        return f"({query})", "DuckDB relation"
+        return f"({query})"
     except duckdb.Error:
         # The relation lives in another connection (or scans Python objects registered there).
         name = session.unique_name("relation")
         registrations[name] = relation.to_arrow_table()
-        return quote_ident(name), "DuckDB relation (copied as Arrow)"
+        return quote_ident(name)
     finally:
         probe.close()
 

@@ -212,9 +212,11 @@ def numeric_ticks(lo: float, hi: float, max_ticks: int = 8) -> Ticks:
         num, e = _MANTISSAS[mantissa_index]
         e += k
         step = _dec(num, e)
-        i0, i1 = _index_range(
-            lambda i, num=num, e=e: _dec(i * num, e), lo, hi, math.ceil(lo / step), math.floor(hi / step)
-        )
+
+        def tick_value(i: int, num: int = num, e: int = e) -> float:
+            return _dec(i * num, e)
+
+        i0, i1 = _index_range(tick_value, lo, hi, math.ceil(lo / step), math.floor(hi / step))
         candidates.append((i0, i1))
         steps.append((num, e))
         if i1 - i0 + 1 <= max_ticks:
@@ -318,8 +320,12 @@ def time_ticks(lo: float, hi: float, max_ticks: int = 8) -> Ticks:
         if span_us / step > skip_above:
             continue
         offset = _MONDAY_OFFSET_US if step == 7 * _DAY_US else 0
+
+        def tick_seconds(i: int, step: int = step, offset: int = offset) -> float:
+            return (offset + i * step) / _US
+
         i0, i1 = _index_range(
-            lambda i, step=step, offset=offset: (offset + i * step) / _US,
+            tick_seconds,
             lo,
             hi,
             math.ceil((lo * 1e6 - offset) / step),

@@ -1,32 +1,17 @@
-"""Drawable layers, one job each: rectangles, anti-aliased polylines, round markers, text.
-
-Every layer takes coordinates in physical pixels with the origin at the top-left corner.
-"""
+"""Rectangles, anti-aliased polylines and round markers."""
 
 from __future__ import annotations
-
-from typing import Any, ClassVar
 
 import numpy as np
 import wgpu
 
-from .text import GlyphAtlas
+from ..context import FrameContext, RenderPass
+from .base import FRAME_WGSL, Layer, instance_layout
 
 BREAK = 1e30  # a point at this coordinate breaks the line (NaN gaps)
 
-_FRAME_WGSL = """
-struct Frame { size: vec2<f32>, pad: vec2<f32> };
-@group(0) @binding(0) var<uniform> frame: Frame;
-fn to_ndc(p: vec2<f32>) -> vec4<f32> {
-    return vec4<f32>(p.x / frame.size.x * 2.0 - 1.0, 1.0 - p.y / frame.size.y * 2.0, 0.0, 1.0);
-}
-const QUAD = array<vec2<f32>, 6>(
-    vec2<f32>(0.0, 0.0), vec2<f32>(1.0, 0.0), vec2<f32>(0.0, 1.0),
-    vec2<f32>(0.0, 1.0), vec2<f32>(1.0, 0.0), vec2<f32>(1.0, 1.0));
-"""
-
 _RECT_WGSL = (
-    _FRAME_WGSL
+    FRAME_WGSL
     + """
 struct VOut { @builtin(position) pos: vec4<f32>, @location(0) color: vec4<f32> };
 @vertex fn vs(@builtin(vertex_index) vi: u32, @location(0) rect: vec4<f32>,
@@ -42,7 +27,7 @@ struct VOut { @builtin(position) pos: vec4<f32>, @location(0) color: vec4<f32> }
 )
 
 _STROKE_WGSL = (
-    _FRAME_WGSL
+    FRAME_WGSL
     + """
 struct Stroke { color: vec4<f32>, half_width: f32, count: u32, pad0: f32, pad1: f32 };
 @group(0) @binding(1) var<uniform> stroke: Stroke;
@@ -115,92 +100,24 @@ struct VOut { @builtin(position) pos: vec4<f32>, @location(0) @interpolate(flat)
 """
 )
 
-_TEXT_WGSL = (
-    _FRAME_WGSL
-    + """
-@group(0) @binding(1) var atlas: texture_2d<f32>;
-struct VOut { @builtin(position) pos: vec4<f32>, @location(0) uv: vec2<f32>, @location(1) color: vec4<f32> };
-@vertex fn vs(@builtin(vertex_index) vi: u32, @location(0) rect: vec4<f32>, @location(1) uv: vec4<f32>,
-              @location(2) color: vec4<f32>) -> VOut {
-    var quad = QUAD;
-    let c = quad[vi];
-    var out: VOut;
-    out.pos = to_ndc(mix(rect.xy, rect.zw, c));
-    out.uv = mix(uv.xy, uv.zw, c);
-    out.color = color;
-    return out;
-}
-@fragment fn fs(in: VOut) -> @location(0) vec4<f32> {
-    let texel = textureLoad(atlas, vec2<i32>(floor(in.uv)), 0).r;
-    if (texel <= 0.0) { discard; }
-    return vec4<f32>(in.color.rgb, in.color.a * texel);
-}
-"""
-)
-
-_BLEND = {
-    "color": {"src_factor": "src-alpha", "dst_factor": "one-minus-src-alpha", "operation": "add"},
-    "alpha": {"src_factor": "one", "dst_factor": "one-minus-src-alpha", "operation": "add"},
-}
-TARGET_FORMAT = "rgba8unorm"
-
-
-class Layer:
-    """Base: a layer uploads its data in `prepare` and records draw calls in `encode`."""
-
-    name: ClassVar[str] = "layer"
-    wgsl: ClassVar[str] = ""
-    vertex_buffers: ClassVar[list[dict[str, Any]]] = []
-    clip: tuple[int, int, int, int] | None = None
-
-    def pipeline(self, ctx: Any) -> Any:
-        """The cached render pipeline of this layer type."""
-
-        def create() -> Any:
-            module = ctx.shaders.module(self.name, self.wgsl)
-            return ctx.device.create_render_pipeline(
-                label=self.name,
-                layout="auto",
-                vertex={"module": module, "entry_point": "vs", "buffers": self.vertex_buffers},
-                primitive={"topology": "triangle-list"},
-                fragment={
-                    "module": module,
-                    "entry_point": "fs",
-                    "targets": [{"format": TARGET_FORMAT, "blend": _BLEND}],
-                },
-            )
-
-        return ctx.shaders.pipeline(self.name, create)
-
-    def prepare(self, ctx: Any) -> None:
-        """Upload data to the GPU."""
-
-    def encode(self, render_pass: Any, ctx: Any) -> None:
-        """Record draw calls."""
-
-
-def _instance_layout(stride: int, *formats: str) -> list[dict[str, Any]]:
-    attributes = [{"format": fmt, "offset": 16 * i, "shader_location": i} for i, fmt in enumerate(formats)]
-    return [{"array_stride": stride, "step_mode": "instance", "attributes": attributes}]
-
 
 class RectLayer(Layer):
     """Filled axis-aligned rectangles (grid lines, ticks, frames, backgrounds)."""
 
     name = "rects"
     wgsl = _RECT_WGSL
-    vertex_buffers = _instance_layout(32, "float32x4", "float32x4")
+    vertex_buffers = instance_layout(32, "float32x4", "float32x4")
 
     def __init__(self, rects: np.ndarray, colors: np.ndarray, clip: tuple[int, int, int, int] | None = None):
         self.data = np.ascontiguousarray(np.hstack([rects, colors]), dtype=np.float32)
         self.clip = clip
 
-    def prepare(self, ctx: Any) -> None:
+    def prepare(self, ctx: FrameContext) -> None:
         """Upload the rectangles."""
         self.buffer = ctx.upload(self.data, wgpu.BufferUsage.VERTEX) if len(self.data) else None
         self.bind_group = ctx.frame_bind_group(self.pipeline(ctx))
 
-    def encode(self, render_pass: Any, ctx: Any) -> None:
+    def encode(self, render_pass: RenderPass, ctx: FrameContext) -> None:
         """Draw all rectangles in one instanced call."""
         if self.buffer is None:
             return
@@ -231,7 +148,7 @@ class _StrokeLayer(Layer):
         """How many instances the draw call needs."""
         raise NotImplementedError
 
-    def prepare(self, ctx: Any) -> None:
+    def prepare(self, ctx: FrameContext) -> None:
         """Upload the points and the stroke parameters."""
         if self.instances() <= 0:
             return
@@ -251,7 +168,7 @@ class _StrokeLayer(Layer):
             ],
         )
 
-    def encode(self, render_pass: Any, ctx: Any) -> None:
+    def encode(self, render_pass: RenderPass, ctx: FrameContext) -> None:
         """One instanced draw."""
         if self.instances() <= 0:
             return
@@ -280,51 +197,3 @@ class MarkerLayer(_StrokeLayer):
     def instances(self) -> int:
         """One instance per point."""
         return len(self.points)
-
-
-class TextLayer(Layer):
-    """Text from a glyph atlas: many strings in one draw call."""
-
-    name = "text"
-    wgsl = _TEXT_WGSL
-    vertex_buffers = _instance_layout(48, "float32x4", "float32x4", "float32x4")
-
-    def __init__(self, atlas: GlyphAtlas) -> None:
-        self.atlas = atlas
-        self._quads: list[np.ndarray] = []
-
-    def add(
-        self,
-        text: str,
-        x: float,
-        y: float,
-        color: tuple[float, float, float, float],
-        align: str = "left",
-        valign: str = "top",
-    ) -> None:
-        """Place a string with its anchor at (x, y)."""
-        quads = self.atlas.layout(text, x, y, align, valign)
-        if len(quads):
-            colors = np.broadcast_to(np.asarray(color, np.float32), (len(quads), 4))
-            self._quads.append(np.hstack([quads, colors]))
-
-    def prepare(self, ctx: Any) -> None:
-        """Upload the glyph quads (the atlas texture is uploaded once per size)."""
-        if not self._quads:
-            return
-        self.data = np.ascontiguousarray(np.vstack(self._quads), dtype=np.float32)
-        self.buffer = ctx.upload(self.data, wgpu.BufferUsage.VERTEX)
-        pipeline = self.pipeline(ctx)
-        self.bind_group = ctx.device.create_bind_group(
-            layout=pipeline.get_bind_group_layout(0),
-            entries=[ctx.frame_entry(), {"binding": 1, "resource": ctx.atlas_view(self.atlas)}],
-        )
-
-    def encode(self, render_pass: Any, ctx: Any) -> None:
-        """One instanced draw for every glyph."""
-        if not self._quads:
-            return
-        render_pass.set_pipeline(self.pipeline(ctx))
-        render_pass.set_bind_group(0, self.bind_group)
-        render_pass.set_vertex_buffer(0, self.buffer)
-        render_pass.draw(6, len(self.data))

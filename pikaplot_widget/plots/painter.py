@@ -1,30 +1,20 @@
-"""Turns a viewport and its data into a frame: chart spec, layout and the GPU canvas of one plot."""
+"""The shared part of every plot kind's painter: chart spec, layout, the GPU canvas of one plot."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from .engine.line import LineData
-from .render.canvas import Canvas
-from .render.chart import ChartLayout, ChartSpec, chart_layers
-from .viewport import Viewport
-
-Size = tuple[int, int, float]  # physical width, height and the pixel ratio
-
-
-@dataclass
-class Labels:
-    """Text around the plot."""
-
-    title: str = ""
-    x_label: str = ""
-    y_label: str = ""
+from ..core.types import Labels, Size
+from ..core.viewport import Viewport
+from ..render.canvas import Canvas
+from ..render.chart.layout import ChartLayout, ChartSpec, chart_layers
 
 
 class Painter:
-    """Draws frames of one plot; keeps the left margin from shrinking while the user zooms."""
+    """Draws frames of one plot; keeps the left margin from shrinking while the user zooms.
+
+    A plot kind overrides `add_data` to put what a view shows into the chart spec.
+    """
 
     def __init__(self, labels: Labels, x_is_time: bool) -> None:
         self.labels = labels
@@ -36,12 +26,12 @@ class Painter:
         self,
         view: Viewport,
         size: Size,
-        data: LineData | None = None,
+        data: object = None,
         message: str = "",
         error: bool = False,
         note: str = "",
     ) -> ChartSpec:
-        """Everything a frame of `view` at `size` shows."""
+        """Everything a frame of `view` at `size` shows (`data`: what the plot kind queried)."""
         width, height, ratio = size
         spec = ChartSpec(
             min_left=self.min_left, width=width, height=height, ratio=ratio,
@@ -49,11 +39,11 @@ class Painter:
             title=self.labels.title, x_label=self.labels.x_label, y_label=self.labels.y_label,
             message=message, error=error, note=note,
         )  # fmt: skip
-        if data is not None:
-            spec.x, spec.y = data.x, data.y
-            if data.x_range == spec.x_range and data.columns == ChartLayout(spec).area.width:
-                spec.column_x = data.column_x  # snapped columns: valid only for this exact view
+        self.add_data(spec, data)
         return spec
+
+    def add_data(self, spec: ChartSpec, data: object) -> None:
+        """Put the data of a view (None for a layout only) into its spec; each kind knows its own."""
 
     def layout(self, view: Viewport, size: Size) -> ChartLayout:
         """Plot area and axis mapping of `view` at `size`."""
@@ -73,7 +63,7 @@ class Painter:
         self,
         view: Viewport,
         size: Size,
-        data: LineData | None,
+        data: object,
         message: str = "",
         error: bool = False,
         note: str = "",

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import wgpu
 
-from .layers import _FRAME_WGSL, Layer
+from ..context import FrameContext, RenderPass
+from .base import BLEND, FRAME_WGSL, TARGET_FORMAT, Layer
 
 _IMAGE_WGSL = (
-    _FRAME_WGSL
+    FRAME_WGSL
     + """
 struct Rect { origin: vec2<f32>, size: vec2<f32> };
 @group(0) @binding(1) var<uniform> rect: Rect;
@@ -44,11 +43,6 @@ fn texel(pos: vec4<f32>) -> vec4<f32> {
 """
 )
 
-_BLEND = {
-    "color": {"src_factor": "src-alpha", "dst_factor": "one-minus-src-alpha", "operation": "add"},
-    "alpha": {"src_factor": "one", "dst_factor": "one-minus-src-alpha", "operation": "add"},
-}
-
 
 class ImageLayer(Layer):
     """An (height, width, 4) uint8 image drawn 1:1 into a rectangle of the same size.
@@ -70,10 +64,10 @@ class ImageLayer(Layer):
         self.clip = (int(left), int(top), width, height)
         self.origin = (float(left), float(top))
 
-    def pipeline(self, ctx: Any) -> Any:
+    def pipeline(self, ctx: FrameContext) -> wgpu.GPURenderPipeline:
         """The cached pipeline (one per fragment entry point)."""
 
-        def create() -> Any:
+        def create() -> wgpu.GPURenderPipeline:
             module = ctx.shaders.module("image", self.wgsl)
             entry = "fs_lut" if self.lut is not None else "fs_rgba"
             return ctx.device.create_render_pipeline(
@@ -84,13 +78,13 @@ class ImageLayer(Layer):
                 fragment={
                     "module": module,
                     "entry_point": entry,
-                    "targets": [{"format": "rgba8unorm", "blend": _BLEND}],
+                    "targets": [{"format": TARGET_FORMAT, "blend": BLEND}],
                 },
             )
 
         return ctx.shaders.pipeline(self.name, create)
 
-    def _texture(self, ctx: Any, pixels: np.ndarray) -> Any:
+    def _texture(self, ctx: FrameContext, pixels: np.ndarray) -> wgpu.GPUTexture:
         height, width = pixels.shape[:2]
         texture = ctx.device.create_texture(
             size=(width, height, 1),
@@ -103,7 +97,7 @@ class ImageLayer(Layer):
         )  # fmt: skip
         return texture
 
-    def prepare(self, ctx: Any) -> None:
+    def prepare(self, ctx: FrameContext) -> None:
         """Upload the image (and the colour map) as textures."""
         height, width = self.image.shape[:2]
         self.textures = [self._texture(ctx, self.image)]
@@ -123,7 +117,7 @@ class ImageLayer(Layer):
             layout=pipeline.get_bind_group_layout(0), entries=entries
         )
 
-    def encode(self, render_pass: Any, ctx: Any) -> None:
+    def encode(self, render_pass: RenderPass, ctx: FrameContext) -> None:
         """Two triangles covering the rectangle."""
         render_pass.set_pipeline(self.pipeline(ctx))
         render_pass.set_bind_group(0, self.bind_group)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
-from .scatter import ScatterColumns, ScatterExtent, ViewBox
+from ...core.types import ViewBox
+from ...engine.runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
+from ...engine.scatter import ScatterColumns, ScatterExtent, pixel_keys_params, pixel_keys_sql
 
 
 @dataclass(frozen=True)
@@ -31,31 +32,6 @@ class DensityGrid:
     def total(self) -> int:
         """Rows counted in the view."""
         return int(self.counts.sum())
-
-
-def pixel_keys_sql(cols: ScatterColumns, extent: ScatterExtent, width: int, height: int, where: str) -> str:
-    """Each valid row matching `where` as its pixel number k = iy * width + ix (plus, with
-    categories, category * width * height: one key per pixel and category), and its colour value
-    for numeric colour. Parameters: y0, y scale, x0, x scale, the category list (categorical
-    colour), then those of `where`."""
-    ix = f"least(CAST(floor(({cols.x_value} - ?) * ?) AS INTEGER), {int(width) - 1})"
-    iy = f"least(CAST(floor(({cols.y_value} - ?) * ?) AS INTEGER), {int(height) - 1})"
-    key = f"{iy} * {int(width)} + {ix}"
-    if cols.color_kind == "category":  # computed by DuckDB's threads, not numpy's one
-        key += f" + CAST({cols.category_code(extent.categories)[0]} AS INTEGER) * {int(width) * int(height)}"
-    select = [f"{key} AS k"]
-    if cols.color_kind == "numeric":
-        select.append(f"{cols.color_value} AS c")
-    return f"SELECT {', '.join(select)} FROM {cols.source.from_sql} WHERE {cols.valid} AND {where}"
-
-
-def pixel_keys_params(
-    cols: ScatterColumns, extent: ScatterExtent, box: ViewBox, width: int, height: int
-) -> list[object]:
-    """The parameters of `pixel_keys_sql` before those of its `where`, in the order they appear."""
-    x0, x1, y0, y1 = box
-    color_params = cols.category_code(extent.categories)[1] if cols.color_kind == "category" else []
-    return [y0, height / (y1 - y0), x0, width / (x1 - x0), *color_params]
 
 
 def fetch_density(

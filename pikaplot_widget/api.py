@@ -1,0 +1,147 @@
+"""The public constructors: `line()` and `scatter()` check their arguments and build a `Plot`."""
+
+from __future__ import annotations
+
+from .core.colormap_tables import CONTINUOUS as COLORMAPS
+from .core.colors import NORMALIZATIONS
+from .core.types import Labels
+from .engine.line import LineColumns
+from .engine.scatter import ScatterColumns
+from .engine.session import Session, default_session
+from .engine.sources import resolve_source
+from .plots.line.worker import LineWorker
+from .plots.protocols import FrameCallback, StateCallback, ViewCallback
+from .plots.scatter.provider import MARKER_LIMIT, MAX_MARKER_LIMIT
+from .plots.scatter.worker import ScatterWorker
+from .widget import Plot
+
+
+def line(
+    data: object,
+    x: str,
+    y: str,
+    *,
+    width: int = 800,
+    height: int = 400,
+    title: str = "",
+    x_label: str | None = None,
+    y_label: str | None = None,
+    x_range: tuple[float, float] | None = None,
+    y_range: tuple[float, float] | None = None,
+    max_points: int | None = None,
+    downsampler: str = "minmax_lttb",
+    session: Session | None = None,
+) -> Plot:
+    """A zoomable line plot of column `y` against column `x` of `data`.
+
+    Args:
+        data: a path or glob of Parquet/CSV/JSON files, SQL text, a table name, a DuckDB
+            relation, a pandas or polars DataFrame, or a pyarrow Table.
+        x: the x column (numeric, date or timestamp; time axes use seconds since the epoch).
+        y: the y column (numeric).
+        width, height: size in CSS pixels.
+        title, x_label, y_label: text around the plot (labels default to the column names).
+        x_range, y_range: the first view (default: the full extent, y fitted to the data).
+        max_points: downsample the drawn points to this many with `downsampler`
+            ("minmax_lttb" or "lttb"); by default every M4 point is drawn (exact).
+        session: the DuckDB database to run in (default: a shared in-memory one).
+
+    Raises:
+        ValueError: an unknown column (the message lists the available ones).
+        TypeError: a column that is not numeric (or, for x, not a date/time either).
+        duckdb.Error: bad SQL, with DuckDB's message.
+    """
+    if downsampler not in ("minmax_lttb", "lttb"):
+        raise ValueError(f"downsampler must be 'minmax_lttb' or 'lttb', got {downsampler!r}")
+    if max_points is not None and int(max_points) < 3:
+        raise ValueError(f"max_points must be at least 3, got {max_points}")
+    session = session or default_session()
+    source = resolve_source(data, session)
+    columns = LineColumns.checked(source, x, y)
+    labels = Labels(title, x if x_label is None else x_label, y if y_label is None else y_label)
+
+    def make(on_frame: FrameCallback, on_state: StateCallback, on_view: ViewCallback) -> LineWorker:
+        return LineWorker(
+            columns, session, width=int(width), height=int(height), labels=labels,
+            max_points=max_points, downsampler=downsampler,
+            on_frame=on_frame, on_state=on_state, on_view=on_view,
+        )  # fmt: skip
+
+    return Plot(make, width=width, height=height, x_range=x_range, y_range=y_range)
+
+
+def scatter(
+    data: object,
+    x: str,
+    y: str,
+    *,
+    color: str | None = None,
+    size: str | float | None = None,
+    width: int = 800,
+    height: int = 600,
+    title: str = "",
+    x_label: str | None = None,
+    y_label: str | None = None,
+    x_range: tuple[float, float] | None = None,
+    y_range: tuple[float, float] | None = None,
+    colormap: str = "viridis",
+    normalization: str = "eq_hist",
+    marker_limit: int = MARKER_LIMIT,
+    gpu_points: str = "auto",
+    session: Session | None = None,
+) -> Plot:
+    """A zoomable scatter plot of columns `x` and `y`: markers when few rows are in view, else a
+    density image (rows per pixel, binned in DuckDB or read from the density index).
+
+    Args:
+        data: as for `line`.
+        x, y: numeric columns (x may also be a date or timestamp).
+        color: a numeric column (colour map and colour bar; the mean per pixel in density mode)
+            or any other column (one colour per category with a legend: the 20 most frequent,
+            the rest "other").
+        size: a numeric column (marker radius from 1.5 to 8 px) or a marker diameter in pixels.
+        width, height: size in CSS pixels.
+        title, x_label, y_label: text around the plot (labels default to the column names).
+        x_range, y_range: the first view (default: the full extent).
+        colormap: one of viridis, cividis, inferno, magma, plasma, fire.
+        normalization: how rows per pixel map to colour: "eq_hist" (histogram-equalised,
+            default), "log" or "linear".
+        marker_limit: draw markers when at most this many rows are in view.
+        gpu_points: "auto" keeps x/y of uncoloured plots in GPU memory on a real GPU and bins
+            each view there with a compute shader (on a CPU adapter the density index and
+            DuckDB are faster); "always" or "never" force the choice.
+        session: the DuckDB database to run in (default: a shared in-memory one).
+
+    Raises:
+        ValueError: an unknown column, colormap or normalization.
+        TypeError: a non-numeric x, y or size column.
+        duckdb.Error: bad SQL, with DuckDB's message.
+    """
+    if colormap not in COLORMAPS:
+        raise ValueError(f"unknown colormap {colormap!r}; choose one of: {', '.join(COLORMAPS)}")
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {normalization!r}")
+    if gpu_points not in ("auto", "always", "never"):
+        raise ValueError(f"gpu_points must be 'auto', 'always' or 'never', got {gpu_points!r}")
+    if not 1 <= int(marker_limit) <= MAX_MARKER_LIMIT:
+        raise ValueError(f"marker_limit must be between 1 and {MAX_MARKER_LIMIT:,}, got {marker_limit}")
+    marker_size = None
+    if size is not None and not isinstance(size, str):
+        marker_size = float(size)
+        if not 0 < marker_size <= 100:
+            raise ValueError(f"size must be a column name or a diameter in (0, 100] pixels, got {size!r}")
+        size = None
+    session = session or default_session()
+    source = resolve_source(data, session)
+    columns = ScatterColumns.checked(source, x, y, color, size)
+    labels = Labels(title, x if x_label is None else x_label, y if y_label is None else y_label)
+
+    def make(on_frame: FrameCallback, on_state: StateCallback, on_view: ViewCallback) -> ScatterWorker:
+        return ScatterWorker(
+            columns, session, width=int(width), height=int(height), labels=labels,
+            colormap=colormap, normalization=normalization, marker_size=marker_size,
+            marker_limit=marker_limit, gpu_points=gpu_points,
+            on_frame=on_frame, on_state=on_state, on_view=on_view,
+        )  # fmt: skip
+
+    return Plot(make, width=width, height=height, x_range=x_range, y_range=y_range)

@@ -1,0 +1,1 @@
+"""Pure, dependency-light parts: viewport, ticks, colours and colour maps, downsampling, small types."""

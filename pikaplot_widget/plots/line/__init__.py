@@ -1,0 +1,1 @@
+"""The line plot: M4 per pixel column, a line index, y fitted to the view."""

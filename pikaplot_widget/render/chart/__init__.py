@@ -1,0 +1,1 @@
+"""One frame of a 2D chart: layout, axes, legend."""

@@ -1,0 +1,69 @@
+"""What layers see while a frame is prepared: the device, the buffer pool, shaders, the frame uniform."""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+import wgpu
+
+from .buffers import BufferPool
+from .shaders import shader_cache
+from .text import GlyphAtlas
+
+RenderPass = wgpu.GPURenderPassEncoder
+_atlas_textures: weakref.WeakKeyDictionary[GlyphAtlas, wgpu.GPUTextureView] = weakref.WeakKeyDictionary()
+
+
+class FrameContext:
+    """What layers need while a frame is prepared: device, pool, shaders, the frame uniform."""
+
+    def __init__(self, device: wgpu.GPUDevice, pool: BufferPool, width: int, height: int) -> None:
+        self.device = device
+        self.pool = pool
+        self.shaders = shader_cache(device)
+        self.queue = device.queue
+        self._acquired: list[wgpu.GPUBuffer] = []
+        size = np.array([width, height, 0, 0], np.float32)
+        self.frame_uniform = self.upload(size, wgpu.BufferUsage.UNIFORM)
+
+    def upload(self, array: np.ndarray, usage: int) -> wgpu.GPUBuffer:
+        """Copy an array into a pooled buffer (released when the frame is done)."""
+        data = np.ascontiguousarray(array)
+        buffer = self.pool.acquire(max(data.nbytes, 16), usage | wgpu.BufferUsage.COPY_DST)
+        self.queue.write_buffer(buffer, 0, data)
+        self._acquired.append(buffer)
+        return buffer
+
+    def frame_entry(self) -> dict[str, Any]:
+        """Bind-group entry 0: the frame-size uniform."""
+        return {"binding": 0, "resource": {"buffer": self.frame_uniform, "offset": 0, "size": 16}}
+
+    def frame_bind_group(self, pipeline: wgpu.GPURenderPipeline) -> wgpu.GPUBindGroup:
+        """A bind group holding only the frame uniform."""
+        return self.device.create_bind_group(
+            layout=pipeline.get_bind_group_layout(0), entries=[self.frame_entry()]
+        )
+
+    def atlas_view(self, atlas: GlyphAtlas) -> wgpu.GPUTextureView:
+        """The texture view of a glyph atlas (uploaded once)."""
+        view = _atlas_textures.get(atlas)
+        if view is None:
+            h, w = atlas.image.shape
+            texture = self.device.create_texture(
+                size=(w, h, 1),
+                format="r8unorm",
+                usage=wgpu.TextureUsage.TEXTURE_BINDING | wgpu.TextureUsage.COPY_DST,
+            )
+            self.queue.write_texture(
+                {"texture": texture}, atlas.image, {"bytes_per_row": w, "rows_per_image": h}, (w, h, 1)
+            )
+            view = _atlas_textures[atlas] = texture.create_view()
+        return view
+
+    def release(self) -> None:
+        """Return every buffer of this frame to the pool."""
+        for buffer in self._acquired:
+            self.pool.release(buffer)
+        self._acquired.clear()

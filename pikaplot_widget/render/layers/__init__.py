@@ -1,0 +1,1 @@
+"""Drawable layers, one job each: rectangles, lines, markers, points, images, text."""

@@ -1,0 +1,1 @@
+"""Process-wide housekeeping: the memory-pressure monitor and its evictors."""
