@@ -14,7 +14,7 @@ const STYLE = `
   background: rgba(255, 255, 255, 0.85); color: #334; }
 .pikaplot-notice { position: absolute; left: 8px; top: 8px; display: none; padding: 2px 8px; border-radius: 3px;
   background: #fff4e0; color: #7a4b00; border: 1px solid #f0d29a; }
-.pikaplot-error { position: absolute; left: 8px; right: 8px; bottom: 8px; display: none; padding: 6px 8px;
+.pikaplot-error { position: absolute; left: 8px; right: 8px; top: 30px; display: none; padding: 6px 8px;
   border-radius: 4px; background: #fdecea; color: #8a1c1c; border: 1px solid #f5c2c0; white-space: pre-wrap;
   max-height: 40%; overflow: auto; pointer-events: auto; }
 `
@@ -110,8 +110,12 @@ export function wrap (rfbWidget) {
       render (ctx) {
         const cleanup = inner.render(ctx)
         const overlay = new Overlay(ctx.model, ctx.el)
+        // The kernel counts the views: with none left (cell re-run or cleared) it frees the plot's
+        // heavy state after a grace period, and rebuilds it when a view comes back.
+        ctx.model.send({ type: 'pikaplot_view', shown: true })
         return () => {
           overlay.dispose()
+          try { ctx.model.send({ type: 'pikaplot_view', shown: false }) } catch (e) { /* comm gone */ }
           if (typeof cleanup === 'function') cleanup()
         }
       }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .api import line, scatter
 from .core import downsample
+from .core.errors import PlotError
 from .engine.session import Session
 from .render.device import gpu_info
 from .runtime.memory import monitor as memory
@@ -15,4 +16,14 @@ from .widget import Plot
 
 __version__ = "0.1.0"
 
-__all__ = ["Plot", "Session", "__version__", "downsample", "gpu_info", "line", "memory", "scatter"]
+__all__ = [
+    "Plot",
+    "PlotError",
+    "Session",
+    "__version__",
+    "downsample",
+    "gpu_info",
+    "line",
+    "memory",
+    "scatter",
+]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
 import numpy as np
 import traitlets
@@ -17,13 +18,16 @@ from jupyter_rfb import RemoteFrameBuffer
 from jupyter_rfb.widget import CSS as RFB_CSS
 from jupyter_rfb.widget import JS as RFB_JS
 
-from .core.viewport import Viewport
+from .core.errors import PlotError
+from .core.viewport import Range, Viewport
 from .interaction import drag_pan, wheel_zoom
+from .messages import Event, parse_event
 from .plots.base import ViewWorker
 from .plots.protocols import FrameCallback, StateCallback, ViewCallback
 from .runtime.memory import monitor as memory_monitor
 
 MakeWorker = Callable[[FrameCallback, StateCallback, ViewCallback], ViewWorker]
+_construct_lock = threading.Lock()  # the stdout swap below is process-wide: one plot at a time
 
 
 def _compose_esm() -> str:
@@ -57,10 +61,14 @@ class Plot(RemoteFrameBuffer):
     Wheel zooms about the pointer: x for lines, x and y together for scatter plots (over an
     axis, or with Shift for y, only that axis); drag pans; double-click resets. Every view is
     queried again at the new resolution.
+
+    A plot whose last view is gone (its cell re-run or cleared) frees its worker thread, index,
+    cursor and GPU buffers after `release_after_s` seconds and rebuilds them when shown again.
     """
 
     _esm = _compose_esm()
     _css = RFB_CSS
+    release_after_s: ClassVar[float] = 20.0
 
     x_range = traitlets.Tuple(traitlets.Float(), traitlets.Float(), default_value=(0.0, 1.0)).tag(sync=True)
     y_range = traitlets.Tuple(traitlets.Float(), traitlets.Float(), default_value=(0.0, 1.0)).tag(sync=True)
@@ -80,21 +88,33 @@ class Plot(RemoteFrameBuffer):
         """Wrap the worker made by `make_controller(on_frame, on_state, on_view)`."""
         if int(width) < 50 or int(height) < 50:
             raise ValueError(f"width and height must be at least 50 pixels, got {width}x{height}")
-        quiet = contextlib.nullcontext() if _in_ipython() else contextlib.redirect_stdout(io.StringIO())
-        with quiet:  # outside IPython, jupyter_rfb would print its output widget's repr
+        if _in_ipython():
             super().__init__(css_width=f"{int(width)}px", css_height=f"{int(height)}px")
-        # In a kernel, worker threads reach the widget only through its event loop. Elsewhere
-        # (scripts, tests) there is no comm to protect and a loop may exist that nobody runs.
+        else:  # jupyter_rfb would print its output widget's repr
+            with _construct_lock, contextlib.redirect_stdout(io.StringIO()):
+                super().__init__(css_width=f"{int(width)}px", css_height=f"{int(height)}px")
+        # In a kernel, worker threads reach the widget only through an event loop: the one that
+        # delivered the latest message (a subshell's while a cell runs). Elsewhere (scripts,
+        # tests) there is no comm to protect and a loop may exist that nobody runs.
         self._loop = _running_loop() if _in_ipython() else None
         self._syncing = False
         self._drag: tuple[float, float, Viewport] | None = None
+        self._make = make_controller
+        self._lock = threading.RLock()  # guards controller swaps (release / rebuild) and counters
+        self._views = 0
+        self._release_timer: threading.Timer | None = None
+        self._released = False
+        self._closed = False
+        self._frames_dropped = 0
+        self._events_dropped = 0
+        self._handler_errors = 0
+        self._releases = 0
         self.controller = make_controller(self._on_frame, self._on_state, self._on_view)
         if x_range is not None:
-            self.controller.set_x_range(*x_range)
+            self.controller.set_x_range(*Range.checked(x_range, "x_range").as_tuple())
         if y_range is not None:
-            self.controller.set_y_range(*y_range)
+            self.controller.set_y_range(*Range.checked(y_range, "y_range").as_tuple())
         self.observe(self._on_range_trait, names=["x_range", "y_range"])
-        self._frames_dropped = 0
         self_ref = weakref.ref(self)
 
         def on_memory(level: str, message: str) -> None:
@@ -136,78 +156,168 @@ class Plot(RemoteFrameBuffer):
         finally:
             self._syncing = False
 
-    def _on_range_trait(self, change: dict[str, Any]) -> None:
+    @traitlets.validate("x_range", "y_range")
+    def _check_range(self, proposal: Mapping[str, object]) -> tuple[float, float]:
+        """Refuse a range before it is stored: the traitlet keeps showing the plot's range."""
+        trait = proposal["trait"]
+        name = str(getattr(trait, "name", "range"))
+        try:
+            return Range.checked(proposal["value"], name).as_tuple()
+        except ValueError as error:
+            raise traitlets.TraitError(str(error)) from None
+
+    def _on_range_trait(self, change: Mapping[str, object]) -> None:
         if self._syncing:
             return
+        lo, hi = Range.checked(change["new"], str(change["name"])).as_tuple()
+        worker = self._ensure_worker()
         if change["name"] == "x_range":
-            self.controller.set_x_range(*change["new"])
+            worker.set_x_range(lo, hi)
         else:
-            self.controller.set_y_range(*change["new"])
+            worker.set_y_range(lo, hi)
 
     # ---- jupyter_rfb contract -------------------------------------------------------------
     def get_frame(self) -> np.ndarray | None:
         """The newest frame the worker rendered (cheap: no drawing happens here)."""
         return self.controller.last_frame
 
-    def handle_event(self, event: dict[str, Any]) -> None:
-        """Resize, wheel zoom, drag pan, double-click reset, close."""
-        kind = event.get("type") or event.get("event_type")
+    def _rfb_handle_msg(self, widget: object, content: object, buffers: object) -> None:
+        """Every message from the browser: checked, dropped (and counted) when malformed, handled
+        on the thread that delivered it; nothing raises out of here."""
+        if _in_ipython():
+            self._loop = _running_loop() or self._loop
+        try:
+            event = parse_event(content)
+            if event is None:
+                self._events_dropped += 1
+                return
+            super()._rfb_handle_msg(widget, _clean(event), [])
+        except Exception:  # never out of a comm handler; the count says it happened
+            self._handler_errors += 1
+
+    def handle_event(self, event: dict[str, object]) -> None:
+        """Resize, wheel zoom, drag pan, double-click reset, views shown/removed, close."""
+        checked = parse_event(event)
+        if checked is None:
+            self._events_dropped += 1
+            return
+        kind = checked.kind
+        if kind == "pikaplot_view":
+            self._view_changed(checked.shown)
+            return
+        if kind == "close":
+            self._close_worker(wait=False)
+            return
+        if self._closed:
+            return
         if kind == "resize":
-            ratio = float(event.get("ratio") or event.get("pixel_ratio") or 1.0)
-            width = event.get("pwidth") or event.get("width", 0) * ratio
-            height = event.get("pheight") or event.get("height", 0) * ratio
-            self.controller.resize(round(width), round(height), ratio)
+            self._ensure_worker().resize(checked.width, checked.height, checked.ratio)
         elif kind == "wheel":
-            self._wheel(event)
-        elif kind == "pointer_down" and event.get("button", 1) == 1:
+            self._wheel(checked)
+        elif kind == "pointer_down" and checked.button == 1:
             view = self.controller.view
             if view is not None:
-                self._drag = (float(event["x"]), float(event["y"]), view)
+                self._drag = (checked.x, checked.y, view)
         elif kind == "pointer_move" and self._drag is not None:
-            self._pan(event)
+            self._pan(checked)
         elif kind in ("pointer_up", "pointer_leave"):
             self._drag = None
         elif kind == "double_click":
             self.reset()
-        elif kind == "close":
-            self.controller.close()
 
-    def _wheel(self, event: dict[str, Any]) -> None:
-        layout, view = self.controller.layout(), self.controller.view
+    def _wheel(self, event: Event) -> None:
+        worker = self._ensure_worker()
+        layout, view = worker.layout(), worker.view
         if layout is None or view is None:
             return
-        shift = "Shift" in tuple(event.get("modifiers", ()))
-        new = wheel_zoom(
-            view, layout, float(event.get("x", 0)), float(event.get("y", 0)), float(event.get("dy", 0)),
-            shift, self.controller.zooms_both_axes,
-        )  # fmt: skip
+        shift = "Shift" in event.modifiers
+        new = wheel_zoom(view, layout, event.x, event.y, event.dy, shift, worker.zooms_both_axes)
         if new is not None:
-            self.controller.set_view(new)
+            worker.set_view(new)
             self._apply_view(new)
 
-    def _pan(self, event: dict[str, Any]) -> None:
-        layout = self.controller.layout()
+    def _pan(self, event: Event) -> None:
+        worker = self._ensure_worker()
+        layout = worker.layout()
         if layout is None or self._drag is None:
             return
         start_x, start_y, start = self._drag
-        new = drag_pan(start, layout, float(event["x"]) - start_x, float(event["y"]) - start_y)
-        self.controller.set_view(new)
+        new = drag_pan(start, layout, event.x - start_x, event.y - start_y)
+        worker.set_view(new)
         self._apply_view(new)
+
+    # ---- lifecycle: views shown and removed, release and rebuild ---------------------------
+    def _view_changed(self, shown: bool) -> None:
+        with self._lock:
+            self._views = self._views + 1 if shown else max(self._views - 1, 0)
+            if self._release_timer is not None:
+                self._release_timer.cancel()
+                self._release_timer = None
+            if shown:
+                self._ensure_worker()
+            elif self._views == 0 and not self._closed:
+                timer = threading.Timer(self.release_after_s, self._release_if_unseen)
+                timer.daemon = True
+                timer.start()
+                self._release_timer = timer
+
+    def _release_if_unseen(self) -> None:
+        """No view for `release_after_s`: free the heavy state (a housekeeping thread runs this)."""
+        with self._lock:
+            if self._views > 0 or self._released or self._closed:
+                return
+            self._released = True
+            self._releases += 1
+            worker = self.controller
+        worker.close(wait=True)
+
+    def _ensure_worker(self) -> ViewWorker:
+        """The live worker; a released plot rebuilds it (same view) on first use."""
+        with self._lock:
+            if not self._released or self._closed:
+                return self.controller
+            old = self.controller
+            worker = self._make(self._on_frame, self._on_state, self._on_view)
+            view = old.view
+            if view is not None:
+                worker.set_x_range(*view.x.as_tuple())
+                if not view.y_auto:
+                    worker.set_y_range(*view.y.as_tuple())
+            width, height, ratio = old.size
+            worker.resize(width, height, ratio)
+            self.controller = worker
+            self._released = False
+            return worker
+
+    def _close_worker(self, wait: bool) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._release_timer is not None:
+                self._release_timer.cancel()
+            worker = self.controller
+        memory_monitor.remove_listener(self._memory_listener)
+        worker.close(wait=wait)
 
     # ---- public API ----------------------------------------------------------------------
     def to_array(self, timeout: float | None = 300.0) -> np.ndarray:
         """The full plot for the current ranges as a (height, width, 4) uint8 array.
 
-        Waits for the data of those ranges; axes, labels and title included.
+        Waits for the data of those ranges; axes, labels and title included. Raises `PlotError`
+        when the view failed (with the message the plot shows) or the plot is closed.
         """
-        frame = self.controller.wait_frame(timeout).copy()
-        view = self.controller.view
+        if self._closed:
+            raise PlotError("the plot is closed")
+        worker = self._ensure_worker()
+        frame = worker.wait_frame(timeout).copy()
+        view = worker.view
         if view is not None:  # the traitlets describe the returned frame, loop or no loop
             self._apply_view(view)
         return frame
 
     def save(self, path: str | Path) -> Path:
-        """Write the current plot as a PNG file and return its path."""
+        """Write the current plot as a PNG file and return its path (`PlotError` as `to_array`)."""
         from PIL import Image
 
         target = Path(path)
@@ -216,8 +326,9 @@ class Plot(RemoteFrameBuffer):
 
     def reset(self) -> None:
         """Return to the full extent of the data (y fitted to it)."""
-        self.controller.reset()
-        view = self.controller.view
+        worker = self._ensure_worker()
+        worker.reset()
+        view = worker.view
         if view is not None:
             self._apply_view(view)
 
@@ -235,9 +346,14 @@ class Plot(RemoteFrameBuffer):
             "queries_run": c.queries_run,
             "queries_cancelled": c.queries_cancelled,
             "events_coalesced": max(counters.views_requested - counters.views_served, 0),
+            "events_dropped": self._events_dropped,
+            "handler_errors": self._handler_errors,
             "frames_rendered": c.frames_rendered,
             "frames_dropped": self._frames_dropped,
             "prefetched": counters.prefetched,
+            "prefetch_errors": counters.prefetch_errors,
+            "views_shown": self._views,
+            "releases": self._releases,
             **c.extra_stats(),
             "extent_s": c.timings.extent,
             "progressive_s": c.timings.progressive,
@@ -249,12 +365,25 @@ class Plot(RemoteFrameBuffer):
 
     def close(self, *args: object, **kwargs: object) -> None:
         """Close the widget, cancel its query and free its resources."""
-        controller = getattr(self, "controller", None)
-        if controller is None:  # __init__ failed before the widget existed: nothing to close
+        if getattr(self, "controller", None) is None:  # __init__ failed before the worker existed
             return
-        memory_monitor.remove_listener(self._memory_listener)
-        controller.close()
+        self._close_worker(wait=True)
         super().close(*args, **kwargs)
+
+
+def _clean(event: Event) -> dict[str, object]:
+    """The checked event as the dict jupyter_rfb's own handling expects (typed fields only)."""
+    out: dict[str, object] = {"type": event.kind, "timestamp": 0}
+    if event.kind == "resize":
+        ratio = event.ratio
+        out.update(width=event.width / ratio, height=event.height / ratio, pwidth=event.width,
+                   pheight=event.height, ratio=ratio)  # fmt: skip
+    elif event.kind == "pikaplot_view":
+        out["shown"] = event.shown
+    else:
+        out.update(x=event.x, y=event.y, dx=event.dx, dy=event.dy, button=event.button,
+                   modifiers=tuple(sorted(event.modifiers)))  # fmt: skip
+    return out
 
 
 __all__ = ["Plot"]

@@ -312,7 +312,22 @@ def m4_points(
         fraction = np.clip((xs - left) / np.maximum(right - left, 1e-300), 0.0, 1.0 - 1e-6)
         column_x = cs + fraction
     inside = (col >= 0) & (col < columns)
-    y_lo = _finite_bounds(float_column(table, "y_min")[inside])[0]
-    y_hi = _finite_bounds(float_column(table, "y_max")[inside])[1]
+    y_lo, y_hi = _bounds_in_view(table, inside, col == columns, x_range[1])
     rows = int(table.column("n").to_numpy()[inside].sum())
     return LineData(xs, ys, kind, rows, y_lo, y_hi, x_range, columns, column_x)
+
+
+def _bounds_in_view(
+    table: pa.Table, inside: np.ndarray, right_edge: np.ndarray, x1: float
+) -> tuple[float, float]:
+    """Min and max y of the rows in [x0, x1]: the columns inside, plus those points of the column
+    right of the view that lie exactly on its right edge (x == x1 falls into that column)."""
+    lows = [float_column(table, "y_min")[inside]]
+    highs = [float_column(table, "y_max")[inside]]
+    if right_edge.any():
+        for x_name, y_name in (("x_first", "y_first"), ("x_at_min", "y_min"), ("x_at_max", "y_max")):
+            on_edge = right_edge & (float_column(table, x_name) <= x1)
+            value = float_column(table, y_name)[on_edge]
+            lows.append(value)
+            highs.append(value)
+    return _finite_bounds(np.concatenate(lows))[0], _finite_bounds(np.concatenate(highs))[1]

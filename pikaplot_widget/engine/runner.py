@@ -16,7 +16,11 @@ ProgressCallback = Callable[[float], None]
 
 
 class QueryCancelled(Exception):  # noqa: N818 - reads better at the call site than "...Error"
-    """The query was interrupted because a newer request made it stale, or the runner closed."""
+    """The query was interrupted because a newer request made it stale."""
+
+
+class ReaderClosedError(RuntimeError):
+    """The reader's cursor is closed (its plot or its DuckDB session was closed): nothing can run."""
 
 
 @dataclass
@@ -128,7 +132,7 @@ class QueryRunner:
         with self._lock:
             with self._state, ticket._lock:
                 if self._closed:
-                    raise QueryCancelled("runner is closed")
+                    raise ReaderClosedError("the DuckDB session of this plot was closed")
                 if ticket.cancelled:
                     ticket.stats.cancelled += 1
                     raise QueryCancelled("stale before it started")
@@ -153,7 +157,8 @@ class QueryRunner:
             if self._ticket is not ticket:
                 return False
             # Under the lock, so the interrupt reaches the query it was meant for.
-            self._cursor.interrupt()
+            with contextlib.suppress(duckdb.Error):
+                self._cursor.interrupt()
             return True
 
     @property
@@ -180,10 +185,11 @@ class QueryRunner:
             time.sleep(self._poll_interval)
 
     def close(self) -> None:
-        """Cancel what runs, stop the poller and close the cursor."""
+        """Cancel what runs, stop the poller and close the cursor (idempotent)."""
         with self._state:
             if self._ticket is not None:
-                self._cursor.interrupt()
+                with contextlib.suppress(duckdb.Error):
+                    self._cursor.interrupt()
             self._closed = True
             self._state.notify_all()
         with self._lock, contextlib.suppress(duckdb.Error):

@@ -1,4 +1,4 @@
-"""A DuckDB database: one writer connection and a pool of reader cursors for the plots' queries."""
+"""A DuckDB database: one writer connection, and a reader cursor of its own for each plot."""
 
 from __future__ import annotations
 
@@ -21,19 +21,18 @@ _CURSOR_SETTINGS = (
     "SET progress_bar_time = 0",
 )
 MEMORY_SHARE = 0.5  # default memory_limit: this share of the memory available at start
-DEFAULT_READERS = 2
 _live_sessions: weakref.WeakSet[Session] = weakref.WeakSet()
 
 
 class Session:
-    """One DuckDB database: a writer connection and `readers` reader cursors handed out round-robin.
+    """One DuckDB database: a writer connection, and a reader (its own cursor) for each plot, so no
+    plot ever registers, drops or queries on a cursor another plot is using.
 
     Args:
         path: database file, or None for an in-memory database.
         threads: DuckDB worker threads (None: DuckDB's default, one per core).
         memory_limit: bytes or a DuckDB size string such as "4GB" (None: half the available memory).
         temp_directory: where DuckDB spills (None: DuckDB's default).
-        readers: how many reader cursors the plots share; each runs one query at a time.
         connection: an existing DuckDB connection to wrap instead of opening one.
     """
 
@@ -44,11 +43,8 @@ class Session:
         threads: int | None = None,
         memory_limit: int | str | None = None,
         temp_directory: str | None = None,
-        readers: int = DEFAULT_READERS,
         connection: duckdb.DuckDBPyConnection | None = None,
     ) -> None:
-        if int(readers) < 1:
-            raise ValueError(f"readers must be at least 1, got {readers}")
         self.connection = connection if connection is not None else duckdb.connect(path or ":memory:")
         self._lock = threading.Lock()
         self._names = itertools.count(1)
@@ -60,8 +56,8 @@ class Session:
         if memory_limit is None:
             memory_limit = int(psutil.virtual_memory().available * MEMORY_SHARE)
         self.set_memory_limit(memory_limit)
-        self._readers = [QueryRunner(self.cursor()) for _ in range(int(readers))]
-        self._next_reader = itertools.cycle(range(len(self._readers)))
+        self._readers: weakref.WeakSet[QueryRunner] = weakref.WeakSet()
+        self.closed = False
         _live_sessions.add(self)
 
     @staticmethod
@@ -77,14 +73,19 @@ class Session:
         return cur
 
     def reader(self) -> QueryRunner:
-        """The next reader of the pool (round-robin)."""
+        """A new reader on a cursor of its own, for one plot; the caller closes it (so does close())."""
+        if self.closed:
+            raise ValueError("this DuckDB session is closed")
+        runner = QueryRunner(self.cursor())
         with self._lock:
-            return self._readers[next(self._next_reader)]
+            self._readers.add(runner)
+        return runner
 
     @property
     def readers(self) -> tuple[QueryRunner, ...]:
-        """All readers of the pool."""
-        return tuple(self._readers)
+        """The readers handed out and not yet garbage-collected."""
+        with self._lock:
+            return tuple(self._readers)
 
     @property
     def memory_limit(self) -> str:
@@ -112,8 +113,9 @@ class Session:
         return f"__pikaplot_{prefix}_{next(self._names)}"
 
     def close(self) -> None:
-        """Close the readers and the writer connection."""
-        for reader in self._readers:
+        """Close the readers and the writer connection (plots on it then fail with a clear message)."""
+        self.closed = True
+        for reader in self.readers:
             reader.close()
         self.connection.close()
         _live_sessions.discard(self)

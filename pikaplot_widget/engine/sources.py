@@ -18,7 +18,9 @@ _READERS = (
     ((".csv", ".tsv", ".csv.gz", ".tsv.gz", ".txt"), "read_csv"),
     ((".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz"), "read_json"),
 )
-_SQL_START = re.compile(r"^\s*(\(|select\b|with\b|from\b|values\b|table\b|pivot\b|unpivot\b)", re.IGNORECASE)
+_NAME = re.compile(
+    r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$"
+)  # table, schema.table, db.s.t
 
 
 @dataclass
@@ -66,10 +68,29 @@ def _reader_for(path: str) -> str | None:
     return None
 
 
+_SQL_START = re.compile(
+    r"^\s*(\(|--|/\*|(select|with|from|values|table|pivot|unpivot|summarize|describe)\b)", re.IGNORECASE
+)
+
+
 def _looks_like_path(text: str) -> bool:
     if "\n" in text or _SQL_START.match(text):
         return False
-    return _reader_for(text) is not None or os.path.exists(text) or bool(glob.has_magic(text))
+    return (
+        _reader_for(text) is not None or os.path.exists(text) or bool(glob.has_magic(text)) or "://" in text
+    )
+
+
+def _one_select(text: str) -> str:
+    """The text of the one SELECT statement `text` holds (DuckDB's parser error for bad SQL; a
+    ValueError for several statements or one that is not a query, which must never run)."""
+    statements = duckdb.extract_statements(text)
+    if len(statements) != 1:
+        raise ValueError(f"data must be a single SELECT query; this SQL holds {len(statements)} statements")
+    statement = statements[0]
+    if statement.type != duckdb.StatementType.SELECT:
+        raise ValueError(f"data must be a SELECT query, not a {statement.type.name} statement")
+    return statement.query.strip().rstrip(";")
 
 
 def _from_string(text: str) -> str:
@@ -81,10 +102,10 @@ def _from_string(text: str) -> str:
             raise FileNotFoundError(f"no such file: {text!r}")
         reader = _reader_for(text) or "read_parquet"
         return f"{reader}({quote_string(text)})"
-    if _SQL_START.match(text):
-        return f"({text.strip().rstrip(';')})"
-    # A bare table or view name in the session's database.
-    return quote_ident(text)
+    if _NAME.match(text.strip()):  # a table or view: table, schema.table or catalog.schema.table
+        return ".".join(quote_ident(part) for part in text.strip().split("."))
+    # Anything else is SQL; the newlines keep a trailing comment from eating the parenthesis.
+    return f"(\n{_one_select(text)}\n)"
 
 
 def _is_dataframe_like(data: object) -> bool:
@@ -115,7 +136,21 @@ def resolve_source(data: object, session: Session) -> Source:
         )
     source = Source(from_sql=from_sql, columns={}, registrations=registrations)
     source.columns = describe(source, session)
+    if from_sql.startswith("read_csv(") and all(t == "VARCHAR" for t in source.columns.values()):
+        _refuse_empty_csv(source, session, str(data))
     return source
+
+
+def _refuse_empty_csv(source: Source, session: Session, path: str) -> None:
+    """A CSV of text columns only may be a header without rows: say so instead of "not numeric"."""
+    cursor = session.cursor()
+    try:
+        row = cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source.from_sql} LIMIT 1)").fetchone()
+    finally:
+        cursor.close()
+    if row is not None and row[0] == 0:
+        names = ", ".join(source.columns)
+        raise ValueError(f"{path!r} has a header ({names}) but no data rows")
 
 
 def _from_relation(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 NUMERIC_TYPES = frozenset(
     {
@@ -94,8 +95,29 @@ def range_params(type_name: str, lo: float, hi: float) -> list[object]:
         return [max(lo, -FLOAT32_MAX), min(hi, FLOAT32_MAX)]
     if type_name == "DOUBLE":
         return [lo, hi]
-    low, high = INTEGER_RANGES.get(type_name, (-(2**127), 2**127 - 1))  # HUGEINT, DECIMAL: wide enough
-    return [min(max(math.floor(lo), low), high), max(min(math.ceil(hi), high), low)]
+    low, high = integer_bounds(type_name)
+    return [min(max(_floor(lo), low), high), max(min(_ceil(hi), high), low)]
+
+
+def integer_bounds(type_name: str) -> tuple[int, int]:
+    """The whole numbers a range filter may bind for an integer or DECIMAL column's type."""
+    if type_name in INTEGER_RANGES:
+        return INTEGER_RANGES[type_name]
+    decimal = re.fullmatch(r"DECIMAL\((\d+),\s*(\d+)\)", type_name)
+    if decimal:  # DECIMAL(p, s) holds |v| < 10**(p - s)
+        whole = 10 ** (int(decimal[1]) - int(decimal[2])) - 1
+        return -whole, whole
+    if type_name == "UHUGEINT":
+        return 0, 2**128 - 1
+    return -(2**127), 2**127 - 1  # HUGEINT
+
+
+def _floor(value: float) -> int:
+    return math.floor(value) if math.isfinite(value) else (-(2**128) if value < 0 else 2**128)
+
+
+def _ceil(value: float) -> int:
+    return math.ceil(value) if math.isfinite(value) else (-(2**128) if value < 0 else 2**128)
 
 
 def _to_datetime(seconds: float, tz: dt.timezone | None, rounding: object) -> dt.datetime:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.errors import PlotError, user_message
 from ..core.types import Size
 from ..core.viewport import Range, Viewport
 from ..engine.runner import QueryCancelled, QueryStats, Ticket
@@ -47,6 +48,7 @@ class Counters:
     views_requested: int = 0
     views_served: int = 0
     prefetched: int = 0
+    prefetch_errors: int = 0  # prefetches that failed (the view itself will show its own error)
 
 
 class ViewWorker:
@@ -85,8 +87,11 @@ class ViewWorker:
         self._prefetch: list[tuple[float, float]] = []  # x ranges to warm the cache for
         self._axes_set: set[str] = set()  # axes given before the extent was known
         self._closed = False
+        self._freed = threading.Event()  # set once close() has freed everything
         self._busy = False
-        self.error: str | None = None
+        self.error: str | None = None  # what the newest failed view showed, until a view succeeds
+        self._failed_generation = 0  # the generation whose frame is an error message
+        self.last_prefetch_error: str | None = None
         self.timings = Timings()
         self.counters = Counters()
         self.frames_rendered = 0
@@ -236,8 +241,12 @@ class ViewWorker:
                 if remaining is not None and remaining <= 0:
                     raise TimeoutError("the plot did not finish drawing in time")
                 self._cond.wait(remaining)
+            if self._closed:
+                raise PlotError("the plot is closed")
+            if self._failed_generation == self._done_generation and self.error is not None:
+                raise PlotError(self.error)
             if self._frame is None:
-                raise RuntimeError("the plot is closed")
+                raise PlotError("the plot has no frame")
             return self._frame
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
@@ -282,6 +291,9 @@ class ViewWorker:
             except Exception as error:  # shown in the widget; the worker keeps serving
                 if urgent:
                     self._fail(generation, view, size, error)
+                else:
+                    self.counters.prefetch_errors += 1
+                    self.last_prefetch_error = user_message(error)
             finally:
                 with self._cond:
                     self._busy = False
@@ -309,11 +321,10 @@ class ViewWorker:
             self.on_frame(frame, exact)
 
     def _fail(self, generation: int, view: Viewport | None, size: Size, error: Exception) -> None:
-        message = f"{type(error).__name__}: {error}".strip()
-        first_line = message.splitlines()[0] if message else type(error).__name__
+        message = user_message(error)
         with self._cond:
             self.error = message
-        self._state(f"error: {first_line}", 0.0)
+        self._state(f"error: {message}", 0.0)
         try:
             view = view or Viewport(Range(0, 1), Range(0, 1))
             frame = self.painter.draw(view, size, None, message, error=True)
@@ -322,12 +333,16 @@ class ViewWorker:
         with self._cond:
             self._frame = frame
             self._done_generation = max(self._done_generation, generation)
+            self._failed_generation = self._done_generation
             self._cond.notify_all()
         if self.on_frame is not None:
             self.on_frame(frame, True)
 
-    def close(self) -> None:
-        """Stop the worker, cancel any query, free the plot's index, cache entries and GPU texture."""
+    def close(self, wait: bool = True) -> None:
+        """Stop the worker, cancel any query, free the plot's index, cache entries and GPU texture.
+
+        With `wait=False` (the kernel's event loop) the freeing happens on a housekeeping thread.
+        """
         with self._cond:
             if self._closed:
                 return
@@ -336,9 +351,22 @@ class ViewWorker:
             self._cond.notify_all()
         ticket.cancel()
         self._lifetime.cancel()
+        if wait:
+            self._free()
+        else:
+            threading.Thread(target=self._free, name="pikaplot-close", daemon=True).start()
+
+    def _free(self) -> None:
+        """Housekeeping (Low): after the worker has stopped, free what the plot holds."""
         self._worker.join(timeout=5)
-        self.provider.close()  # housekeeping (Low): after the worker has stopped
+        self.provider.close()
         self.painter.close()
+        _live_workers.discard(self)
+        self._freed.set()
+
+    def wait_freed(self, timeout: float | None = None) -> bool:
+        """Block until a closed worker has freed its thread, index, cursor and GPU texture."""
+        return self._freed.wait(timeout)
 
     @property
     def queries_run(self) -> int:

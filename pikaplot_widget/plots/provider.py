@@ -54,5 +54,6 @@ class Provider:
         self.closed = True
         self.release()
         cache.results.drop(lambda key: isinstance(key, tuple) and key[0] == self.id)
-        with self.runner.locked():  # the cursor may be shared with other plots' queries
+        with self.runner.locked():
             self.source.release(self.runner.cursor)
+        self.runner.close()  # the plot's own cursor and its progress poller

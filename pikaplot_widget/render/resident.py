@@ -18,6 +18,9 @@ from .shaders import ShaderCache, shader_cache
 
 CHUNK_POINTS = 8 * 2**20  # 64 MiB of float32 pairs
 WORKGROUP = 256
+# A pixel must span at least this share of the extent for float32 relative coordinates (about
+# 6e-8 apart near 1) to put every point in its pixel but for rows within ~1/1000 px of an edge.
+MIN_PIXEL_SHARE = 2.0**-14
 
 _BIN_WGSL = """
 struct Params { offset: vec2<f32>, scale: vec2<f32>, size: vec2<u32>, count: u32, pad: u32 };
@@ -90,6 +93,14 @@ class ResidentPoints:
             self.device.queue.write_buffer(buffer, 0, data)
         self.chunks.append((buffer, len(data)))
         self.count += len(data)
+
+    def resolves(self, box: ViewBox, width: int, height: int) -> bool:
+        """Whether float32 coordinates place points in this view's pixels (else bin elsewhere:
+        a deep zoom, or a few far outliers that stretch the extent)."""
+        x0, x1, y0, y1 = self.extent
+        pixel_x = (box[1] - box[0]) / max(width, 1) / (x1 - x0)
+        pixel_y = (box[3] - box[2]) / max(height, 1) / (y1 - y0)
+        return min(pixel_x, pixel_y) >= MIN_PIXEL_SHARE
 
     def _view_transform(self, box: ViewBox, width: int, height: int) -> tuple[list[float], list[float]]:
         x0, x1, y0, y1 = self.extent

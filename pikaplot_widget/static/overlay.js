@@ -33,7 +33,7 @@ var pikaplotOverlay = (() => {
   background: rgba(255, 255, 255, 0.85); color: #334; }
 .pikaplot-notice { position: absolute; left: 8px; top: 8px; display: none; padding: 2px 8px; border-radius: 3px;
   background: #fff4e0; color: #7a4b00; border: 1px solid #f0d29a; }
-.pikaplot-error { position: absolute; left: 8px; right: 8px; bottom: 8px; display: none; padding: 6px 8px;
+.pikaplot-error { position: absolute; left: 8px; right: 8px; top: 30px; display: none; padding: 6px 8px;
   border-radius: 4px; background: #fdecea; color: #8a1c1c; border: 1px solid #f5c2c0; white-space: pre-wrap;
   max-height: 40%; overflow: auto; pointer-events: auto; }
 `;
@@ -124,8 +124,13 @@ var pikaplotOverlay = (() => {
         render(ctx) {
           const cleanup = inner.render(ctx);
           const overlay = new Overlay(ctx.model, ctx.el);
+          ctx.model.send({ type: "pikaplot_view", shown: true });
           return () => {
             overlay.dispose();
+            try {
+              ctx.model.send({ type: "pikaplot_view", shown: false });
+            } catch (e) {
+            }
             if (typeof cleanup === "function") cleanup();
           };
         }

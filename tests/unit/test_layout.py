@@ -19,7 +19,8 @@ ALLOWED = {
     "render": {"core", "runtime"},
     "plots": {"core", "runtime", "engine", "render"},
     "interaction": {"core", "render"},
-    "widget": {"core", "runtime", "plots", "interaction", "render"},
+    "messages": set(),  # checks what the browser sends: depends on nothing
+    "widget": {"core", "runtime", "plots", "interaction", "messages", "render"},
     "api": {"core", "engine", "plots", "widget"},
     "__init__": {"api", "core", "engine", "render", "runtime", "widget"},
 }

@@ -184,7 +184,7 @@ def test_forced_pressure_evicts_caches_and_the_plot_still_draws(big):
         assert level == "orange"
         eviction = monitor.evictions[-1]
         assert eviction.level == "orange"
-        assert set(eviction.freed) == {"results", "gpu buffers", "density indexes", "duckdb"}
+        assert set(eviction.freed) == {"results", "gpu buffers", "density indexes", "gpu points", "duckdb"}
         assert eviction.freed["results"] > 0 and eviction.freed["gpu buffers"] > 0
         assert len(result_cache.results) == 0 and buffer_pool().stats.bytes_free == 0
         assert session.memory_limit.startswith("256")  # lowered to the floor for this small table
@@ -200,10 +200,13 @@ def test_forced_pressure_evicts_caches_and_the_plot_still_draws(big):
     p.close()
 
 
-def test_session_readers_round_robin_and_default_memory_limit():
-    s = pk.Session(readers=3)
-    got = [s.reader() for _ in range(6)]
-    assert got[:3] == got[3:] and len(set(map(id, got[:3]))) == 3
+def test_each_reader_has_its_own_cursor_and_the_default_memory_limit():
+    s = pk.Session()
+    got = [s.reader() for _ in range(3)]
+    assert len({id(r.cursor) for r in got}) == 3, "one cursor per plot: never shared mid-query"
+    assert set(s.readers) == set(got)
+    got[0].close()
+    assert got[1].run("SELECT 41 + 1 AS v").column(0)[0].as_py() == 42
     limit = duckdb.connect().execute("SELECT 1").fetchone()  # unrelated connection: settings are per database
     assert limit == (1,)
     available = psutil.virtual_memory().available
@@ -211,5 +214,5 @@ def test_session_readers_round_robin_and_default_memory_limit():
     in_bytes = float(value) * {"MiB": 2**20, "GiB": 2**30, "KiB": 2**10}[unit]
     assert 0.3 * available < in_bytes < 0.7 * available
     s.close()
-    with pytest.raises(ValueError, match="readers"):
-        pk.Session(readers=0)
+    with pytest.raises(ValueError, match="closed"):
+        s.reader()

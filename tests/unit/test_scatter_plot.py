@@ -177,7 +177,9 @@ def test_query_error_shows_in_place(session):
         "FROM range(10) t(i)"
     )
     p = pk.scatter(sql, "x", "y", session=session)
-    frame = p.to_array()
+    with pytest.raises(pk.PlotError, match="boom at row"):
+        p.to_array()
+    frame = p.get_frame()
     assert p.controller.error is not None
     assert "boom at row" in p.controller.error
     assert frame.shape == (600, 800, 4)

@@ -11,10 +11,12 @@ the rows between its snapped edges. Deeper zooms query the rows themselves.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 from dataclasses import dataclass, field
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -83,15 +85,20 @@ def _table_name(index_id: int, level: int) -> str:
     return f"{quote_ident(SCHEMA)}.{quote_ident(f'line_{index_id}_level_{level}')}"
 
 
-def ensure_schema(runner: QueryRunner) -> None:
-    """Attach the in-memory database that holds the index tables (shared by all cursors)."""
+def ensure_schema(runner: QueryRunner) -> bool:
+    """Attach the in-memory database that holds the index tables (shared by all cursors); False
+    where DuckDB refuses one (a read-only database: views then read the rows, still exact)."""
     attached = runner.run("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [SCHEMA])
     if attached.column(0)[0].as_py() == 0:
         try:
             runner.run(f"ATTACH ':memory:' AS {quote_ident(SCHEMA)}")
-        except Exception as error:  # another plot attached it first
-            if "already" not in str(error).lower():
+        except duckdb.Error as error:
+            message = str(error).lower()
+            if "read-only" in message or "read only" in message:
+                return False
+            if "already" not in message:  # else another plot attached it first
                 raise
+    return True
 
 
 def bucket_count(rows: int, rows_per_bucket: int = ROWS_PER_BUCKET, smallest: int = TOP_LEVEL_BUCKETS) -> int:
@@ -113,7 +120,8 @@ def build_pyramid(
     """Build the index in one pass over the source (None when the data is too small or flat)."""
     if extent.empty or extent.rows < min_rows or not extent.x_max > extent.x_min:
         return None
-    ensure_schema(runner)
+    if not ensure_schema(runner):
+        return None
     buckets = bucket_count(extent.rows, rows_per_bucket, top_level_buckets)
     width = (extent.x_max - extent.x_min) / buckets
     index_id = next(_names)
@@ -121,19 +129,25 @@ def build_pyramid(
     key = "LEAST(CAST(floor((x - ?) / ?) AS BIGINT), ?)"
     select = cols.m4_grouped_sql(key, "k", cols.x_valid, with_gaps=extent.invalid_rows > 0)
     level0 = f"CREATE OR REPLACE TABLE {tables[0]} AS {select}"
-    runner.run(level0, [extent.x_min, width, buckets - 1], on_progress, ticket)
-    count = buckets
-    while count > top_level_buckets:
-        below, level = tables[-1], len(tables)
-        tables.append(_table_name(index_id, level))
-        runner.run(
-            f"CREATE OR REPLACE TABLE {tables[-1]} AS SELECT k // {FANOUT} AS k, {_MERGE} "
-            f"FROM {below} GROUP BY k // {FANOUT} ORDER BY k",
-            ticket=ticket,
-        )
-        count = math.ceil(count / FANOUT)
     pyramid = Pyramid(tuple(tables), extent.x_min, width, buckets)
-    load_levels(runner, pyramid, ticket=ticket)
+    try:
+        runner.run(level0, [extent.x_min, width, buckets - 1], on_progress, ticket)
+        count = buckets
+        while count > top_level_buckets:
+            below, level = tables[-1], len(tables)
+            tables.append(_table_name(index_id, level))
+            runner.run(
+                f"CREATE OR REPLACE TABLE {tables[-1]} AS SELECT k // {FANOUT} AS k, {_MERGE} "
+                f"FROM {below} GROUP BY k // {FANOUT} ORDER BY k",
+                ticket=ticket,
+            )
+            count = math.ceil(count / FANOUT)
+        pyramid = Pyramid(tuple(tables), extent.x_min, width, buckets)
+        load_levels(runner, pyramid, ticket=ticket)
+    except BaseException:  # cancelled or failed half way: leave no tables behind
+        with contextlib.suppress(Exception):
+            drop_pyramid(runner, Pyramid(tuple(tables), extent.x_min, width, buckets))
+        raise
     return pyramid
 
 

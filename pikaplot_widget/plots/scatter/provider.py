@@ -72,7 +72,21 @@ def drop_density_indexes() -> int:
     return freed
 
 
+def drop_gpu_points() -> int:
+    """Free every scatter plot's GPU-resident points (memory pressure); views then bin their rows
+    in DuckDB. Returns the GPU bytes freed."""
+    freed = 0
+    for provider in list(_live):
+        resident, provider.resident = provider.resident, None
+        if resident is not None:
+            freed += resident.nbytes
+            resident.release()
+            provider.indexes_dropped += 1
+    return freed
+
+
 monitor.register_evictor("density indexes", drop_density_indexes, order=30)
+monitor.register_evictor("gpu points", drop_gpu_points, order=40)
 
 
 @dataclass(frozen=True)
@@ -202,8 +216,8 @@ class ScatterProvider(Provider):
             return cached
         extent = self.extent
         assert extent is not None
-        resident = self.resident
-        if resident is not None:
+        resident = self.resident  # read once: memory pressure may drop it meanwhile
+        if resident is not None and resident.resolves(box, width, height):
             view = self._query_resident(resident, box, width, height, ticket, on_progress)
             self.remember(view, box, width, height)
             return view
