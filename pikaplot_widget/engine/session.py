@@ -9,8 +9,8 @@ import threading
 import weakref
 
 import duckdb
-import psutil
 
+from ..runtime.memory import available_memory
 from .runner import QueryRunner
 
 # Progress is reported by query_progress() only with these settings, and DuckDB's own
@@ -54,7 +54,7 @@ class Session:
         if temp_directory is not None:
             self.connection.execute("SET temp_directory = ?", [str(temp_directory)])
         if memory_limit is None:
-            memory_limit = int(psutil.virtual_memory().available * MEMORY_SHARE)
+            memory_limit = int(available_memory() * MEMORY_SHARE)
         self.set_memory_limit(memory_limit)
         self._readers: weakref.WeakSet[QueryRunner] = weakref.WeakSet()
         self.closed = False
