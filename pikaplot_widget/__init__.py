@@ -10,6 +10,7 @@ from .api import line, scatter
 from .core import downsample
 from .core.errors import PlotError
 from .engine.session import Session
+from .link import Link, link
 from .render.device import gpu_info
 from .runtime.memory import monitor as memory
 from .widget import Plot
@@ -17,6 +18,7 @@ from .widget import Plot
 __version__ = "0.1.0"
 
 __all__ = [
+    "Link",
     "Plot",
     "PlotError",
     "Session",
@@ -24,6 +26,7 @@ __all__ = [
     "downsample",
     "gpu_info",
     "line",
+    "link",
     "memory",
     "scatter",
 ]

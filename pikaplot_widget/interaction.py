@@ -1,4 +1,5 @@
-"""Pointer input → a new viewport: wheel zoom about the pointer, drag pan. Pure: no widget state.
+"""Pointer and key input → a new viewport: wheel zoom about the pointer, drag pan, box zoom, keys.
+Pure: no widget state.
 
 Positions come in CSS pixels (as the browser sends them); `layout.spec.ratio` turns them into the
 physical pixels the layout maps to data.
@@ -8,10 +9,13 @@ from __future__ import annotations
 
 import math
 
-from .core.viewport import Viewport
+from .core.viewport import Range, Viewport
 from .render.chart.layout import ChartLayout
 
 WHEEL_ZOOM_PER_PIXEL = 1 / 600  # wheel dy of 100 (one notch) scales the span by 2**(1/6)
+MIN_BOX_PX = 4  # a drag smaller than this (CSS pixels) is a click, not a box
+KEY_ZOOM = 2**0.5  # + and - zoom by this factor
+KEY_PAN = 0.1  # arrows pan by this share of the view
 
 
 def wheel_zoom(
@@ -50,4 +54,38 @@ def drag_pan(start: Viewport, layout: ChartLayout, dx: float, dy: float) -> View
     new = start.with_x(start.x.shift(-dx * ratio / area.width * start.x.span))
     if not start.y_auto:
         new = new.with_y(start.y.shift(dy * ratio / area.height * start.y.span))
+    return new
+
+
+def box_ranges(layout: ChartLayout, x0: float, y0: float, x1: float, y1: float) -> tuple[Range, Range] | None:
+    """The data ranges under a dragged box (CSS pixels, any two corners), clipped to the plot area;
+    None for a box too small to mean anything (a click)."""
+    ratio, area = layout.spec.ratio, layout.area
+    left, right = sorted(
+        (min(max(x0 * ratio, area.left), area.right), min(max(x1 * ratio, area.left), area.right))
+    )
+    top, bottom = sorted(
+        (min(max(y0 * ratio, area.top), area.bottom), min(max(y1 * ratio, area.top), area.bottom))
+    )
+    if right - left < MIN_BOX_PX * ratio or bottom - top < MIN_BOX_PX * ratio:
+        return None
+    x = Range(layout.px_to_x(left), layout.px_to_x(right))
+    y = Range(layout.px_to_y(bottom), layout.px_to_y(top))
+    return x, y
+
+
+def key_step(view: Viewport, key: str, zooms_both_axes: bool) -> Viewport | None:
+    """The view after a key: +/- zoom about the centre, arrows pan by a tenth (None: reset or no-op)."""
+    factor = {"+": 1 / KEY_ZOOM, "=": 1 / KEY_ZOOM, "-": KEY_ZOOM, "_": KEY_ZOOM}.get(key)
+    if factor is not None:
+        x = view.x.zoom(factor, (view.x.lo + view.x.hi) / 2)
+        if zooms_both_axes:
+            return view.with_x(x).with_y(view.y.zoom(factor, (view.y.lo + view.y.hi) / 2))
+        return view.with_x(x)
+    pan = {"ArrowLeft": (-1, 0), "ArrowRight": (1, 0), "ArrowDown": (0, -1), "ArrowUp": (0, 1)}.get(key)
+    if pan is None:
+        return None
+    new = view.with_x(view.x.shift(pan[0] * view.x.span * KEY_PAN))
+    if pan[1] and not view.y_auto:
+        new = new.with_y(view.y.shift(pan[1] * view.y.span * KEY_PAN))
     return new

@@ -20,10 +20,15 @@ KNOWN = frozenset(
     {
         "resize", "wheel", "pointer_down", "pointer_move", "pointer_up", "pointer_enter",
         "pointer_leave", "double_click", "key_down", "key_up", "show", "hide", "close",
-        "pikaplot_view",
+        "pikaplot_view", "pikaplot_hover", "pikaplot_box", "pikaplot_clear_selection",
     }
 )  # fmt: skip
-POSITIONED = frozenset({"wheel", "pointer_down", "pointer_move", "pointer_up", "double_click"})
+POSITIONED = frozenset(
+    {"wheel", "pointer_down", "pointer_move", "pointer_up", "double_click", "pikaplot_hover"}
+)
+KEYS = frozenset({"+", "=", "-", "_", "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "r", "R", "Escape"})
+BOX_MODES = frozenset({"zoom", "select"})
+MAX_REQUEST_ID = 2**31
 MODIFIER_NAMES = frozenset({"Shift", "Control", "Alt", "Meta"})
 
 
@@ -42,6 +47,12 @@ class Event:
     height: int = 0
     ratio: float = 1.0
     shown: bool = False  # pikaplot_view: a view was added (True) or removed (False)
+    x1: float = 0.0  # pikaplot_box: the corner opposite (x, y)
+    y1: float = 0.0
+    mode: str = ""  # pikaplot_box: "zoom" or "select"
+    key: str = ""  # key_down: one of KEYS (others are ignored, not dropped)
+    request: int = 0  # pikaplot_hover: echoed in the answer
+    row: bool = False  # pikaplot_hover: also fetch the full row behind a marker
 
 
 def _number(value: object, limit: float) -> float | None:
@@ -78,6 +89,15 @@ def _resize(content: Mapping[str, object]) -> Event | None:
     return Event("resize", width=sizes[0], height=sizes[1], ratio=ratio)
 
 
+def _box(content: Mapping[str, object]) -> Event | None:
+    mode = content.get("mode")
+    corners = [_number(content.get(name), MAX_COORDINATE) for name in ("x0", "y0", "x1", "y1")]
+    if mode not in BOX_MODES or any(c is None for c in corners):
+        return None
+    x0, y0, x1, y1 = (float(c) for c in corners if c is not None)
+    return Event("pikaplot_box", x0, y0, x1=x1, y1=y1, mode=str(mode))
+
+
 def parse_event(content: object) -> Event | None:
     """The checked event, or None when the message is malformed or of no known type."""
     if not isinstance(content, Mapping):
@@ -90,6 +110,11 @@ def parse_event(content: object) -> Event | None:
     if kind == "pikaplot_view":
         shown = content.get("shown")
         return Event(kind, shown=shown) if isinstance(shown, bool) else None
+    if kind == "pikaplot_box":
+        return _box(content)
+    if kind == "key_down":
+        key = content.get("key")
+        return Event(kind, key=key if isinstance(key, str) and key in KEYS else "")
     if kind not in POSITIONED:
         return Event(kind)
     x, y = _number(content.get("x"), MAX_COORDINATE), _number(content.get("y"), MAX_COORDINATE)
@@ -99,6 +124,11 @@ def parse_event(content: object) -> Event | None:
     button = _number(content.get("button", 1), 64)
     if button is None:
         return None
+    if kind == "pikaplot_hover":
+        request, row = _number(content.get("id", 0), MAX_REQUEST_ID), content.get("row", False)
+        if request is None or not isinstance(row, bool):
+            return None
+        return Event(kind, x, y, request=int(request), row=row)
     if kind == "wheel":
         dx = _number(content.get("dx", 0.0), MAX_WHEEL_DELTA)
         dy = _number(content.get("dy", 0.0), MAX_WHEEL_DELTA)

@@ -21,9 +21,11 @@ from jupyter_rfb.widget import JS as RFB_JS
 from .core.errors import PlotError
 from .core.viewport import Range, Viewport
 from .interaction import drag_pan, wheel_zoom
+from .lifecycle import Lifecycle
 from .messages import Event, parse_event
 from .plots.base import ViewWorker
 from .plots.protocols import FrameCallback, StateCallback, ViewCallback
+from .reading import Reading
 from .runtime.memory import monitor as memory_monitor
 
 MakeWorker = Callable[[FrameCallback, StateCallback, ViewCallback], ViewWorker]
@@ -54,7 +56,7 @@ def _in_ipython() -> bool:
     return get_ipython() is not None
 
 
-class Plot(RemoteFrameBuffer):
+class Plot(Reading, RemoteFrameBuffer):
     """An interactive plot of a DuckDB-backed table. Create it with `pikaplot_widget.line(...)`
     or `pikaplot_widget.scatter(...)`.
 
@@ -75,6 +77,9 @@ class Plot(RemoteFrameBuffer):
     progress = traitlets.Float(0.0).tag(sync=True)
     status = traitlets.Unicode("idle").tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)  # e.g. memory pressure; shown briefly in the plot
+    selection_bounds = traitlets.Dict({"x": None, "y": None}).tag(
+        sync=True
+    )  # {"x": [lo, hi] | None, "y": ...}
 
     def __init__(
         self,
@@ -99,17 +104,14 @@ class Plot(RemoteFrameBuffer):
         self._loop = _running_loop() if _in_ipython() else None
         self._syncing = False
         self._drag: tuple[float, float, Viewport] | None = None
-        self._make = make_controller
-        self._lock = threading.RLock()  # guards controller swaps (release / rebuild) and counters
-        self._views = 0
-        self._release_timer: threading.Timer | None = None
-        self._released = False
-        self._closed = False
         self._frames_dropped = 0
+        self._drawn_sent = -1
         self._events_dropped = 0
         self._handler_errors = 0
-        self._releases = 0
-        self.controller = make_controller(self._on_frame, self._on_state, self._on_view)
+        self._life = Lifecycle(
+            lambda: make_controller(self._on_frame, self._on_state, self._on_view),
+            lambda: type(self).release_after_s,
+        )
         if x_range is not None:
             self.controller.set_x_range(*Range.checked(x_range, "x_range").as_tuple())
         if y_range is not None:
@@ -137,6 +139,8 @@ class Plot(RemoteFrameBuffer):
         if self._loop is not None and self._rfb_draw_requested:  # previous frame unsent: dropped
             self._frames_dropped += 1
         self._call_in_loop(self.request_draw)
+        if exact and self._loop is not None:
+            self._call_in_loop(self._send_drawn)
 
     def _on_state(self, status: str, progress: float) -> None:
         self._call_in_loop(self._apply_state, status, progress)
@@ -191,7 +195,10 @@ class Plot(RemoteFrameBuffer):
             if event is None:
                 self._events_dropped += 1
                 return
-            super()._rfb_handle_msg(widget, _clean(event), [])
+            if event.kind.startswith("pikaplot_") or event.kind == "key_down":
+                self._handle(event)  # ours: jupyter_rfb has nothing to add
+            else:
+                super()._rfb_handle_msg(widget, _clean(event), [])
         except Exception:  # never out of a comm handler; the count says it happened
             self._handler_errors += 1
 
@@ -201,9 +208,12 @@ class Plot(RemoteFrameBuffer):
         if checked is None:
             self._events_dropped += 1
             return
+        self._handle(checked)
+
+    def _handle(self, checked: Event) -> None:
         kind = checked.kind
         if kind == "pikaplot_view":
-            self._view_changed(checked.shown)
+            self._life.view_changed(checked.shown)
             return
         if kind == "close":
             self._close_worker(wait=False)
@@ -224,6 +234,14 @@ class Plot(RemoteFrameBuffer):
             self._drag = None
         elif kind == "double_click":
             self.reset()
+        elif kind == "key_down" and checked.key:
+            self._key(checked.key)
+        elif kind == "pikaplot_box":
+            self._box(checked)
+        elif kind == "pikaplot_clear_selection":
+            self.clear_selection()
+        elif kind == "pikaplot_hover":
+            self._answer_hover(checked)
 
     def _wheel(self, event: Event) -> None:
         worker = self._ensure_worker()
@@ -246,59 +264,25 @@ class Plot(RemoteFrameBuffer):
         worker.set_view(new)
         self._apply_view(new)
 
-    # ---- lifecycle: views shown and removed, release and rebuild ---------------------------
-    def _view_changed(self, shown: bool) -> None:
-        with self._lock:
-            self._views = self._views + 1 if shown else max(self._views - 1, 0)
-            if self._release_timer is not None:
-                self._release_timer.cancel()
-                self._release_timer = None
-            if shown:
-                self._ensure_worker()
-            elif self._views == 0 and not self._closed:
-                timer = threading.Timer(self.release_after_s, self._release_if_unseen)
-                timer.daemon = True
-                timer.start()
-                self._release_timer = timer
+    def _send_safely(self, content: dict[str, object], buffers: list[bytes]) -> None:
+        with contextlib.suppress(Exception):  # no comm (closed, or a plain Python process)
+            self.send(content, buffers)
 
-    def _release_if_unseen(self) -> None:
-        """No view for `release_after_s`: free the heavy state (a housekeeping thread runs this)."""
-        with self._lock:
-            if self._views > 0 or self._released or self._closed:
-                return
-            self._released = True
-            self._releases += 1
-            worker = self.controller
-        worker.close(wait=True)
+    def _show_selection(self, bounds: dict[str, list[float] | None]) -> None:
+        self.set_trait("selection_bounds", bounds)
+
+    # ---- lifecycle (see lifecycle.Lifecycle) -------------------------------------------------
+    @property
+    def controller(self) -> ViewWorker:
+        """The plot's worker (the one drawing now; closed while the plot is released)."""
+        return self._life.current
 
     def _ensure_worker(self) -> ViewWorker:
-        """The live worker; a released plot rebuilds it (same view) on first use."""
-        with self._lock:
-            if not self._released or self._closed:
-                return self.controller
-            old = self.controller
-            worker = self._make(self._on_frame, self._on_state, self._on_view)
-            view = old.view
-            if view is not None:
-                worker.set_x_range(*view.x.as_tuple())
-                if not view.y_auto:
-                    worker.set_y_range(*view.y.as_tuple())
-            width, height, ratio = old.size
-            worker.resize(width, height, ratio)
-            self.controller = worker
-            self._released = False
-            return worker
+        return self._life.worker()
 
-    def _close_worker(self, wait: bool) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            if self._release_timer is not None:
-                self._release_timer.cancel()
-            worker = self.controller
-        memory_monitor.remove_listener(self._memory_listener)
-        worker.close(wait=wait)
+    @property
+    def _closed(self) -> bool:
+        return self._life.closed
 
     # ---- public API ----------------------------------------------------------------------
     def to_array(self, timeout: float | None = 300.0) -> np.ndarray:
@@ -352,8 +336,8 @@ class Plot(RemoteFrameBuffer):
             "frames_dropped": self._frames_dropped,
             "prefetched": counters.prefetched,
             "prefetch_errors": counters.prefetch_errors,
-            "views_shown": self._views,
-            "releases": self._releases,
+            "views_shown": self._life.views,
+            "releases": self._life.releases,
             **c.extra_stats(),
             "extent_s": c.timings.extent,
             "progressive_s": c.timings.progressive,
@@ -363,9 +347,13 @@ class Plot(RemoteFrameBuffer):
             "render_s": c.timings.render,
         }
 
+    def _close_worker(self, wait: bool) -> None:
+        if self._life.close(wait):
+            memory_monitor.remove_listener(self._memory_listener)
+
     def close(self, *args: object, **kwargs: object) -> None:
         """Close the widget, cancel its query and free its resources."""
-        if getattr(self, "controller", None) is None:  # __init__ failed before the worker existed
+        if getattr(self, "_life", None) is None:  # __init__ failed before the worker existed
             return
         self._close_worker(wait=True)
         super().close(*args, **kwargs)

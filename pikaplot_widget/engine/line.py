@@ -53,6 +53,34 @@ class LineData:
     # Where to draw each point, in pixel-column units (0 = left edge of the plot), when the
     # columns were snapped to index buckets: keeps every row of a column inside its pixel.
     column_x: np.ndarray | None = None
+    # The pixel column each point belongs to, and what every column stands for (hover).
+    point_column: np.ndarray | None = None
+    column_stats: ColumnStats | None = None
+
+
+@dataclass(frozen=True)
+class ColumnStats:
+    """Per pixel column of a view (sorted by column): its rows and their first, last, min, max y."""
+
+    column: np.ndarray
+    rows: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    def of(self, column: int) -> dict[str, float | int] | None:
+        """The stats of one column, or None when no row fell into it."""
+        at = int(np.searchsorted(self.column, column))
+        if at >= self.column.size or self.column[at] != column:
+            return None
+        return {
+            "rows": int(self.rows[at]),
+            "first": float(self.first[at]),
+            "last": float(self.last[at]),
+            "min": float(self.low[at]),
+            "max": float(self.high[at]),
+        }
 
 
 ColumnEdges = Callable[[np.ndarray], np.ndarray]  # column index -> x of its left edge
@@ -313,8 +341,13 @@ def m4_points(
         column_x = cs + fraction
     inside = (col >= 0) & (col < columns)
     y_lo, y_hi = _bounds_in_view(table, inside, col == columns, x_range[1])
-    rows = int(table.column("n").to_numpy()[inside].sum())
-    return LineData(xs, ys, kind, rows, y_lo, y_hi, x_range, columns, column_x)
+    counts = table.column("n").to_numpy()
+    rows = int(counts[inside].sum())
+    stats = ColumnStats(
+        col.astype(np.int64), counts.astype(np.int64), float_column(table, "y_first"),
+        float_column(table, "y_last"), float_column(table, "y_min"), float_column(table, "y_max"),
+    )  # fmt: skip
+    return LineData(xs, ys, kind, rows, y_lo, y_hi, x_range, columns, column_x, cs.astype(np.int64), stats)
 
 
 def _bounds_in_view(

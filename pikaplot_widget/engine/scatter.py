@@ -12,11 +12,10 @@ from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket, floa
 from .sources import Source
 from .sql import (
     axis_value_expr,
+    inclusive_filter,
     is_numeric_type,
     is_temporal_type,
     quote_ident,
-    range_filter_sql,
-    range_params,
     valid_value_expr,
 )
 
@@ -115,19 +114,16 @@ class ScatterColumns:
         checked against the exact bounds too, so every row passed lies inside the box.
         """
         x0, x1, y0, y1 = box
-        parts = [
-            range_filter_sql(quote_ident(self.x), self.x_type),
-            range_filter_sql(quote_ident(self.y), self.y_type),
-        ]
-        params: list[object] = [*range_params(self.x_type, x0, x1), *range_params(self.y_type, y0, y1)]
-        for value, type_name, lo, hi in (
-            (self.x_value, self.x_type, x0, x1),
-            (self.y_value, self.y_type, y0, y1),
-        ):
-            if type_name != "DOUBLE":
-                parts.append(f"{value} BETWEEN ? AND ?")
-                params += [lo, hi]
-        return " AND ".join(parts), params
+        x_sql, x_params = inclusive_filter(quote_ident(self.x), self.x_type, self.x_value, x0, x1)
+        y_sql, y_params = inclusive_filter(quote_ident(self.y), self.y_type, self.y_value, y0, y1)
+        return f"{x_sql} AND {y_sql}", [*x_params, *y_params]
+
+    def row_at_sql(self) -> str:
+        """One row whose axis values are exactly (?, ?): the full row behind a drawn marker."""
+        return (
+            f"SELECT * FROM {self.source.from_sql} WHERE {self.valid} "
+            f"AND {self.x_value} = ? AND {self.y_value} = ? LIMIT 1"
+        )
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,20 @@ def range_filter_sql(column_sql: str, type_name: str) -> str:
     return f"{column_sql} >= CAST(? AS {cast_type}) AND {column_sql} <= CAST(? AS {cast_type})"
 
 
+def inclusive_filter(
+    column_sql: str, type_name: str, value_sql: str, lo: float, hi: float
+) -> tuple[str, list[object]]:
+    """Rows whose axis value lies in [lo, hi]: a filter on the raw column (zone maps skip row
+    groups) with bounds rounded outwards to its type, plus, where that rounding can let rows in,
+    the exact check on the axis value `value_sql`."""
+    sql = range_filter_sql(column_sql, type_name)
+    params = range_params(type_name, lo, hi)
+    if type_name != "DOUBLE":
+        sql += f" AND {value_sql} BETWEEN ? AND ?"
+        params += [lo, hi]
+    return sql, params
+
+
 def range_params(type_name: str, lo: float, hi: float) -> list[object]:
     """Bound values for `range_filter_sql` from axis units (seconds since the epoch for time)."""
     if is_temporal_type(type_name):

@@ -13,7 +13,6 @@ import atexit
 import threading
 import time
 import weakref
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,32 +22,13 @@ from ..core.viewport import Range, Viewport
 from ..engine.runner import QueryCancelled, QueryStats, Ticket
 from ..render.chart.layout import ChartLayout
 from ..runtime.memory import monitor
+from .drawn import NOTHING, Drawn
 from .evictors import register_shared_evictors
 from .protocols import FrameCallback, StateCallback, ViewCallback, ViewPainter, ViewProvider
+from .selection import Selection
+from .stats import Counters, Timings
 
 _live_workers: weakref.WeakSet[ViewWorker] = weakref.WeakSet()
-
-
-@dataclass
-class Timings:
-    """Seconds spent per step for the latest exact frame."""
-
-    extent: float = 0.0
-    progressive: float = 0.0  # from creation to the approximate first frame
-    index: float = 0.0
-    query: float = 0.0
-    downsample: float = 0.0
-    render: float = 0.0
-
-
-@dataclass
-class Counters:
-    """What the worker did: views asked for and served, prefetches."""
-
-    views_requested: int = 0
-    views_served: int = 0
-    prefetched: int = 0
-    prefetch_errors: int = 0  # prefetches that failed (the view itself will show its own error)
 
 
 class ViewWorker:
@@ -76,6 +56,7 @@ class ViewWorker:
         self.query_stats = QueryStats()
         self.painter = painter
         self.provider: ViewProvider
+        self.selection: Selection  # set by the plot kind, which knows its columns
         self._cond = threading.Condition()
         self._generation = 1
         self._done_generation = 0
@@ -86,12 +67,15 @@ class ViewWorker:
         self._frame: np.ndarray | None = None
         self._prefetch: list[tuple[float, float]] = []  # x ranges to warm the cache for
         self._axes_set: set[str] = set()  # axes given before the extent was known
+        self._adopted = False  # whether the first view from the extent was adopted
         self._closed = False
         self._freed = threading.Event()  # set once close() has freed everything
         self._busy = False
         self.error: str | None = None  # what the newest failed view showed, until a view succeeds
         self._failed_generation = 0  # the generation whose frame is an error message
         self.last_prefetch_error: str | None = None
+        self._drawn: Drawn = NOTHING  # the points of the newest exact frame (hover, pick, Arrow)
+        self._drawn_generation = 0
         self.timings = Timings()
         self.counters = Counters()
         self.frames_rendered = 0
@@ -187,7 +171,7 @@ class ViewWorker:
         x = Range.checked((lo, hi), "x_range")
         with self._cond:
             view = self._view
-            if view is None:  # before the extent is known: y comes from the data later
+            if not self._adopted:  # before the extent is known: keep it over the data's first view
                 self._axes_set.add("x")
         self._bump(view=view.with_x(x) if view else Viewport(x, Range(0.0, 1.0), y_auto=self.fits_y))
 
@@ -196,7 +180,7 @@ class ViewWorker:
         y = Range.checked((lo, hi), "y_range")
         with self._cond:
             view = self._view
-            if view is None:
+            if not self._adopted:
                 self._axes_set.add("y")
         self._bump(view=view.with_y(y) if view else Viewport(Range(0.0, 1.0), y, y_auto=False))
 
@@ -213,7 +197,12 @@ class ViewWorker:
                     view = view.with_y(initial.y, auto=initial.y_auto)
             self._view = view
             self._axes_set.clear()
+            self._adopted = True
             return view
+
+    def redraw(self) -> None:
+        """Draw the current view again (e.g. with a new selection highlighted)."""
+        self._bump()
 
     def set_view(self, view: Viewport) -> None:
         """Replace the whole viewport."""
@@ -263,6 +252,19 @@ class ViewWorker:
             return True
 
     @property
+    def drawn(self) -> tuple[int, Drawn]:
+        """The generation of the newest exact frame and the points it drew."""
+        with self._cond:
+            return self._drawn_generation, self._drawn
+
+    def pick(self, x: float, y: float, with_row: bool = False) -> dict[str, object] | None:
+        """What the newest exact frame shows at (x, y) CSS pixels: the nearest drawn point (or the
+        pixel, for density) and what it stands for; `with_row` adds a marker's full row."""
+        _, drawn = self.drawn
+        nearest = drawn.nearest(x, y)
+        return None if nearest is None else drawn.record(nearest)
+
+    @property
     def last_frame(self) -> np.ndarray | None:
         """The newest frame drawn (exact or preview)."""
         with self._cond:
@@ -306,7 +308,7 @@ class ViewWorker:
     def _progress(self, fraction: float) -> None:
         self._state("querying", fraction)
 
-    def _publish(self, generation: int, frame: np.ndarray, exact: bool) -> None:
+    def _publish(self, generation: int, frame: np.ndarray, exact: bool, drawn: Drawn = NOTHING) -> None:
         with self._cond:
             if generation != self._generation:
                 return  # a newer view is on its way
@@ -316,6 +318,7 @@ class ViewWorker:
             self.frames_rendered += 1
             if exact:
                 self._done_generation = generation
+                self._drawn, self._drawn_generation = drawn, generation
             self._cond.notify_all()
         if self.on_frame is not None:
             self.on_frame(frame, exact)
@@ -334,6 +337,7 @@ class ViewWorker:
             self._frame = frame
             self._done_generation = max(self._done_generation, generation)
             self._failed_generation = self._done_generation
+            self._drawn, self._drawn_generation = NOTHING, self._done_generation
             self._cond.notify_all()
         if self.on_frame is not None:
             self.on_frame(frame, True)
@@ -359,6 +363,7 @@ class ViewWorker:
     def _free(self) -> None:
         """Housekeeping (Low): after the worker has stopped, free what the plot holds."""
         self._worker.join(timeout=5)
+        self.selection.close()
         self.provider.close()
         self.painter.close()
         _live_workers.discard(self)

@@ -20,6 +20,8 @@ class Painter:
         self.labels = labels
         self.x_is_time = x_is_time
         self.min_left = 0  # only grows (until reset/resize), so pixel columns stay put
+        self.selection: tuple[float | None, float | None, float | None, float | None] | None = None
+        self.dim_outside = False  # scatter plots dim what a selection leaves out
         self._canvas: Canvas | None = None
 
     def spec(
@@ -39,6 +41,7 @@ class Painter:
             title=self.labels.title, x_label=self.labels.x_label, y_label=self.labels.y_label,
             message=message, error=error, note=note,
         )  # fmt: skip
+        spec.selection, spec.dim_outside = self.selection, self.dim_outside
         self.add_data(spec, data)
         return spec
 

@@ -9,6 +9,8 @@ TEXT = (0.15, 0.16, 0.18, 1.0)
 MUTED_TEXT = (0.42, 0.44, 0.48, 1.0)
 ERROR_TEXT = (0.75, 0.10, 0.10, 1.0)
 SERIES = (0.12, 0.40, 0.80, 1.0)
+SELECTION = (0.12, 0.40, 0.80, 0.14)  # a line plot's selected x-span
+DIMMED = (1.0, 1.0, 1.0, 0.72)  # laid over what a scatter selection leaves out
 
 FONT_PX = 12
 TITLE_FONT_PX = 14

@@ -20,9 +20,12 @@ ALLOWED = {
     "plots": {"core", "runtime", "engine", "render"},
     "interaction": {"core", "render"},
     "messages": set(),  # checks what the browser sends: depends on nothing
-    "widget": {"core", "runtime", "plots", "interaction", "messages", "render"},
+    "lifecycle": {"plots"},
+    "reading": {"core", "interaction", "messages", "plots"},
+    "widget": {"core", "runtime", "plots", "interaction", "lifecycle", "messages", "reading", "render"},
     "api": {"core", "engine", "plots", "widget"},
-    "__init__": {"api", "core", "engine", "render", "runtime", "widget"},
+    "link": {"widget"},
+    "__init__": {"api", "core", "engine", "link", "render", "runtime", "widget"},
 }
 
 

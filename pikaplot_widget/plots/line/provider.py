@@ -115,7 +115,8 @@ class LineProvider(Provider):
         keep = self._downsample(data.x, data.y, self.max_points)
         self.downsample_s = time.perf_counter() - started
         column_x = None if data.column_x is None else data.column_x[keep]
-        return replace(data, x=data.x[keep], y=data.y[keep], column_x=column_x)
+        point_column = None if data.point_column is None else data.point_column[keep]
+        return replace(data, x=data.x[keep], y=data.y[keep], column_x=column_x, point_column=point_column)
 
     def release(self) -> None:
         """Drop the line index."""

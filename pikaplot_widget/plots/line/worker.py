@@ -19,6 +19,8 @@ from ...engine.runner import Ticket
 from ...engine.session import Session
 from ..base import ViewWorker
 from ..protocols import FrameCallback, StateCallback, ViewCallback
+from ..selection import Selection
+from .hover import line_drawn
 from .index import Pyramid
 from .painter import LinePainter
 from .provider import LineProvider
@@ -58,6 +60,7 @@ class LineWorker(ViewWorker):
         self.provider: LineProvider = LineProvider(
             columns, session.reader(), self.query_stats, max_points, downsampler
         )
+        self.selection = Selection(session, columns, self.painter, self.redraw)
         self._data: LineData | None = None
         self.start()
 
@@ -163,7 +166,7 @@ class LineWorker(ViewWorker):
         started = time.perf_counter()
         frame = self._paint(view, size, data)
         self.timings.render = time.perf_counter() - started
-        self._publish(generation, frame, exact=True)
+        self._publish(generation, frame, exact=True, drawn=line_drawn(data, self.painter.layout(view, size)))
         with self._cond:
             self.error = None
             if generation == self._generation:

@@ -42,6 +42,7 @@ class ScatterPainter(Painter):
         self.marker_size = marker_size
         self.extent: ScatterExtent | None = None
         self.min_right = 0
+        self.dim_outside = True
 
     def set_extent(self, extent: ScatterExtent) -> None:
         """Know the categories and colour domain; reserve a legend column wide enough for all views."""

@@ -27,6 +27,15 @@ from .density import DensityGrid, fetch_density
 from .density_index import BUDGET_BYTES, MIN_ROWS, DensityIndex, build_density_index, index_box
 
 
+def json_safe(value: object) -> object:
+    """A value a JSON message can carry: numbers (finite), strings, booleans, None; others as text."""
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    return str(value)
+
+
 def load_resident(
     runner: QueryRunner,
     cols: ScatterColumns,
@@ -257,6 +266,13 @@ class ScatterProvider(Provider):
             )
             return ScatterView("markers", points=points, source="gpu")
         return ScatterView("density", grid=DensityGrid(counts, box, exact=False), source="gpu")
+
+    def row_at(self, x: float, y: float) -> dict[str, object] | None:
+        """The full row behind a marker at axis values (x, y), its values made JSON-safe."""
+        table = self.runner.run(self.columns.row_at_sql(), [x, y])
+        if table.num_rows == 0:
+            return None
+        return {name: json_safe(value) for name, value in table.to_pylist()[0].items()}
 
     def release(self) -> None:
         """Drop the density index and the GPU points."""

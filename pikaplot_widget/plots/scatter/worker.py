@@ -11,6 +11,8 @@ from ...engine.scatter import ScatterColumns, ScatterExtent
 from ...engine.session import Session
 from ..base import ViewWorker
 from ..protocols import FrameCallback, StateCallback, ViewCallback
+from ..selection import Selection
+from .hover import density_pixel, scatter_drawn
 from .painter import ScatterPainter
 from .provider import MARKER_LIMIT, ScatterProvider, ScatterView
 
@@ -49,6 +51,7 @@ class ScatterWorker(ViewWorker):
             columns, session.reader(), self.query_stats, marker_limit, gpu_points
         )
         self.source: str | None = None
+        self.selection = Selection(session, columns, self.painter, self.redraw)
         self._data: ScatterView | None = None
         self.start()
 
@@ -97,10 +100,36 @@ class ScatterWorker(ViewWorker):
             message = "no data in this range"
         frame = self.painter.draw(view, size, data, message)
         self.timings.render = time.perf_counter() - started
-        self._publish(generation, frame, exact=True)
+        self._publish(
+            generation, frame, exact=True, drawn=scatter_drawn(data, self.painter.layout(view, size))
+        )
         with self._cond:
             self.error = None
         self._state("idle", 0.0)
+
+    def pick(self, x: float, y: float, with_row: bool = False) -> dict[str, object] | None:
+        """The marker nearest to (x, y) CSS pixels (with its full row from DuckDB when asked), or
+        the density pixel under it."""
+        _, drawn = self.drawn
+        data, extent, layout = self.data, self.extent, self.layout()
+        if drawn.kind == "density":
+            if data is None or data.grid is None or extent is None or layout is None:
+                return None
+            return density_pixel(data.grid, extent, layout, x, y)
+        nearest = drawn.nearest(x, y)
+        if nearest is None:
+            return None
+        record = drawn.record(nearest)
+        codes = drawn.fields.get("category")
+        if extent is not None and codes is not None:
+            names = [*extent.categories, "other"]
+            code = int(codes[nearest])
+            record["category"] = names[code] if 0 <= code < len(names) else None
+        if with_row:
+            record["row"] = self.provider.row_at(
+                float(drawn.fields["x"][nearest]), float(drawn.fields["y"][nearest])
+            )
+        return record
 
     def extra_stats(self) -> dict[str, object]:
         """Scatter-specific counters for `Plot.stats`."""

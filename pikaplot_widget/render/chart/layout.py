@@ -63,6 +63,10 @@ class ChartSpec:
     column_x: np.ndarray | None = None  # x of the points in pixel-column units, when snapped
     note: str = ""  # a short remark in the top-right corner, e.g. "approximate: sampled rows"
     legend: Legend | None = None  # colour bar or categories, right of the plot area
+    # Selected region in axis units (x0, x1, y0, y1; None: unbounded that way), and whether what is
+    # outside it is dimmed (scatter) rather than the region shaded (lines).
+    selection: tuple[float | None, float | None, float | None, float | None] | None = None
+    dim_outside: bool = False
     # Draws the data instead of the line series: (layout, clip rectangle) -> layers
     data_layers: DataLayers | None = None
 
@@ -164,7 +168,7 @@ def chart_layers(layout: ChartLayout) -> list[Layer]:
     if spec.note:
         text.add(spec.note, area.right - pad, area.top + pad // 2, theme.MUTED_TEXT, "right", "top")
     data = spec.data_layers(layout, clip) if spec.data_layers is not None else series_layers(layout, clip)
-    layers: list[Layer] = [grid, *data, axes, text, title]
+    layers: list[Layer] = [grid, *data, *selection_layers(layout, clip), axes, text, title]
     if spec.legend is not None:
         layers += legend_layers(spec.legend, area.right, area.top, area.bottom, layout.font, r)
     if spec.message:
@@ -175,6 +179,36 @@ def chart_layers(layout: ChartLayout) -> list[Layer]:
             note.add(line, area.left + area.width / 2, y, color, "center", "middle")
         layers.append(note)
     return layers
+
+
+def selection_layers(layout: ChartLayout, clip: Clip) -> list[Layer]:
+    """The selection: its region shaded, or (dim_outside) everything around it dimmed."""
+    spec, area = layout.spec, layout.area
+    if spec.selection is None:
+        return []
+    x0, x1, y0, y1 = spec.selection
+
+    def px(value: float | None, edge: float) -> float:
+        return (
+            edge if value is None else min(max(float(layout.x_to_px(value)), area.left - 1), area.right + 1)
+        )
+
+    def py(value: float | None, edge: float) -> float:
+        return (
+            edge if value is None else min(max(float(layout.y_to_px(value)), area.top - 1), area.bottom + 1)
+        )
+
+    left, right = px(x0, area.left), px(x1, area.right)
+    bottom, top = py(y0, area.bottom), py(y1, area.top)
+    if not spec.dim_outside:
+        return [_rect_layer([(left, top, right, bottom)], theme.SELECTION, clip)]
+    outside = [
+        (area.left, area.top, area.right, top),
+        (area.left, bottom, area.right, area.bottom),
+        (area.left, top, left, bottom),
+        (right, top, area.right, bottom),
+    ]
+    return [_rect_layer([r for r in outside if r[2] > r[0] and r[3] > r[1]], theme.DIMMED, clip)]
 
 
 def series_layers(layout: ChartLayout, clip: tuple[int, int, int, int]) -> list[Layer]:

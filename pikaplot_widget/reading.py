@@ -1,0 +1,134 @@
+"""Reading a plot, not just looking at it: what is under the pointer, box zoom and selection, keys,
+and the drawn points sent to the front end as Arrow. Mixed into `widget.Plot`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import duckdb
+
+from .core.viewport import Viewport
+from .interaction import box_ranges, key_step
+from .messages import Event
+from .plots.base import ViewWorker
+from .plots.drawn import MAX_SENT_POINTS, encode_ipc
+from .plots.selection import checked_bounds
+
+
+class Reading:
+    """Hover answers, `pick`, box zoom and box select, keys, `select` / `selection`."""
+
+    _drawn_sent: int
+
+    @property
+    def controller(self) -> ViewWorker:
+        """The plot's worker."""
+        raise NotImplementedError
+
+    # ---- provided by the widget --------------------------------------------------------------
+    def _ensure_worker(self) -> ViewWorker:
+        raise NotImplementedError
+
+    def _apply_view(self, view: Viewport) -> None:
+        raise NotImplementedError
+
+    def _call_in_loop(self, function: Callable[..., object], *args: object) -> None:
+        raise NotImplementedError
+
+    def _send_safely(self, content: dict[str, object], buffers: list[bytes]) -> None:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Back to the full extent."""
+        raise NotImplementedError
+
+    def _show_selection(self, bounds: dict[str, list[float] | None]) -> None:
+        raise NotImplementedError
+
+    def _key(self, key: str) -> None:
+        if key in ("r", "R", "Escape"):
+            self.reset()
+            return
+        worker = self._ensure_worker()
+        view = worker.view
+        new = None if view is None else key_step(view, key, worker.zooms_both_axes)
+        if new is not None:
+            worker.set_view(new)
+            self._apply_view(new)
+
+    def _box(self, event: Event) -> None:
+        """A dragged box (Shift+drag or the toolbar): zoom to it, or select the rows under it."""
+        worker = self._ensure_worker()
+        layout, view = worker.layout(), worker.view
+        ranges = None if layout is None else box_ranges(layout, event.x, event.y, event.x1, event.y1)
+        if ranges is None or view is None:
+            return
+        x, y = ranges
+        if event.mode == "zoom":
+            new = view.with_x(x).with_y(y)
+            worker.set_view(new)
+            self._apply_view(new)
+        else:
+            both = worker.zooms_both_axes
+            self.select(x=x.as_tuple(), y=y.as_tuple() if both else None)
+
+    def _answer_hover(self, event: Event) -> None:
+        """What is under the pointer, asked by the front end (density pixels, big point sets, the
+        full row behind a marker): looked up off the loop, answered on it."""
+        worker = self._ensure_worker()
+
+        def look_up() -> None:
+            try:
+                result = worker.pick(event.x, event.y, with_row=event.row)
+            except Exception:
+                result = None
+            answer = {"type": "pikaplot_pick", "id": event.request, "result": result}
+            self._call_in_loop(self._send_safely, answer, [])
+
+        threading.Thread(target=look_up, name="pikaplot-hover", daemon=True).start()
+
+    def _send_drawn(self) -> None:
+        """The points of the newest exact frame as one Arrow IPC stream in a binary buffer."""
+        worker = self.controller
+        generation, drawn = worker.drawn
+        if generation == self._drawn_sent:
+            return
+        self._drawn_sent = generation
+        layout = worker.layout()
+        meta: dict[str, object] = {"type": "pikaplot_points", "frame": generation, "kind": drawn.kind,
+                                   "count": drawn.count, "sent": drawn.count <= MAX_SENT_POINTS}  # fmt: skip
+        if layout is not None:
+            area, ratio = layout.area, layout.spec.ratio
+            meta["area"] = [area.left / ratio, area.top / ratio, area.width / ratio, area.height / ratio]
+            meta["x_range"], meta["y_range"] = list(layout.spec.x_range), list(layout.spec.y_range)
+            meta["x_is_time"] = layout.spec.x_is_time
+        buffers = [encode_ipc(drawn.table())] if meta["sent"] and drawn.count else []
+        self._send_safely(meta, buffers)
+
+    # ---- reading the data -----------------------------------------------------------------
+    def pick(self, x: float, y: float, with_row: bool = True) -> dict[str, object] | None:
+        """What the plot shows at (x, y) CSS pixels of the plot: the nearest drawn point within a few
+        pixels and what it stands for (a line's pixel column: rows, first/last/min/max; a marker: its
+        values and, with `with_row`, its full row from DuckDB; a density pixel: rows, mean,
+        categories), or None. Uses the last exact frame (call `to_array()` first in scripts)."""
+        return self._ensure_worker().pick(float(x), float(y), with_row=with_row)
+
+    def select(self, x: tuple[float, float] | None = None, y: tuple[float, float] | None = None) -> None:
+        """Select the rows with x in `x` and y in `y` (axis units; None: any). `selection` then holds
+        them as a DuckDB relation and the next frame highlights them."""
+        bounds_x, bounds_y = checked_bounds(x, "x"), checked_bounds(y, "y")
+        worker = self._ensure_worker()
+        worker.selection.set(bounds_x, bounds_y)
+        self._call_in_loop(self._show_selection, worker.selection.bounds)
+
+    def clear_selection(self) -> None:
+        """Select nothing."""
+        worker = self._ensure_worker()
+        worker.selection.clear()
+        self._call_in_loop(self._show_selection, {"x": None, "y": None})
+
+    @property
+    def selection(self) -> duckdb.DuckDBPyRelation | None:
+        """The selected rows as a lazy DuckDB relation (filters pushed down, nothing materialised)."""
+        return self.controller.selection.relation
