@@ -1,6 +1,11 @@
-// pikaplot_widget front end: wraps jupyter_rfb's widget and adds an overlay inside the plot
-// (progress bar for slow queries, status line, error badge). The kernel does all the work;
-// this code only shows state it receives and never sends SQL.
+// pikaplot_widget front end: wraps jupyter_rfb's widget and adds an overlay inside the plot:
+// progress bar for slow queries, notices, error badge, toolbar, hover tooltip, instant previews of
+// zoom and pan, box zoom and selection. The kernel does all the querying; this code sends events
+// (never SQL) and shows what it receives.
+import { decodePoints } from './arrow.js'
+import { Hover } from './hover.js'
+import { Interaction } from './interact.js'
+import { Toolbar } from './toolbar.js'
 
 const PROGRESS_DELAY_MS = 150
 const NOTICE_MS = 6000
@@ -14,6 +19,21 @@ const STYLE = `
   background: rgba(255, 255, 255, 0.85); color: #334; }
 .pikaplot-notice { position: absolute; left: 8px; top: 8px; display: none; padding: 2px 8px; border-radius: 3px;
   background: #fff4e0; color: #7a4b00; border: 1px solid #f0d29a; }
+.pikaplot-overlay { overflow: hidden; }
+.pikaplot-preview { position: absolute; display: none; box-shadow: 0 0 0 4000px rgba(255, 255, 255, 0.55); }
+.pikaplot-band { position: absolute; display: none; border: 1px dashed #1e66cc; background: rgba(30, 102, 204, 0.10); }
+.pikaplot-band[data-mode="select"] { border-color: #c47a00; background: rgba(230, 150, 20, 0.12); }
+.pikaplot-tooltip { position: absolute; display: none; padding: 4px 7px; border-radius: 4px; white-space: nowrap;
+  background: rgba(255, 255, 255, 0.95); color: #223; border: 1px solid #c9cfd8; box-shadow: 0 1px 3px rgba(0,0,0,.15);
+  font: 11px/1.35 ui-monospace, SFMono-Regular, Menlo, monospace; z-index: 3; max-width: 420px; overflow: hidden; }
+.pikaplot-hint { position: absolute; right: 8px; bottom: 8px; display: none; padding: 2px 8px; border-radius: 3px;
+  background: rgba(40, 44, 52, 0.82); color: #fff; }
+.pikaplot-toolbar { position: absolute; right: 6px; top: 28px; display: flex; flex-direction: column; gap: 2px;
+  pointer-events: auto; opacity: 0.35; transition: opacity 120ms; z-index: 2; }
+.pikaplot-overlay:hover .pikaplot-toolbar, .pikaplot-toolbar:hover { opacity: 1; }
+.pikaplot-toolbar button { width: 22px; height: 22px; padding: 0; border: 1px solid #c9cfd8; border-radius: 3px;
+  background: #fff; color: #334; font-size: 13px; line-height: 20px; cursor: pointer; }
+.pikaplot-toolbar button.active { background: #e3edfb; border-color: #1e66cc; }
 .pikaplot-error { position: absolute; left: 8px; right: 8px; top: 30px; display: none; padding: 6px 8px;
   border-radius: 4px; background: #fdecea; color: #8a1c1c; border: 1px solid #f5c2c0; white-space: pre-wrap;
   max-height: 40%; overflow: auto; pointer-events: auto; }
@@ -37,6 +57,8 @@ function element (tag, className, parent) {
 class Overlay {
   constructor (model, host) {
     this.model = model
+    this.cleanups = []
+    this.mode = 'pan'
     this.root = element('div', 'pikaplot-overlay')
     this.progress = element('div', 'pikaplot-progress', this.root)
     const track = element('div', 'pikaplot-progress-track', this.progress)
@@ -49,12 +71,51 @@ class Overlay {
     this.querySince = null
     const wrapper = host.querySelector('.renderview-wrapper') || host
     wrapper.appendChild(this.root)
+    this.img = wrapper.querySelector('img.renderview-view')
+    this.interaction = new Interaction(this)
+    this.hover = new Hover(this)
+    this.toolbar = new Toolbar(this)
+    if (this.img) {
+      this.interaction.attach(this.img, wrapper)
+      const onMove = (ev) => { if (!ev.buttons && !this.interaction.box) this.hover.move(ev.offsetX, ev.offsetY) }
+      const onLeave = () => this.hover.hide()
+      this.img.addEventListener('pointermove', onMove)
+      this.img.addEventListener('pointerleave', onLeave)
+      this.cleanups.push(() => { this.img.removeEventListener('pointermove', onMove); this.img.removeEventListener('pointerleave', onLeave) })
+    }
+    this.onMessage = (msg, buffers) => this.message(msg, buffers)
+    model.on('msg:custom', this.onMessage)
     this.onStatus = () => this.update()
     model.on('change:status', this.onStatus)
     model.on('change:progress', this.onStatus)
     this.onNotice = () => this.showNotice()
     model.on('change:notice', this.onNotice)
     this.update()
+  }
+
+  send (content) {
+    try { this.model.send(content) } catch (e) { /* the widget is closing */ }
+  }
+
+  hideTooltip () { this.hover.hide() }
+
+  message (msg, buffers) {
+    if (!msg || typeof msg.type !== 'string') return
+    if (msg.type === 'pikaplot_points') {
+      let decoded = null
+      if (msg.sent && buffers && buffers.length) {
+        try { decoded = decodePoints(buffers[0]) } catch (e) { decoded = null }
+      }
+      this.root.dataset.frame = String(msg.frame)
+      this.root.dataset.area = JSON.stringify(msg.area || null)
+      this.root.dataset.xRange = JSON.stringify(msg.x_range || null)
+      this.root.dataset.yRange = JSON.stringify(msg.y_range || null)
+      this.root.dataset.points = String(decoded ? decoded.count : 0)
+      this.hover.setPoints(msg, decoded)
+      this.interaction.exactFrame(msg)
+    } else if (msg.type === 'pikaplot_pick') {
+      this.hover.answer(msg)
+    }
   }
 
   showNotice () {
@@ -90,6 +151,8 @@ class Overlay {
   }
 
   dispose () {
+    for (const cleanup of this.cleanups) cleanup()
+    this.model.off('msg:custom', this.onMessage)
     clearTimeout(this.timer)
     clearTimeout(this.noticeTimer)
     this.model.off('change:notice', this.onNotice)
@@ -122,3 +185,5 @@ export function wrap (rfbWidget) {
     }
   }
 }
+
+export { PointIndex } from './spatial.js' // the same rule as core/spatial.py (tested against it)

@@ -103,6 +103,7 @@ class Reading:
             meta["area"] = [area.left / ratio, area.top / ratio, area.width / ratio, area.height / ratio]
             meta["x_range"], meta["y_range"] = list(layout.spec.x_range), list(layout.spec.y_range)
             meta["x_is_time"] = layout.spec.x_is_time
+            meta["both_axes"] = worker.zooms_both_axes
         buffers = [encode_ipc(drawn.table())] if meta["sent"] and drawn.count else []
         self._send_safely(meta, buffers)
 

@@ -1,0 +1,90 @@
+// Hover: the nearest drawn point through a spatial index (no round trip), a tooltip in the overlay,
+// and on rest the full row behind a marker from the kernel. Density pixels and large point sets are
+// asked of the kernel, throttled.
+import { PointIndex } from './spatial.js'
+import { escape, number, time } from './format.js'
+
+const RADIUS_PX = 12
+const REST_MS = 150
+const ASK_EVERY_MS = 60
+
+export class Hover {
+  constructor (overlay) {
+    this.overlay = overlay
+    this.tooltip = document.createElement('div')
+    this.tooltip.className = 'pikaplot-tooltip'
+    overlay.root.appendChild(this.tooltip)
+    this.points = null // { meta, fields, index }
+    this.meta = null
+    this.requests = 0
+    this.lastAsk = 0
+    this.rest = null
+    this.current = null
+  }
+
+  setPoints (meta, decoded) {
+    this.meta = meta
+    this.points = decoded ? { fields: decoded.fields, index: new PointIndex(decoded.fields.px, decoded.fields.py) } : null
+    this.hide()
+  }
+
+  move (x, y) {
+    clearTimeout(this.rest)
+    if (!this.meta) return
+    if (this.points) {
+      const i = this.points.index.nearest(x, y, RADIUS_PX)
+      if (i === null) { this.hide(); return }
+      const record = {}
+      for (const [name, values] of Object.entries(this.points.fields)) record[name] = values[i]
+      record.kind = this.meta.kind
+      this.show(record, x, y)
+      if (this.meta.kind === 'markers') this.rest = setTimeout(() => this.ask(x, y, true), REST_MS)
+      return
+    }
+    const now = performance.now()
+    if (now - this.lastAsk >= ASK_EVERY_MS) { this.lastAsk = now; this.ask(x, y, false) } else { this.rest = setTimeout(() => this.ask(x, y, false), ASK_EVERY_MS) }
+  }
+
+  ask (x, y, row) {
+    this.requests += 1
+    this.pending = { id: this.requests, x, y }
+    this.overlay.send({ type: 'pikaplot_hover', id: this.requests, x, y, row })
+  }
+
+  answer (msg) {
+    if (!this.pending || msg.id !== this.pending.id) return // a newer question is on its way
+    if (!msg.result) { if (!this.points) this.hide(); return }
+    this.show(msg.result, this.pending.x, this.pending.y)
+  }
+
+  show (record, x, y) {
+    const timeAxis = this.meta && this.meta.x_is_time
+    const lines = [`x: ${timeAxis ? time(record.x) : number(record.x)}`, `y: ${number(record.y)}`]
+    if (record.kind === 'line' && record.rows !== undefined) {
+      lines.push(`rows: ${number(record.rows)}`)
+      lines.push(`first ${number(record.first)} · last ${number(record.last)}`)
+      lines.push(`min ${number(record.min)} · max ${number(record.max)}`)
+    }
+    if (record.kind === 'density') {
+      lines.push(`rows: ${number(record.rows)}`)
+      if (record.mean !== undefined) lines.push(`mean: ${number(record.mean)}`)
+      for (const [name, count] of Object.entries(record.categories || {})) lines.push(`${name}: ${number(count)}`)
+    }
+    if (record.category !== undefined) lines.push(`category: ${record.category}`)
+    if (record.color !== undefined) lines.push(`colour: ${number(record.color)}`)
+    if (record.size !== undefined) lines.push(`size: ${number(record.size)}`)
+    if (record.row) {
+      for (const [name, value] of Object.entries(record.row)) lines.push(`${name}: ${typeof value === 'number' ? number(value) : value}`)
+    }
+    this.tooltip.innerHTML = lines.map((l) => `<div>${escape(l)}</div>`).join('')
+    const offset = this.overlay.interaction.frameOffset()
+    Object.assign(this.tooltip.style, { display: 'block', left: `${offset[0] + x + 14}px`, top: `${offset[1] + y + 14}px` })
+    this.current = record
+  }
+
+  hide () {
+    clearTimeout(this.rest)
+    this.tooltip.style.display = 'none'
+    this.current = null
+  }
+}
