@@ -59,7 +59,8 @@ export class Hover {
 
   show (record, x, y) {
     const timeAxis = this.meta && this.meta.x_is_time
-    const lines = [`x: ${timeAxis ? time(record.x) : number(record.x)}`, `y: ${number(record.y)}`]
+    const xAbs = record.x + ((this.meta && this.meta.x_origin) || 0)
+    const lines = [`x: ${timeAxis ? time(xAbs) : number(xAbs)}`, `y: ${number(record.y)}`]
     if (record.kind === 'line' && record.rows !== undefined) {
       lines.push(`rows: ${number(record.rows)}`)
       lines.push(`first ${number(record.first)} · last ${number(record.last)}`)

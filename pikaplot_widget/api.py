@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .core.colormap_tables import CONTINUOUS as COLORMAPS
 from .core.colors import NORMALIZATIONS
 from .core.types import Labels
 from .engine.line import LineColumns
 from .engine.scatter import ScatterColumns
 from .engine.session import Session, default_session
-from .engine.sources import resolve_source
+from .engine.sources import resolve_source, time_origin_us
 from .plots.line.worker import LineWorker
 from .plots.protocols import FrameCallback, StateCallback, ViewCallback
 from .plots.scatter.provider import MARKER_LIMIT, MAX_MARKER_LIMIT
@@ -58,6 +60,8 @@ def line(
     session = session or default_session()
     source = resolve_source(data, session)
     columns = LineColumns.checked(source, x, y)
+    if columns.x_is_time:
+        columns = replace(columns, x_origin_us=time_origin_us(source, session, x))
     labels = Labels(title, x if x_label is None else x_label, y if y_label is None else y_label)
 
     def make(on_frame: FrameCallback, on_state: StateCallback, on_view: ViewCallback) -> LineWorker:
@@ -67,7 +71,9 @@ def line(
             on_frame=on_frame, on_state=on_state, on_view=on_view,
         )  # fmt: skip
 
-    return Plot(make, width=width, height=height, x_range=x_range, y_range=y_range)
+    return Plot(
+        make, width=width, height=height, x_range=x_range, y_range=y_range, x_origin=columns.x_origin_us / 1e6
+    )
 
 
 def scatter(
@@ -134,6 +140,8 @@ def scatter(
     session = session or default_session()
     source = resolve_source(data, session)
     columns = ScatterColumns.checked(source, x, y, color, size)
+    if columns.x_is_time:
+        columns = replace(columns, x_origin_us=time_origin_us(source, session, x))
     labels = Labels(title, x if x_label is None else x_label, y if y_label is None else y_label)
 
     def make(on_frame: FrameCallback, on_state: StateCallback, on_view: ViewCallback) -> ScatterWorker:
@@ -144,4 +152,6 @@ def scatter(
             on_frame=on_frame, on_state=on_state, on_view=on_view,
         )  # fmt: skip
 
-    return Plot(make, width=width, height=height, x_range=x_range, y_range=y_range)
+    return Plot(
+        make, width=width, height=height, x_range=x_range, y_range=y_range, x_origin=columns.x_origin_us / 1e6
+    )

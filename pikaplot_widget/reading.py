@@ -20,6 +20,7 @@ class Reading:
     """Hover answers, `pick`, box zoom and box select, keys, `select` / `selection`."""
 
     _drawn_sent: int
+    x_origin: float  # the worker's x values count from here (time axes); users see absolute values
 
     @property
     def controller(self) -> ViewWorker:
@@ -71,7 +72,7 @@ class Reading:
             self._apply_view(new)
         else:
             both = worker.zooms_both_axes
-            self.select(x=x.as_tuple(), y=y.as_tuple() if both else None)
+            self._select(worker, x.as_tuple(), y.as_tuple() if both else None)
 
     def _answer_hover(self, event: Event) -> None:
         """What is under the pointer, asked by the front end (density pixels, big point sets, the
@@ -103,6 +104,7 @@ class Reading:
             meta["area"] = [area.left / ratio, area.top / ratio, area.width / ratio, area.height / ratio]
             meta["x_range"], meta["y_range"] = list(layout.spec.x_range), list(layout.spec.y_range)
             meta["x_is_time"] = layout.spec.x_is_time
+            meta["x_origin"] = self.x_origin  # add to the points' x (and x_range) for absolute values
             meta["both_axes"] = worker.zooms_both_axes
         buffers = [encode_ipc(drawn.table())] if meta["sent"] and drawn.count else []
         self._send_safely(meta, buffers)
@@ -113,15 +115,29 @@ class Reading:
         pixels and what it stands for (a line's pixel column: rows, first/last/min/max; a marker: its
         values and, with `with_row`, its full row from DuckDB; a density pixel: rows, mean,
         categories), or None. Uses the last exact frame (call `to_array()` first in scripts)."""
-        return self._ensure_worker().pick(float(x), float(y), with_row=with_row)
+        result = self._ensure_worker().pick(float(x), float(y), with_row=with_row)
+        if result is not None and isinstance(result.get("x"), float):
+            result["x"] = float(result["x"]) + self.x_origin  # type: ignore[arg-type]
+        return result
 
     def select(self, x: tuple[float, float] | None = None, y: tuple[float, float] | None = None) -> None:
         """Select the rows with x in `x` and y in `y` (axis units; None: any). `selection` then holds
         them as a DuckDB relation and the next frame highlights them."""
         bounds_x, bounds_y = checked_bounds(x, "x"), checked_bounds(y, "y")
-        worker = self._ensure_worker()
-        worker.selection.set(bounds_x, bounds_y)
-        self._call_in_loop(self._show_selection, worker.selection.bounds)
+        if bounds_x is not None:
+            bounds_x = (bounds_x[0] - self.x_origin, bounds_x[1] - self.x_origin)
+        self._select(self._ensure_worker(), bounds_x, bounds_y)
+
+    def _select(
+        self, worker: ViewWorker, x: tuple[float, float] | None, y: tuple[float, float] | None
+    ) -> None:
+        """Select in the worker's units; the traitlet shows absolute bounds."""
+        worker.selection.set(x, y)
+        bounds = worker.selection.bounds
+        shown_x = bounds["x"]
+        if shown_x is not None:
+            bounds["x"] = [shown_x[0] + self.x_origin, shown_x[1] + self.x_origin]
+        self._call_in_loop(self._show_selection, bounds)
 
     def clear_selection(self) -> None:
         """Select nothing."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import math
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -89,8 +90,11 @@ class Plot(Reading, RemoteFrameBuffer):
         height: int = 400,
         x_range: tuple[float, float] | None = None,
         y_range: tuple[float, float] | None = None,
+        x_origin: float = 0.0,
     ) -> None:
-        """Wrap the worker made by `make_controller(on_frame, on_state, on_view)`."""
+        """Wrap the worker made by `make_controller(on_frame, on_state, on_view)`. The worker's x
+        values count from `x_origin` (time axes: seconds since the epoch of the data's first row);
+        `x_range` and everything else the user sees are absolute."""
         if int(width) < 50 or int(height) < 50:
             raise ValueError(f"width and height must be at least 50 pixels, got {width}x{height}")
         if _in_ipython():
@@ -106,6 +110,7 @@ class Plot(Reading, RemoteFrameBuffer):
         self._drag: tuple[float, float, Viewport] | None = None
         self._frames_dropped = 0
         self._drawn_sent = -1
+        self.x_origin = float(x_origin)
         self._events_dropped = 0
         self._handler_errors = 0
         self._life = Lifecycle(
@@ -113,7 +118,8 @@ class Plot(Reading, RemoteFrameBuffer):
             lambda: type(self).release_after_s,
         )
         if x_range is not None:
-            self.controller.set_x_range(*Range.checked(x_range, "x_range").as_tuple())
+            lo, hi = Range.checked(x_range, "x_range").as_tuple()
+            self.controller.set_x_range(lo - self.x_origin, hi - self.x_origin)
         if y_range is not None:
             self.controller.set_y_range(*Range.checked(y_range, "y_range").as_tuple())
         self.observe(self._on_range_trait, names=["x_range", "y_range"])
@@ -155,10 +161,16 @@ class Plot(Reading, RemoteFrameBuffer):
     def _apply_view(self, view: Viewport) -> None:
         self._syncing = True
         try:
-            self.x_range = view.x.as_tuple()
+            self.x_range = self._absolute(view.x.lo, view.x.hi)
             self.y_range = view.y.as_tuple()
         finally:
             self._syncing = False
+
+    def _absolute(self, lo: float, hi: float) -> tuple[float, float]:
+        """Worker x values as the traitlet shows them; a window narrower than float64 resolves at
+        this magnitude (microseconds at epoch seconds) keeps a width of one ulp."""
+        lo, hi = lo + self.x_origin, hi + self.x_origin
+        return lo, max(hi, math.nextafter(lo, math.inf))
 
     @traitlets.validate("x_range", "y_range")
     def _check_range(self, proposal: Mapping[str, object]) -> tuple[float, float]:
@@ -176,7 +188,7 @@ class Plot(Reading, RemoteFrameBuffer):
         lo, hi = Range.checked(change["new"], str(change["name"])).as_tuple()
         worker = self._ensure_worker()
         if change["name"] == "x_range":
-            worker.set_x_range(lo, hi)
+            worker.set_x_range(lo - self.x_origin, hi - self.x_origin)
         else:
             worker.set_y_range(lo, hi)
 

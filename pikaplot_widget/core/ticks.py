@@ -294,8 +294,11 @@ def _time_labels(dts: list[datetime], step_us: int) -> tuple[list[str], str]:
     return [f"{_iso_date(dt)} {c}" for dt, c in zip(dts, clock, strict=True)], ""
 
 
-def time_ticks(lo: float, hi: float, max_ticks: int = 8) -> Ticks:
-    """Return 2 to ``max_ticks`` ticks on round UTC calendar boundaries in ``[lo, hi]`` (epoch seconds).
+def time_ticks(lo: float, hi: float, max_ticks: int = 8, origin_us: int = 0) -> Ticks:
+    """Return 2 to ``max_ticks`` ticks on round UTC calendar boundaries in ``[lo, hi]``: seconds since
+    ``origin_us`` (microseconds since the epoch; computed in integer microseconds past it, so ticks
+    stay exact in windows far narrower than float64 epoch seconds resolve). Tick values come back
+    in the same units.
 
     Steps come from a fixed ladder (1 µs … 500 ms, 1 … 30 s, 1 … 30 min, 1 … 12 h, 1, 2, 7 days with weeks
     starting on Monday, 1, 3, 6 calendar months, 1, 2, 5, 10 … years).  ``lo > hi`` is swapped, ``lo == hi``
@@ -306,8 +309,10 @@ def time_ticks(lo: float, hi: float, max_ticks: int = 8) -> Ticks:
     if lo == hi:
         lo, hi = lo - 1.0, hi + 1.0
     lo, hi = _widen(lo, hi, max(2e-5, 64 * math.ulp(max(abs(lo), abs(hi)))))
-    if lo < _TIME_MIN or hi > _TIME_MAX:
+    origin = origin_us / _US
+    if lo + origin < _TIME_MIN or hi + origin > _TIME_MAX:
         return numeric_ticks(lo, hi, max_ticks)
+    lo_us, hi_us = origin_us + lo * 1e6, origin_us + hi * 1e6  # relative first: exact near the origin
 
     span_us = (hi - lo) * 1e6
     # Candidates whose rough tick count exceeds this cannot be chosen, nor can the one after them
@@ -322,30 +327,30 @@ def time_ticks(lo: float, hi: float, max_ticks: int = 8) -> Ticks:
         offset = _MONDAY_OFFSET_US if step == 7 * _DAY_US else 0
 
         def tick_seconds(i: int, step: int = step, offset: int = offset) -> float:
-            return (offset + i * step) / _US
+            return (offset + i * step - origin_us) / _US
 
         i0, i1 = _index_range(
             tick_seconds,
             lo,
             hi,
-            math.ceil((lo * 1e6 - offset) / step),
-            math.floor((hi * 1e6 - offset) / step),
+            math.ceil((lo_us - offset) / step),
+            math.floor((hi_us - offset) / step),
         )
         candidates.append((i0, i1))
         kinds.append(("us", step))
         if i1 - i0 + 1 <= max_ticks:
             break
     else:
-        dt_lo, dt_hi = _to_dt(math.floor(lo * 1e6)), _to_dt(math.floor(hi * 1e6))
+        dt_lo, dt_hi = _to_dt(math.floor(lo_us)), _to_dt(math.floor(hi_us))
         # First month start >= lo and last month start <= hi, as month indices year * 12 + month - 1.
         m_lo = dt_lo.year * 12 + dt_lo.month - 1
-        if _month_start_us(m_lo) / _US < lo:
+        if (_month_start_us(m_lo) - origin_us) / _US < lo:
             m_lo += 1
         m_hi = dt_hi.year * 12 + dt_hi.month - 1
-        if _month_start_us(m_hi) / _US > hi:
+        if (_month_start_us(m_hi) - origin_us) / _US > hi:
             m_hi -= 1
-        y_lo = dt_lo.year + (_year_start_us(dt_lo.year) / _US < lo)
-        y_hi = dt_hi.year - (_year_start_us(dt_hi.year) / _US > hi)
+        y_lo = dt_lo.year + ((_year_start_us(dt_lo.year) - origin_us) / _US < lo)
+        y_hi = dt_hi.year - ((_year_start_us(dt_hi.year) - origin_us) / _US > hi)
         ladder = [("month", n) for n in _MONTH_STEPS] + [("year", n) for n in _YEAR_STEPS]
         for kind, n in ladder:
             first, last = (m_lo, m_hi) if kind == "month" else (y_lo, y_hi)
@@ -372,4 +377,4 @@ def time_ticks(lo: float, hi: float, max_ticks: int = 8) -> Ticks:
     else:
         us = [_year_start_us(j * n) for j in indices]
         labels, offset_label = [str(j * n) for j in indices], ""
-    return Ticks(tuple(u / _US for u in us), tuple(labels), offset_label)
+    return Ticks(tuple((u - origin_us) / _US for u in us), tuple(labels), offset_label)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 
 # Relative to the magnitude of the values: stop zooming while float64 still resolves every pixel
 # (2.2e-16 relative precision x 8192 pixels x a few ulps each). At epoch seconds (~1.7e9) this is
-# a window of ~17 ms, so millisecond ticks are reachable.
-MIN_SPAN = 1e-11
+# a window of ~7 ms; time axes count from the data's first instant, so microseconds are reachable there.
+MIN_SPAN = 4e-12
 
 
 @dataclass(frozen=True)

@@ -95,13 +95,14 @@ class LineColumns:
     y: str
     x_type: str
     y_type: str
+    x_origin_us: int = 0  # time axes: axis units are seconds since this instant (see sql.axis_value_expr)
 
     @classmethod
-    def checked(cls, source: Source, x: str, y: str) -> LineColumns:
+    def checked(cls, source: Source, x: str, y: str, x_origin_us: int = 0) -> LineColumns:
         """Validate that x is numeric or temporal and y numeric (ValueError/TypeError otherwise)."""
         x_type = source.numeric_column(x, "x", allow_time=True)
         y_type = source.numeric_column(y, "y")
-        return cls(source, x, y, x_type, y_type)
+        return cls(source, x, y, x_type, y_type, x_origin_us)
 
     @property
     def x_is_time(self) -> bool:
@@ -120,7 +121,7 @@ class LineColumns:
     @property
     def x_value(self) -> str:
         """x as DOUBLE in axis units."""
-        return axis_value_expr(self._x_sql, self.x_type)
+        return axis_value_expr(self._x_sql, self.x_type, self.x_origin_us)
 
     @property
     def y_value(self) -> str:
@@ -142,7 +143,7 @@ class LineColumns:
 
     def range_params(self, lo: float, hi: float) -> list[object]:
         """Bound values for the range filter, in the column's own type (keeps zone maps usable)."""
-        return range_params(self.x_type, lo, hi)
+        return range_params(self.x_type, lo, hi, self.x_origin_us)
 
     def extent_sql(self) -> str:
         """Bounds of x and y over rows where both are valid, the row count and the invalid rows.
@@ -164,7 +165,8 @@ class LineColumns:
         """
         x, y = self._x_sql, self._y_sql
         return (
-            f"SELECT {axis_value_expr('mn_x', self.x_type)}, {axis_value_expr('mx_x', self.x_type)}, "
+            f"SELECT {axis_value_expr('mn_x', self.x_type, self.x_origin_us)}, "
+            f"{axis_value_expr('mx_x', self.x_type, self.x_origin_us)}, "
             "CAST(mn_y AS DOUBLE), CAST(mx_y AS DOUBLE), n, (n - n_y) + (n - n_x) FROM ("
             f"SELECT min({x}) AS mn_x, max({x}) AS mx_x, min({y}) AS mn_y, max({y}) AS mx_y, "
             f"count(*) AS n, count({y}) AS n_y, count({x}) AS n_x FROM {self.source.from_sql})"

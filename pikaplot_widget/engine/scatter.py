@@ -36,17 +36,24 @@ class ScatterColumns:
     color_type: str | None = None
     size: str | None = None
     size_type: str | None = None
+    x_origin_us: int = 0  # a time x: axis units are seconds since this instant
 
     @classmethod
     def checked(
-        cls, source: Source, x: str, y: str, color: str | None = None, size: str | None = None
+        cls,
+        source: Source,
+        x: str,
+        y: str,
+        color: str | None = None,
+        size: str | None = None,
+        x_origin_us: int = 0,
     ) -> ScatterColumns:
         """Validate the columns: x and y numeric or time, size numeric, colour anything."""
         x_type = source.numeric_column(x, "x", allow_time=True)
         y_type = source.numeric_column(y, "y")
         color_type = source.column_type(color, "color") if color is not None else None
         size_type = source.numeric_column(size, "size") if size is not None else None
-        return cls(source, x, y, x_type, y_type, color, color_type, size, size_type)
+        return cls(source, x, y, x_type, y_type, color, color_type, size, size_type, x_origin_us)
 
     @property
     def color_kind(self) -> str:
@@ -65,7 +72,7 @@ class ScatterColumns:
     @property
     def x_value(self) -> str:
         """x as DOUBLE in axis units."""
-        return axis_value_expr(quote_ident(self.x), self.x_type)
+        return axis_value_expr(quote_ident(self.x), self.x_type, self.x_origin_us)
 
     @property
     def y_value(self) -> str:
@@ -114,7 +121,9 @@ class ScatterColumns:
         checked against the exact bounds too, so every row passed lies inside the box.
         """
         x0, x1, y0, y1 = box
-        x_sql, x_params = inclusive_filter(quote_ident(self.x), self.x_type, self.x_value, x0, x1)
+        x_sql, x_params = inclusive_filter(
+            quote_ident(self.x), self.x_type, self.x_value, x0, x1, self.x_origin_us
+        )
         y_sql, y_params = inclusive_filter(quote_ident(self.y), self.y_type, self.y_value, y0, y1)
         return f"{x_sql} AND {y_sql}", [*x_params, *y_params]
 

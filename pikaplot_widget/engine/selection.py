@@ -41,6 +41,11 @@ class AxisColumns(Protocol):
         ...
 
     @property
+    def x_origin_us(self) -> int:
+        """A time x: the instant axis units count from."""
+        ...
+
+    @property
     def x_value(self) -> str:
         """x as DOUBLE in axis units."""
         ...
@@ -61,12 +66,12 @@ def selection_filter(cols: AxisColumns, x: Bounds | None, y: Bounds | None) -> t
         valid_value_expr(quote_ident(cols.y), cols.y_type),
     ]
     params: list[object] = []
-    for bounds, column, type_name, value in (
-        (x, cols.x, cols.x_type, cols.x_value),
-        (y, cols.y, cols.y_type, cols.y_value),
+    for bounds, column, type_name, value, origin in (
+        (x, cols.x, cols.x_type, cols.x_value, cols.x_origin_us),
+        (y, cols.y, cols.y_type, cols.y_value, 0),
     ):
         if bounds is not None:
-            sql, values = inclusive_filter(quote_ident(column), type_name, value, *bounds)
+            sql, values = inclusive_filter(quote_ident(column), type_name, value, *bounds, origin)
             parts.append(sql)
             params += values
     return " AND ".join(parts), params

@@ -171,6 +171,23 @@ def _from_relation(
         probe.close()
 
 
+def time_origin_us(source: Source, session: Session, column: str) -> int:
+    """For a time column: the first row's instant, in whole seconds as microseconds since the epoch
+    (a cheap LIMIT 1, any row will do): axis values then count seconds from it, and float64 keeps
+    microseconds near the data. 0 when the column has no value."""
+    cursor = session.cursor()
+    try:
+        source.prepare(cursor)
+        name = quote_ident(column)
+        sql = f"SELECT epoch_us(CAST({name} AS TIMESTAMP)) FROM {source.from_sql} WHERE {name} IS NOT NULL"
+        row = cursor.execute(sql + " LIMIT 1").fetchone()
+    finally:
+        cursor.close()
+    if row is None or row[0] is None:
+        return 0
+    return int(row[0]) // 10**6 * 10**6
+
+
 def describe(source: Source, session: Session) -> dict[str, str]:
     """Column names and DuckDB types of a source (runs DESCRIBE, so bad SQL fails here)."""
     cursor = session.cursor()

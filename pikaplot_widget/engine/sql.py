@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 
 NUMERIC_TYPES = frozenset(
     {
@@ -64,12 +65,14 @@ def is_temporal_type(type_name: str) -> bool:
     return type_name in TEMPORAL_TYPES
 
 
-def axis_value_expr(column_sql: str, type_name: str) -> str:
-    """An expression giving a column as DOUBLE in axis units (seconds since the epoch for time)."""
+def axis_value_expr(column_sql: str, type_name: str, origin_us: int = 0) -> str:
+    """An expression giving a column as DOUBLE in axis units: for time, seconds since `origin_us`
+    (microseconds since the epoch; subtracted as integers, so a plot near its origin keeps
+    microseconds that float64 seconds since 1970 would round away)."""
     if is_temporal_type(type_name):
-        if type_name == "DATE":
-            return f"(epoch_us(CAST({column_sql} AS TIMESTAMP)) / 1e6)"
-        return f"(epoch_us({column_sql}) / 1e6)"
+        value = f"CAST({column_sql} AS TIMESTAMP)" if type_name == "DATE" else column_sql
+        shift = f" - {int(origin_us)}" if origin_us else ""
+        return f"((epoch_us({value}){shift}) / 1e6)"
     return f"CAST({column_sql} AS DOUBLE)"
 
 
@@ -87,24 +90,24 @@ def range_filter_sql(column_sql: str, type_name: str) -> str:
 
 
 def inclusive_filter(
-    column_sql: str, type_name: str, value_sql: str, lo: float, hi: float
+    column_sql: str, type_name: str, value_sql: str, lo: float, hi: float, origin_us: int = 0
 ) -> tuple[str, list[object]]:
     """Rows whose axis value lies in [lo, hi]: a filter on the raw column (zone maps skip row
     groups) with bounds rounded outwards to its type, plus, where that rounding can let rows in,
     the exact check on the axis value `value_sql`."""
     sql = range_filter_sql(column_sql, type_name)
-    params = range_params(type_name, lo, hi)
+    params = range_params(type_name, lo, hi, origin_us)
     if type_name != "DOUBLE":
         sql += f" AND {value_sql} BETWEEN ? AND ?"
         params += [lo, hi]
     return sql, params
 
 
-def range_params(type_name: str, lo: float, hi: float) -> list[object]:
-    """Bound values for `range_filter_sql` from axis units (seconds since the epoch for time)."""
+def range_params(type_name: str, lo: float, hi: float, origin_us: int = 0) -> list[object]:
+    """Bound values for `range_filter_sql` from axis units (for time: seconds since `origin_us`)."""
     if is_temporal_type(type_name):
         tz = dt.timezone.utc if type_name == "TIMESTAMP WITH TIME ZONE" else None
-        return [_to_datetime(lo, tz, math.floor), _to_datetime(hi, tz, math.ceil)]
+        return [_to_datetime(lo, origin_us, tz, math.floor), _to_datetime(hi, origin_us, tz, math.ceil)]
     if type_name == "FLOAT":
         return [max(lo, -FLOAT32_MAX), min(hi, FLOAT32_MAX)]
     if type_name == "DOUBLE":
@@ -134,8 +137,14 @@ def _ceil(value: float) -> int:
     return math.ceil(value) if math.isfinite(value) else (-(2**128) if value < 0 else 2**128)
 
 
-def _to_datetime(seconds: float, tz: dt.timezone | None, rounding: object) -> dt.datetime:
-    lo, hi = -62135596800.0, 253402300799.0  # 0001-01-01 .. 9999-12-31
-    micros = rounding(min(max(seconds, lo), hi) * 1e6)  # type: ignore[operator]
-    value = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=int(micros))
+def _to_datetime(
+    seconds: float, origin_us: int, tz: dt.timezone | None, rounding: Callable[[float], int]
+) -> dt.datetime:
+    """`origin_us` + `seconds` as a datetime, rounded to microseconds (integer arithmetic past the
+    origin keeps them exact), clamped to the years 1..9999."""
+    lo_us, hi_us = -62135596800 * 10**6, 253402300799 * 10**6  # 0001-01-01 .. 9999-12-31
+    relative = seconds * 1e6 if math.isfinite(seconds) else math.copysign(1e30, seconds)
+    micros = origin_us + rounding(min(max(relative, lo_us - origin_us - 1.0), hi_us - origin_us + 1.0))
+    micros = min(max(micros, lo_us), hi_us)
+    value = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=micros)
     return value.replace(tzinfo=tz) if tz else value

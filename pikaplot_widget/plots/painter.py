@@ -16,9 +16,10 @@ class Painter:
     A plot kind overrides `add_data` to put what a view shows into the chart spec.
     """
 
-    def __init__(self, labels: Labels, x_is_time: bool) -> None:
+    def __init__(self, labels: Labels, x_is_time: bool, x_origin_us: int = 0) -> None:
         self.labels = labels
         self.x_is_time = x_is_time
+        self.x_origin_us = x_origin_us  # a time x: axis values are seconds since this instant
         self.min_left = 0  # only grows (until reset/resize), so pixel columns stay put
         self.selection: tuple[float | None, float | None, float | None, float | None] | None = None
         self.dim_outside = False  # scatter plots dim what a selection leaves out
@@ -38,6 +39,7 @@ class Painter:
         spec = ChartSpec(
             min_left=self.min_left, width=width, height=height, ratio=ratio,
             x_range=view.x.as_tuple(), y_range=view.y.as_tuple(), x_is_time=self.x_is_time,
+            x_origin_us=self.x_origin_us,
             title=self.labels.title, x_label=self.labels.x_label, y_label=self.labels.y_label,
             message=message, error=error, note=note,
         )  # fmt: skip

@@ -16,7 +16,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from .lab import LabServer, Notebook, launch_chromium, open_and_run_all, start_lab, wait_for
+from .lab import LabServer, Notebook, open_and_run_all, start_lab, wait_for
 
 pytestmark = pytest.mark.browser
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -78,30 +78,25 @@ s
 
 
 @pytest.fixture(scope="module")
-def nb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebook]:
-    sync_api = pytest.importorskip("playwright.sync_api")
+def nb(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebook]:
     root = tmp_path_factory.mktemp("reading")
     book = nbformat.v4.new_notebook()
     book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     book.cells = [nbformat.v4.new_code_cell(c) for c in (SETUP, LINES, SCATTER)]
     nbformat.write(book, root / "reading.ipynb")
     server: LabServer = start_lab(root, tmp_path_factory.mktemp("reading-home"))
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, device_scale_factor=1)
     try:
-        with sync_api.sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
-            context = browser.new_context(viewport={"width": 1200, "height": 900}, device_scale_factor=1)
-            page = context.new_page()
-            page.set_default_timeout(30_000)
-            notebook = Notebook(page, server)
-            page.on("console", lambda msg: notebook.console.append(f"{msg.type}: {msg.text}"))
-            open_and_run_all(page, server, "reading.ipynb")
-            try:
-                yield notebook
-            finally:
-                RESULTS.mkdir(exist_ok=True)
-                page.screenshot(path=str(RESULTS / "browser-reading.png"))
-                browser.close()
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        notebook = Notebook(page, server)
+        page.on("console", lambda msg: notebook.console.append(f"{msg.type}: {msg.text}"))
+        open_and_run_all(page, server, "reading.ipynb")
+        yield notebook
+        RESULTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(RESULTS / "browser-reading.png"))
     finally:
+        context.close()
         server.stop()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,17 +10,12 @@ import pytest
 
 from pikaplot_widget.core.spatial import PointIndex
 
-from .lab import CHROMIUM, launch_chromium
-
 pytestmark = pytest.mark.browser
 BUNDLE = Path(__file__).resolve().parents[2] / "pikaplot_widget" / "static" / "overlay.js"
 
 
 @pytest.mark.parametrize("n", [120, 8000])  # both regimes: a scan and the grid
-def test_js_and_python_pick_the_same_point(n):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing")
+def test_js_and_python_pick_the_same_point(browser, n):
     rng = np.random.default_rng(n)
     xs, ys = rng.uniform(0, 800, n).round(2), rng.uniform(0, 500, n).round(2)
     xs[5], ys[5] = xs[3], ys[3]  # a tie: both must take the lower index
@@ -31,9 +25,8 @@ def test_js_and_python_pick_the_same_point(n):
     queries[0] = (xs[3], ys[3], 5.0)
     python = PointIndex(xs, ys)
     expected = [python.nearest(qx, qy, r) for qx, qy, r in queries]
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_page()
+    page = browser.new_page()
+    try:
         page.set_content("<html><body></body></html>")
         page.add_script_tag(content=BUNDLE.read_text())
         got = page.evaluate(
@@ -43,7 +36,8 @@ def test_js_and_python_pick_the_same_point(n):
             }""",
             [xs.tolist(), ys.tolist(), queries.tolist()],
         )
-        browser.close()
+    finally:
+        page.close()
     assert got == expected, json.dumps(
         [(i, g, e) for i, (g, e) in enumerate(zip(got, expected, strict=True)) if g != e][:5]
     )

@@ -165,21 +165,34 @@ def test_the_last_row_of_the_view_counts_in_the_y_fit(session):
     p.close()
 
 
-def test_wheel_zoom_reaches_millisecond_windows_on_epoch_timestamps(session):
+def test_wheel_zoom_reaches_microsecond_windows_on_timestamps(session):
     con = session.connection
     con.execute(
-        "CREATE TABLE ticks AS SELECT TIMESTAMP '2026-01-01' + INTERVAL (range) MILLISECOND AS t, "
-        "sin(range / 10.0) AS v FROM range(100000)"
+        "CREATE TABLE ticks AS SELECT TIMESTAMP '2026-01-01 12:00:00' + INTERVAL (range) MICROSECOND AS t, "
+        "sin(range / 10.0) AS v FROM range(200000)"
     )
     p = pk.line("ticks", "t", "v", session=session, width=600, height=300)
     p.to_array()
     layout = p.controller.layout()
     middle = (layout.area.left + layout.area.width / 2) / layout.spec.ratio
-    for _ in range(80):
+    for _ in range(120):  # a notch at a time until the window is a few microseconds wide
         send(p, type="wheel", x=middle, y=100, dx=0, dy=-600, modifiers=[])
+        if p.controller.view.x.span < 5e-6:
+            break
     p.to_array()
-    span = p.x_range[1] - p.x_range[0]
-    assert span < 0.05, f"zoom stopped at a {span:.3f} s window"
+    view = p.controller.view
+    assert view.x.span < 5e-6, f"zoom stopped at a {view.x.span * 1e6:.1f} µs window"
+    # The rows drawn are the rows in the window, counted directly in integer microseconds.
+    origin_us = round(p.x_origin * 1e6)
+    lo_us, hi_us = origin_us + view.x.lo * 1e6, origin_us + view.x.hi * 1e6
+    direct = con.execute(
+        "SELECT count(*) FROM ticks WHERE epoch_us(t) >= ? AND epoch_us(t) <= ?",
+        [math.ceil(lo_us), math.floor(hi_us)],
+    ).fetchone()[0]
+    assert 1 <= direct <= 6 and p.controller.data.rows_in_view == direct
+    labels = p.controller.layout().x_ticks.labels
+    assert labels and all("." in label for label in labels), labels  # seconds with µs decimals
+    assert p.x_range[0] < p.x_range[1]  # the traitlet keeps an (approximate) absolute window
     p.close()
 
 

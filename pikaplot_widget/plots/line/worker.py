@@ -51,7 +51,7 @@ class LineWorker(ViewWorker):
         on_state: StateCallback | None = None,
         on_view: ViewCallback | None = None,
     ) -> None:
-        self.painter: LinePainter = LinePainter(labels, columns.x_is_time)
+        self.painter: LinePainter = LinePainter(labels, columns.x_is_time, columns.x_origin_us)
         super().__init__(
             width=width, height=height, painter=self.painter,
             on_frame=on_frame, on_state=on_state, on_view=on_view,

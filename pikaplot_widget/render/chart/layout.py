@@ -51,6 +51,7 @@ class ChartSpec:
     x_range: tuple[float, float] = (0.0, 1.0)
     y_range: tuple[float, float] = (0.0, 1.0)
     x_is_time: bool = False
+    x_origin_us: int = 0  # time axes: x values are seconds since this instant (epoch microseconds)
     title: str = ""
     x_label: str = ""
     y_label: str = ""
@@ -94,7 +95,10 @@ class ChartLayout:
         height = max(spec.height - top - bottom, 1)
         self.area = PlotArea(left, top, width, height)
         ticks_x = max_ticks_for(width, theme.MIN_TICK_SPACING_PX * r)
-        self.x_ticks = (time_ticks if spec.x_is_time else numeric_ticks)(*spec.x_range, ticks_x)
+        if spec.x_is_time:
+            self.x_ticks = time_ticks(*spec.x_range, ticks_x, origin_us=spec.x_origin_us)
+        else:
+            self.x_ticks = numeric_ticks(*spec.x_range, ticks_x)
 
     def _y_ticks_guess(self) -> Ticks:
         height_guess = max(self.spec.height - 60 * self.spec.ratio, 1)
