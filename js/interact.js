@@ -4,6 +4,8 @@
 
 const WHEEL_ZOOM_PER_PIXEL = 1 / 600 // the kernel's rule (interaction.py)
 const MIN_BOX_PX = 4
+const MAX_LASSO_POINTS = 64 // the kernel accepts up to 256; fewer keep the SQL short
+const SVG = 'http://www.w3.org/2000/svg'
 
 export class Interaction {
   constructor (overlay) {
@@ -20,6 +22,12 @@ export class Interaction {
     const root = overlay.root
     this.canvas = element('canvas', 'pikaplot-preview', root)
     this.band = element('div', 'pikaplot-band', root)
+    this.lasso = null
+    this.lassoPath = document.createElementNS(SVG, 'svg')
+    this.lassoPath.setAttribute('class', 'pikaplot-lasso')
+    this.lassoLine = document.createElementNS(SVG, 'polyline')
+    this.lassoPath.appendChild(this.lassoLine)
+    root.appendChild(this.lassoPath)
     this.hint = element('div', 'pikaplot-hint', root)
     this.hint.textContent = 'Click the plot, then scroll to zoom · Ctrl+scroll zooms now'
   }
@@ -116,6 +124,13 @@ export class Interaction {
     const [x, y] = this.local(ev)
     if (!this.inArea(x, y)) return
     const mode = ev.shiftKey ? 'zoom' : this.overlay.mode
+    if (mode === 'lasso') {
+      ev.stopPropagation()
+      ev.preventDefault()
+      this.lasso = [[x, y]]
+      this.showLasso()
+      return
+    }
     if (mode === 'zoom' || mode === 'select') {
       ev.stopPropagation() // jupyter_rfb must not pan while a box is dragged
       ev.preventDefault()
@@ -127,7 +142,10 @@ export class Interaction {
   }
 
   pointerMove (ev) {
-    if (this.box) {
+    if (this.lasso) {
+      this.lasso.push(this.local(ev))
+      this.showLasso()
+    } else if (this.box) {
       const [x, y] = this.local(ev)
       this.box.x1 = x
       this.box.y1 = y
@@ -145,6 +163,19 @@ export class Interaction {
 
   pointerUp () {
     this.drag = null
+    if (this.lasso) {
+      const points = this.lasso
+      this.lasso = null
+      this.lassoPath.style.display = 'none'
+      if (points.length >= 3) {
+        const step = Math.ceil(points.length / MAX_LASSO_POINTS)
+        const kept = points.filter((_, i) => i % step === 0)
+        if (kept.length >= 3) this.overlay.send({ type: 'pikaplot_lasso', points: kept })
+      } else {
+        this.overlay.send({ type: 'pikaplot_clear_selection' })
+      }
+      return
+    }
     const box = this.box
     if (!box) return
     this.box = null
@@ -164,6 +195,15 @@ export class Interaction {
     const y = (py) => meta.y_range[1] - (Math.min(Math.max(py, top), top + height) - top) / height * (meta.y_range[1] - meta.y_range[0])
     this.view = { x: [x(Math.min(box.x0, box.x1)), x(Math.max(box.x0, box.x1))], y: [y(Math.max(box.y0, box.y1)), y(Math.min(box.y0, box.y1))] }
     this.draw()
+  }
+
+  showLasso () {
+    const offset = this.frameOffset()
+    const root = this.overlay.root
+    this.lassoPath.style.display = 'block'
+    this.lassoPath.setAttribute('width', String(root.clientWidth))
+    this.lassoPath.setAttribute('height', String(root.clientHeight))
+    this.lassoLine.setAttribute('points', this.lasso.map(([x, y]) => `${x + offset[0]},${y + offset[1]}`).join(' '))
   }
 
   showBand () {

@@ -4,6 +4,7 @@ const BUTTONS = [
   ['pan', '✥', 'Drag to pan'],
   ['zoom', '⬚', 'Drag a box to zoom (or Shift+drag)'],
   ['select', '▣', 'Drag a box to select rows (p.selection)'],
+  ['lasso', '✎', 'Draw a lasso to select rows (scatter plots)'],
   ['reset', '⟲', 'Reset the view (r)'],
   ['save', '⤓', 'Save as PNG']
 ]
@@ -29,6 +30,10 @@ export class Toolbar {
     this.setMode('pan')
   }
 
+  showLasso (shown) { // lines have no lasso: a selection of an x-span is a box
+    this.buttons.lasso.style.display = shown ? '' : 'none'
+  }
+
   act (name) {
     if (name === 'reset') {
       this.overlay.send({ type: 'key_down', key: 'r', modifiers: [], timestamp: 0 })
@@ -46,7 +51,7 @@ export class Toolbar {
 
   setMode (mode) {
     this.overlay.mode = mode
-    for (const name of ['pan', 'zoom', 'select']) this.buttons[name].classList.toggle('active', name === mode)
+    for (const name of ['pan', 'zoom', 'select', 'lasso']) this.buttons[name].classList.toggle('active', name === mode)
     this.overlay.root.dataset.mode = mode
   }
 }

@@ -26,6 +26,8 @@ const STYLE = `
 .pikaplot-tooltip { position: absolute; display: none; padding: 4px 7px; border-radius: 4px; white-space: nowrap;
   background: rgba(255, 255, 255, 0.95); color: #223; border: 1px solid #c9cfd8; box-shadow: 0 1px 3px rgba(0,0,0,.15);
   font: 11px/1.35 ui-monospace, SFMono-Regular, Menlo, monospace; z-index: 3; max-width: 420px; overflow: hidden; }
+.pikaplot-lasso { position: absolute; left: 0; top: 0; display: none; pointer-events: none; overflow: visible; }
+.pikaplot-lasso polyline { fill: rgba(230, 150, 20, 0.10); stroke: #c47a00; stroke-width: 1.5; stroke-dasharray: 4 3; }
 .pikaplot-hint { position: absolute; right: 8px; bottom: 8px; display: none; padding: 2px 8px; border-radius: 3px;
   background: rgba(40, 44, 52, 0.82); color: #fff; }
 .pikaplot-toolbar { position: absolute; right: 6px; top: 28px; display: flex; flex-direction: column; gap: 2px;
@@ -112,6 +114,7 @@ class Overlay {
       this.root.dataset.yRange = JSON.stringify(msg.y_range || null)
       this.root.dataset.points = String(decoded ? decoded.count : 0)
       this.hover.setPoints(msg, decoded)
+      this.toolbar.showLasso(Boolean(msg.both_axes))
       this.interaction.exactFrame(msg)
     } else if (msg.type === 'pikaplot_pick') {
       this.hover.answer(msg)

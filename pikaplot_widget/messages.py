@@ -20,7 +20,7 @@ KNOWN = frozenset(
     {
         "resize", "wheel", "pointer_down", "pointer_move", "pointer_up", "pointer_enter",
         "pointer_leave", "double_click", "key_down", "key_up", "show", "hide", "close",
-        "pikaplot_view", "pikaplot_hover", "pikaplot_box", "pikaplot_clear_selection",
+        "pikaplot_view", "pikaplot_hover", "pikaplot_box", "pikaplot_lasso", "pikaplot_clear_selection",
     }
 )  # fmt: skip
 POSITIONED = frozenset(
@@ -29,6 +29,7 @@ POSITIONED = frozenset(
 KEYS = frozenset({"+", "=", "-", "_", "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "r", "R", "Escape"})
 BOX_MODES = frozenset({"zoom", "select"})
 MAX_REQUEST_ID = 2**31
+MAX_LASSO_POINTS = 256
 MODIFIER_NAMES = frozenset({"Shift", "Control", "Alt", "Meta"})
 
 
@@ -53,6 +54,7 @@ class Event:
     key: str = ""  # key_down: one of KEYS (others are ignored, not dropped)
     request: int = 0  # pikaplot_hover: echoed in the answer
     row: bool = False  # pikaplot_hover: also fetch the full row behind a marker
+    points: tuple[tuple[float, float], ...] = ()  # pikaplot_lasso: the vertices, CSS pixels
 
 
 def _number(value: object, limit: float) -> float | None:
@@ -98,6 +100,21 @@ def _box(content: Mapping[str, object]) -> Event | None:
     return Event("pikaplot_box", x0, y0, x1=x1, y1=y1, mode=str(mode))
 
 
+def _lasso(content: Mapping[str, object]) -> Event | None:
+    points = content.get("points")
+    if not isinstance(points, list) or not 3 <= len(points) <= MAX_LASSO_POINTS:
+        return None
+    vertices = []
+    for point in points:
+        if not isinstance(point, list) or len(point) != 2:
+            return None
+        x, y = _number(point[0], MAX_COORDINATE), _number(point[1], MAX_COORDINATE)
+        if x is None or y is None:
+            return None
+        vertices.append((x, y))
+    return Event("pikaplot_lasso", points=tuple(vertices))
+
+
 def parse_event(content: object) -> Event | None:
     """The checked event, or None when the message is malformed or of no known type."""
     if not isinstance(content, Mapping):
@@ -112,6 +129,8 @@ def parse_event(content: object) -> Event | None:
         return Event(kind, shown=shown) if isinstance(shown, bool) else None
     if kind == "pikaplot_box":
         return _box(content)
+    if kind == "pikaplot_lasso":
+        return _lasso(content)
     if kind == "key_down":
         key = content.get("key")
         return Event(kind, key=key if isinstance(key, str) and key in KEYS else "")

@@ -4,7 +4,7 @@ and the drawn points sent to the front end as Arrow. Mixed into `widget.Plot`.""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import duckdb
 
@@ -13,7 +13,7 @@ from .interaction import box_ranges, key_step
 from .messages import Event
 from .plots.base import ViewWorker
 from .plots.drawn import MAX_SENT_POINTS, encode_ipc
-from .plots.selection import checked_bounds
+from .plots.selection import checked_bounds, checked_polygon
 
 
 class Reading:
@@ -44,7 +44,7 @@ class Reading:
         """Back to the full extent."""
         raise NotImplementedError
 
-    def _show_selection(self, bounds: dict[str, list[float] | None]) -> None:
+    def _show_selection(self, bounds: dict[str, object]) -> None:
         raise NotImplementedError
 
     def _key(self, key: str) -> None:
@@ -120,30 +120,49 @@ class Reading:
             result["x"] = float(result["x"]) + self.x_origin  # type: ignore[arg-type]
         return result
 
-    def select(self, x: tuple[float, float] | None = None, y: tuple[float, float] | None = None) -> None:
-        """Select the rows with x in `x` and y in `y` (axis units; None: any). `selection` then holds
-        them as a DuckDB relation and the next frame highlights them."""
-        bounds_x, bounds_y = checked_bounds(x, "x"), checked_bounds(y, "y")
-        if bounds_x is not None:
-            bounds_x = (bounds_x[0] - self.x_origin, bounds_x[1] - self.x_origin)
-        self._select(self._ensure_worker(), bounds_x, bounds_y)
+    def select(
+        self,
+        x: tuple[float, float] | None = None,
+        y: tuple[float, float] | None = None,
+        polygon: Sequence[tuple[float, float]] | None = None,
+    ) -> None:
+        """Select the rows with x in `x` and y in `y` (axis units; None: any), or inside `polygon`
+        (a lasso: (x, y) vertices). `selection` then holds them as a DuckDB relation and the next
+        frame highlights them."""
+        worker = self._ensure_worker()
+        if polygon is not None:
+            vertices = checked_polygon(polygon)
+            worker.selection.set_polygon(tuple((vx - self.x_origin, vy) for vx, vy in vertices))
+        else:
+            bounds_x, bounds_y = checked_bounds(x, "x"), checked_bounds(y, "y")
+            if bounds_x is not None:
+                bounds_x = (bounds_x[0] - self.x_origin, bounds_x[1] - self.x_origin)
+            worker.selection.set(bounds_x, bounds_y)
+        self._call_in_loop(self._show_selection, worker.selection.shown(self.x_origin))
 
     def _select(
         self, worker: ViewWorker, x: tuple[float, float] | None, y: tuple[float, float] | None
     ) -> None:
-        """Select in the worker's units; the traitlet shows absolute bounds."""
+        """Select in the worker's units (a box dragged in the plot)."""
         worker.selection.set(x, y)
-        bounds = worker.selection.bounds
-        shown_x = bounds["x"]
-        if shown_x is not None:
-            bounds["x"] = [shown_x[0] + self.x_origin, shown_x[1] + self.x_origin]
-        self._call_in_loop(self._show_selection, bounds)
+        self._call_in_loop(self._show_selection, worker.selection.shown(self.x_origin))
+
+    def _lasso(self, event: Event) -> None:
+        """A lasso drawn in the plot (CSS pixels) → the rows inside it."""
+        worker = self._ensure_worker()
+        layout = worker.layout()
+        if layout is None or len(event.points) < 3:
+            return
+        ratio = layout.spec.ratio
+        polygon = tuple((layout.px_to_x(px * ratio), layout.px_to_y(py * ratio)) for px, py in event.points)
+        worker.selection.set_polygon(polygon)
+        self._call_in_loop(self._show_selection, worker.selection.shown(self.x_origin))
 
     def clear_selection(self) -> None:
         """Select nothing."""
         worker = self._ensure_worker()
         worker.selection.clear()
-        self._call_in_loop(self._show_selection, {"x": None, "y": None})
+        self._call_in_loop(self._show_selection, {"x": None, "y": None, "polygon": None})
 
     @property
     def selection(self) -> duckdb.DuckDBPyRelation | None:

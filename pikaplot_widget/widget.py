@@ -78,9 +78,8 @@ class Plot(Reading, RemoteFrameBuffer):
     progress = traitlets.Float(0.0).tag(sync=True)
     status = traitlets.Unicode("idle").tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)  # e.g. memory pressure; shown briefly in the plot
-    selection_bounds = traitlets.Dict({"x": None, "y": None}).tag(
-        sync=True
-    )  # {"x": [lo, hi] | None, "y": ...}
+    # {"x": [lo, hi] | None, "y": [lo, hi] | None, "polygon": [[x, y], ...] | None}
+    selection_bounds = traitlets.Dict({"x": None, "y": None, "polygon": None}).tag(sync=True)
 
     def __init__(
         self,
@@ -250,6 +249,8 @@ class Plot(Reading, RemoteFrameBuffer):
             self._key(checked.key)
         elif kind == "pikaplot_box":
             self._box(checked)
+        elif kind == "pikaplot_lasso":
+            self._lasso(checked)
         elif kind == "pikaplot_clear_selection":
             self.clear_selection()
         elif kind == "pikaplot_hover":
@@ -280,7 +281,7 @@ class Plot(Reading, RemoteFrameBuffer):
         with contextlib.suppress(Exception):  # no comm (closed, or a plain Python process)
             self.send(content, buffers)
 
-    def _show_selection(self, bounds: dict[str, list[float] | None]) -> None:
+    def _show_selection(self, bounds: dict[str, object]) -> None:
         self.set_trait("selection_bounds", bounds)
 
     # ---- lifecycle (see lifecycle.Lifecycle) -------------------------------------------------

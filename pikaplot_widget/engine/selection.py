@@ -77,18 +77,48 @@ def selection_filter(cols: AxisColumns, x: Bounds | None, y: Bounds | None) -> t
     return " AND ".join(parts), params
 
 
+Polygon = tuple[tuple[float, float], ...]
+MAX_POLYGON_VERTICES = 256
+
+
+def polygon_filter(cols: AxisColumns, polygon: Polygon) -> tuple[str, list[object]]:
+    """Rows inside a polygon (axis units, even-odd rule): its bounding box first (zone maps skip row
+    groups), then a ray cast to the right counting the edges crossed, every vertex a bound value."""
+    if not 3 <= len(polygon) <= MAX_POLYGON_VERTICES:
+        raise ValueError(f"a lasso needs 3 to {MAX_POLYGON_VERTICES} vertices, got {len(polygon)}")
+    xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
+    where, params = selection_filter(cols, (min(xs), max(xs)), (min(ys), max(ys)))
+    xv, yv = cols.x_value, cols.y_value
+    terms: list[str] = []
+    for (x0, y0), (x1, y1) in zip(polygon, polygon[1:] + polygon[:1], strict=True):
+        if y0 == y1:
+            continue  # a horizontal edge is never crossed by a horizontal ray
+        terms.append(f"CAST(({yv} > ?) <> ({yv} > ?) AND {xv} < ? + ({yv} - ?) * ? AS INTEGER)")
+        params += [y0, y1, x0, y0, (x1 - x0) / (y1 - y0)]
+    if not terms:
+        return "FALSE", []
+    return f"{where} AND ({' + '.join(terms)}) % 2 = 1", params
+
+
 class SelectedRows:
     """The rows of a plot's source inside a selection, on a cursor of their own (so reading them
     never collides with the plot's queries). `relation` runs the query each time it is read."""
 
-    def __init__(self, session: Session, cols: AxisColumns, x: Bounds | None, y: Bounds | None) -> None:
-        where, params = selection_filter(cols, x, y)
+    def __init__(
+        self,
+        session: Session,
+        cols: AxisColumns,
+        x: Bounds | None,
+        y: Bounds | None,
+        polygon: Polygon | None = None,
+    ) -> None:
+        where, params = selection_filter(cols, x, y) if polygon is None else polygon_filter(cols, polygon)
         self.cursor = session.cursor()
         cols.source.prepare(self.cursor)
         self.relation: duckdb.DuckDBPyRelation = self.cursor.sql(
             f"SELECT * FROM {cols.source.from_sql} WHERE {where}", params=params
         )
-        self.x, self.y = x, y
+        self.x, self.y, self.polygon = x, y, polygon
 
     def close(self) -> None:
         """Free the cursor (the relation can no longer be read)."""

@@ -23,6 +23,7 @@ class Painter:
         self.min_left = 0  # only grows (until reset/resize), so pixel columns stay put
         self.selection: tuple[float | None, float | None, float | None, float | None] | None = None
         self.dim_outside = False  # scatter plots dim what a selection leaves out
+        self.selection_polygon: tuple[tuple[float, float], ...] | None = None  # a lasso, outlined
         self._canvas: Canvas | None = None
 
     def spec(
@@ -44,6 +45,7 @@ class Painter:
             message=message, error=error, note=note,
         )  # fmt: skip
         spec.selection, spec.dim_outside = self.selection, self.dim_outside
+        spec.selection_polygon = self.selection_polygon
         self.add_data(spec, data)
         return spec
 

@@ -8,9 +8,27 @@ from collections.abc import Callable
 
 import duckdb
 
-from ..engine.selection import AxisColumns, Bounds, SelectedRows
+from ..engine.selection import MAX_POLYGON_VERTICES, AxisColumns, Bounds, Polygon, SelectedRows
 from ..engine.session import Session
 from .painter import Painter
+
+
+def checked_polygon(value: object) -> Polygon:
+    """A lasso as (x, y) pairs of finite floats (3 to MAX_POLYGON_VERTICES); ValueError otherwise."""
+    if not isinstance(value, (list, tuple)) or not 3 <= len(value) <= MAX_POLYGON_VERTICES:
+        raise ValueError(f"polygon must be 3 to {MAX_POLYGON_VERTICES} (x, y) pairs")
+    return tuple(checked_bounds_pair(p) for p in value)
+
+
+def checked_bounds_pair(value: object) -> tuple[float, float]:
+    """One vertex: two finite numbers."""
+    try:
+        x, y = (float(v) for v in value)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise ValueError(f"a polygon vertex must be a pair of numbers, got {value!r}") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ValueError(f"polygon vertices must be finite, got {value!r}")
+    return (x, y)
 
 
 def checked_bounds(value: object, name: str) -> Bounds | None:
@@ -47,6 +65,20 @@ class Selection:
         if old is not None:
             old.close()
         self._painter.selection = (*(x or (None, None)), *(y or (None, None)))
+        self._painter.selection_polygon = None
+        self._redraw()
+
+    def set_polygon(self, polygon: Polygon) -> None:
+        """Select the rows inside a lasso (axis units); the highlight dims what is outside its box
+        and outlines it."""
+        rows = SelectedRows(self._session, self._columns, None, None, polygon)
+        with self._lock:
+            old, self._rows = self._rows, rows
+        if old is not None:
+            old.close()
+        xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
+        self._painter.selection = (min(xs), max(xs), min(ys), max(ys))
+        self._painter.selection_polygon = polygon
         self._redraw()
 
     def clear(self) -> None:
@@ -56,6 +88,7 @@ class Selection:
         if old is not None:
             old.close()
             self._painter.selection = None
+            self._painter.selection_polygon = None
             self._redraw()
 
     @property
@@ -64,14 +97,16 @@ class Selection:
         with self._lock:
             return None if self._rows is None else self._rows.relation
 
-    @property
-    def bounds(self) -> dict[str, list[float] | None]:
-        """{"x": [lo, hi] or None, "y": ...}: what the `selection_bounds` traitlet shows."""
+    def shown(self, x_origin: float = 0.0) -> dict[str, object]:
+        """What the `selection_bounds` traitlet shows, x counted from the epoch again:
+        {"x": [lo, hi] or None, "y": [lo, hi] or None, "polygon": [[x, y], ...] or None}."""
         with self._lock:
             rows = self._rows
         if rows is None:
-            return {"x": None, "y": None}
-        return {"x": list(rows.x) if rows.x else None, "y": list(rows.y) if rows.y else None}
+            return {"x": None, "y": None, "polygon": None}
+        x = [rows.x[0] + x_origin, rows.x[1] + x_origin] if rows.x else None
+        polygon = [[px + x_origin, py] for px, py in rows.polygon] if rows.polygon else None
+        return {"x": x, "y": list(rows.y) if rows.y else None, "polygon": polygon}
 
     def close(self) -> None:
         """Free the selection's cursor."""

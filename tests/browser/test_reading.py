@@ -63,7 +63,15 @@ def _on_selection(change):
     bounds = change["new"]
     rows = len(s.selection.fetchall()) if s.selection is not None else 0
     direct = 0
-    if bounds.get("x") and bounds.get("y"):
+    if bounds.get("polygon"):
+        poly = bounds["polygon"]
+        px, py = np.asarray(xs), np.asarray(ys)
+        inside = np.zeros(px.shape, bool)
+        for (x0, y0), (x1, y1) in zip(poly, poly[1:] + poly[:1]):
+            if y0 != y1:
+                inside ^= ((y0 > py) != (y1 > py)) & (px < (x1 - x0) * (py - y0) / (y1 - y0) + x0)
+        direct = int(inside.sum())
+    elif bounds.get("x") and bounds.get("y"):
         (x0, x1), (y0, y1) = bounds["x"], bounds["y"]
         direct = session.connection.execute(
             "SELECT count(*) FROM pts WHERE x BETWEEN ? AND ? AND y BETWEEN ? AND ?", [x0, x1, y0, y1]
@@ -181,6 +189,26 @@ def test_box_select_sets_the_selection_read_back_from_the_kernel(nb: Notebook):
     wait_for(lambda: records(nb, plot="s", event="selection"), 15, "the selection to reach the kernel")
     got = records(nb, plot="s", event="selection")[-1]
     assert got["rows"] == got["direct"] > 0, got
+    overlay.locator(".pikaplot-toolbar button[data-action='pan']").click()
+
+
+def test_lasso_selects_the_rows_inside_it(nb: Notebook):
+    overlay = ready(nb, "scatter")
+    image = images(nb, "scatter").first
+    before = len(records(nb, plot="s", event="selection"))
+    overlay.locator(".pikaplot-toolbar button[data-action='lasso']").click()
+    box = box_of(image)
+    cx, cy = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5
+    nb.page.mouse.move(cx - 120, cy - 80)
+    nb.page.mouse.down()
+    for x, y in [(cx + 130, cy - 90), (cx + 60, cy + 110), (cx - 140, cy + 60), (cx - 125, cy - 75)]:
+        nb.page.mouse.move(x, y, steps=8)
+    nb.page.mouse.up()
+    wait_for(
+        lambda: len(records(nb, plot="s", event="selection")) > before, 15, "the lasso to reach the kernel"
+    )
+    got = records(nb, plot="s", event="selection")[-1]
+    assert got["bounds"]["polygon"] and got["rows"] == got["direct"] > 0, got
     overlay.locator(".pikaplot-toolbar button[data-action='pan']").click()
 
 

@@ -125,13 +125,56 @@ def test_selection_is_a_lazy_relation_of_the_rows_in_the_box(rng, session):
         p.select(x=x, y=y)
         inside = (frame.x >= x[0]) & (frame.x <= x[1]) & (frame.y >= y[0]) & (frame.y <= y[1])
         assert len(p.selection.fetchall()) == int(inside.sum())
-        assert p.selection_bounds == {"x": list(x), "y": list(y)}
+        assert p.selection_bounds == {"x": list(x), "y": list(y), "polygon": None}
     assert not np.array_equal(p.to_array(), before), "the selection is highlighted"
     p.clear_selection()
-    assert p.selection is None and p.selection_bounds == {"x": None, "y": None}
+    assert p.selection is None and p.selection_bounds == {"x": None, "y": None, "polygon": None}
     np.testing.assert_array_equal(p.to_array(), before)
     with pytest.raises(ValueError, match="finite"):
         p.select(x=(0.0, float("nan")))
+    p.close()
+
+
+def inside_polygon(x, y, polygon):
+    """Even-odd rule by brute force (an independent ray cast in numpy)."""
+    inside = np.zeros(x.shape, bool)
+    for (x0, y0), (x1, y1) in zip(polygon, polygon[1:] + polygon[:1], strict=True):
+        if y0 == y1:
+            continue
+        crosses = ((y0 > y) != (y1 > y)) & (x < (x1 - x0) * (y - y0) / (y1 - y0) + x0)
+        inside ^= crosses
+    return inside
+
+
+def test_lasso_selects_the_rows_inside_the_polygon(rng, session):
+    n = 40_000
+    frame = pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)})
+    p = pk.scatter(frame, "x", "y", session=session)
+    p.to_array()
+    for vertices in (3, 7, 40):
+        angles = np.sort(rng.uniform(0, 2 * np.pi, vertices))
+        radii = rng.uniform(0.3, 2.0, vertices)
+        polygon = [(float(r * np.cos(a)), float(r * np.sin(a))) for a, r in zip(angles, radii, strict=True)]
+        p.select(polygon=polygon)
+        expected = int(inside_polygon(frame.x.to_numpy(), frame.y.to_numpy(), polygon).sum())
+        assert len(p.selection.fetchall()) == expected
+        assert p.selection_bounds["polygon"] == [list(v) for v in polygon]
+    layout = p.controller.layout()
+    area, ratio = layout.area, layout.spec.ratio
+    corners = [
+        (area.left + 20, area.top + 20),
+        (area.left + 300, area.top + 40),
+        (area.left + 150, area.top + 260),
+    ]
+    send(p, type="pikaplot_lasso", points=[[cx / ratio, cy / ratio] for cx, cy in corners])
+    polygon = [(layout.px_to_x(cx), layout.px_to_y(cy)) for cx, cy in corners]
+    expected = int(inside_polygon(frame.x.to_numpy(), frame.y.to_numpy(), polygon).sum())
+    assert len(p.selection.fetchall()) == expected
+    for bad in [[[1, 2]], [[1, "2"], [3, 4], [5, 6]], "points", [[1, 2]] * 300]:
+        send(p, type="pikaplot_lasso", points=bad)
+    assert p.stats["events_dropped"] == 4
+    with pytest.raises(ValueError, match="3 to 256"):
+        p.select(polygon=[(0, 0), (1, 1)])
     p.close()
 
 

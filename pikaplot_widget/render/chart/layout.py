@@ -68,6 +68,7 @@ class ChartSpec:
     # outside it is dimmed (scatter) rather than the region shaded (lines).
     selection: tuple[float | None, float | None, float | None, float | None] | None = None
     dim_outside: bool = False
+    selection_polygon: tuple[tuple[float, float], ...] | None = None  # a lasso (axis units), outlined
     # Draws the data instead of the line series: (layout, clip rectangle) -> layers
     data_layers: DataLayers | None = None
 
@@ -212,7 +213,14 @@ def selection_layers(layout: ChartLayout, clip: Clip) -> list[Layer]:
         (area.left, top, left, bottom),
         (right, top, area.right, bottom),
     ]
-    return [_rect_layer([r for r in outside if r[2] > r[0] and r[3] > r[1]], theme.DIMMED, clip)]
+    layers: list[Layer] = [
+        _rect_layer([r for r in outside if r[2] > r[0] and r[3] > r[1]], theme.DIMMED, clip)
+    ]
+    if spec.selection_polygon:
+        ring = [*spec.selection_polygon, spec.selection_polygon[0]]
+        points = np.array([[float(layout.x_to_px(x)), float(layout.y_to_px(y))] for x, y in ring])
+        layers.append(LineLayer(points, theme.SERIES, 0.75 * spec.ratio, clip))
+    return layers
 
 
 def series_layers(layout: ChartLayout, clip: tuple[int, int, int, int]) -> list[Layer]:
