@@ -16,9 +16,12 @@ class Lifecycle:
     the worker is closed, freeing thread, index, cursor and GPU buffers; `worker()` rebuilds it at
     the same view. `close()` is final."""
 
-    def __init__(self, make: MakeWorker, grace_s: Callable[[], float]) -> None:
+    def __init__(
+        self, make: MakeWorker, grace_s: Callable[[], float], on_release: Callable[[], None] = lambda: None
+    ) -> None:
         self._make = make
         self._grace_s = grace_s
+        self._on_release = on_release
         self._lock = threading.RLock()
         self._worker = make()
         self._views = 0
@@ -75,6 +78,7 @@ class Lifecycle:
             self.releases += 1
             worker = self._worker
         worker.close(wait=True)
+        self._on_release()
 
     def close(self, wait: bool) -> bool:
         """Close for good; False if it already was. `wait=False` frees on a housekeeping thread."""

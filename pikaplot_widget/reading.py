@@ -12,7 +12,7 @@ from .core.viewport import Viewport
 from .interaction import box_ranges, key_step
 from .messages import Event
 from .plots.base import ViewWorker
-from .plots.drawn import MAX_SENT_POINTS, encode_ipc
+from .plots.drawn import MAX_SENT_POINTS
 from .plots.selection import checked_bounds, checked_polygon
 
 
@@ -106,7 +106,7 @@ class Reading:
             meta["x_is_time"] = layout.spec.x_is_time
             meta["x_origin"] = self.x_origin  # add to the points' x (and x_range) for absolute values
             meta["both_axes"] = worker.zooms_both_axes
-        buffers = [encode_ipc(drawn.table())] if meta["sent"] and drawn.count else []
+        buffers = drawn.ipc_buffers() if meta["sent"] and drawn.count else []
         self._send_safely(meta, buffers)
 
     # ---- reading the data -----------------------------------------------------------------

@@ -115,6 +115,7 @@ class Plot(Reading, RemoteFrameBuffer):
         self._life = Lifecycle(
             lambda: make_controller(self._on_frame, self._on_state, self._on_view),
             lambda: type(self).release_after_s,
+            self._forget_frame,
         )
         if x_range is not None:
             lo, hi = Range.checked(x_range, "x_range").as_tuple()
@@ -280,6 +281,10 @@ class Plot(Reading, RemoteFrameBuffer):
     def _send_safely(self, content: dict[str, object], buffers: list[bytes]) -> None:
         with contextlib.suppress(Exception):  # no comm (closed, or a plain Python process)
             self.send(content, buffers)
+
+    def _forget_frame(self) -> None:
+        """Released: jupyter_rfb's copy of the last frame goes too (a re-run cell keeps its plot)."""
+        self._rfb_last_frame = None
 
     def _show_selection(self, bounds: dict[str, object]) -> None:
         self.set_trait("selection_bounds", bounds)

@@ -367,6 +367,8 @@ class ViewWorker:
         self.provider.close()
         self.painter.close()
         _live_workers.discard(self)
+        with self._cond:  # frames are the biggest thing a released plot would keep
+            self._frame, self._drawn = None, NOTHING
         self._freed.set()
 
     def wait_freed(self, timeout: float | None = None) -> bool:

@@ -24,6 +24,9 @@ class Drawn:
     px: np.ndarray
     py: np.ndarray
     fields: dict[str, np.ndarray] = field(default_factory=dict)
+    # Values shared by many points (a line's pixel columns), keyed by the point field of the same
+    # name as the first group field, sorted by it: sent once per group, not once per point.
+    groups: dict[str, np.ndarray] = field(default_factory=dict)
     _index: PointIndex | None = field(default=None, repr=False)
 
     @property
@@ -41,14 +44,32 @@ class Drawn:
         """The tooltip values of point `i` as plain Python numbers."""
         out: dict[str, object] = {"kind": self.kind}
         for name, values in self.fields.items():
-            value = values[i]
-            out[name] = int(value) if np.issubdtype(values.dtype, np.integer) else float(value)
+            out[name] = _plain(values[i], values.dtype)
+        if self.groups:
+            key = next(iter(self.groups))
+            keys = self.groups[key]
+            at = int(np.searchsorted(keys, self.fields[key][i]))
+            if at < keys.size and keys[at] == self.fields[key][i]:
+                for name, values in self.groups.items():
+                    out[name] = _plain(values[at], values.dtype)
         return out
 
     def table(self) -> pa.Table:
         """The points as an Arrow table: px/py as float32, the fields as they are."""
         columns = {"px": self.px.astype(np.float32), "py": self.py.astype(np.float32), **self.fields}
         return pa.table(columns)
+
+    def ipc_buffers(self) -> list[bytes]:
+        """The points, then (if any) the groups, each one Arrow IPC stream."""
+        buffers = [encode_ipc(self.table())]
+        if self.groups:
+            buffers.append(encode_ipc(pa.table(self.groups)))
+        return buffers
+
+
+def _plain(value: np.generic, dtype: np.dtype) -> int | float:
+    """A numpy scalar as a Python int or float (for JSON and dicts)."""
+    return int(value.item()) if np.issubdtype(dtype, np.integer) else float(value.item())
 
 
 def encode_ipc(table: pa.Table) -> bytes:

@@ -324,3 +324,110 @@ class Notebook:
             ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'], "
             ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
         ).all_inner_texts()
+
+
+# ---- added for test_session.py: open without running, cells run through the UI, kernels -------
+def open_notebook(page: Any, server: LabServer, notebook: str, workspace: str | None = None) -> None:
+    """Open `notebook` in JupyterLab and wait for its kernel and the app's commands (runs nothing).
+
+    With `workspace`, the page uses (and restores on reload) that JupyterLab workspace only, so
+    notebooks other pages opened don't come back, each with its kernel, after a reload.
+    """
+    where = f"workspaces/{workspace}/tree" if workspace else "tree"
+    page.goto(f"{server.url}/lab/{where}/{notebook}", wait_until="domcontentloaded", timeout=60_000)
+    wait_notebook_page(page, server, notebook)
+
+
+def notebook_kernel_ready(server: LabServer, notebook: str) -> bool:
+    """The kernel of `notebook`'s session exists, is idle and has a connection.
+
+    Unlike `LabServer.kernel_ready`, another notebook's kernel does not count.
+    """
+    ids = {s["kernel"]["id"] for s in get_json(f"{server.url}/api/sessions") if s.get("path") == notebook}
+    return any(
+        k["id"] in ids and k.get("execution_state") == "idle" and k.get("connections", 0) > 0
+        for k in server.kernels()
+    )
+
+
+def wait_notebook_page(page: Any, server: LabServer, notebook: str) -> None:
+    """Wait for a (re)loaded notebook page: its cells, its connected idle kernel, the app's commands."""
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+
+    def kernel_ready() -> bool:
+        select = page.locator(".jp-Dialog button", has_text="Select")
+        if select.count() and select.first.is_visible():  # "Select Kernel" dialog despite the setting
+            select.first.click()
+        return notebook_kernel_ready(server, notebook)
+
+    what = f"the kernel of {notebook} to be idle with a connection (/api/sessions, /api/kernels)"
+    wait_for(kernel_ready, 60, what, interval=0.25)
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands", timeout=30_000)
+
+
+def run_command(page: Any, command: str) -> None:
+    """Execute a JupyterLab command (e.g. 'notebook:run-all-above') and wait for it to return."""
+    page.evaluate("(id) => window.jupyterapp.commands.execute(id)", command)
+
+
+def execution_count(cell: Any) -> str:
+    """The text inside the cell's prompt: '' (never run), '*' (running or queued) or a number."""
+    text = cell.locator(".jp-InputPrompt").first.inner_text()
+    return text.strip().removeprefix("[").removesuffix(":").removesuffix("]").strip()
+
+
+def run_cell_from_ui(page: Any, cell: Any, timeout: float = 30) -> str:
+    """Select `cell` by clicking its prompt (command mode) and press Ctrl+Enter.
+
+    Waits until the cell has started (its prompt changed); returns the prompt text before.
+    """
+    before = execution_count(cell)
+    cell.locator(".jp-InputPrompt").first.click()
+    page.keyboard.press("Control+Enter")
+    wait_for(
+        lambda: execution_count(cell) != before,
+        timeout,
+        lambda: (
+            f"the cell's prompt to change from [{before}] after Ctrl+Enter (now [{execution_count(cell)}])"
+        ),
+        interval=0.05,
+    )
+    return before
+
+
+def post_api(server: LabServer, path: str, method: str = "POST") -> None:
+    """POST (or DELETE) to the server's REST API (no token; the XSRF check wants a cookie and header)."""
+    request = urllib.request.Request(
+        f"{server.url}{path}",
+        method=method,
+        data=b"" if method == "POST" else None,
+        headers={"Cookie": "_xsrf=pikaplot-test", "X-XSRFToken": "pikaplot-test"},
+    )
+    with urllib.request.urlopen(request, timeout=15):
+        pass
+
+
+def interrupt_kernels(server: LabServer) -> None:
+    """Interrupt every kernel of `server` (ends a running cell with KeyboardInterrupt)."""
+    for kernel in server.kernels():
+        with contextlib.suppress(Exception):
+            post_api(server, f"/api/kernels/{kernel['id']}/interrupt")
+
+
+def shutdown_kernels(server: LabServer, notebook: str | None = None, timeout: float = 20) -> None:
+    """Shut down the kernel of `notebook` (a path under the root; default: every kernel) and its session."""
+    sessions = [s for s in get_json(f"{server.url}/api/sessions") if notebook in (None, s.get("path"))]
+    kernel_ids = {s["kernel"]["id"] for s in sessions if s.get("kernel")}
+    if notebook is None:
+        kernel_ids |= {k["id"] for k in server.kernels()}
+    for session in sessions:
+        with contextlib.suppress(Exception):
+            post_api(server, f"/api/sessions/{session['id']}", method="DELETE")
+    for kernel_id in kernel_ids:
+        with contextlib.suppress(Exception):
+            post_api(server, f"/api/kernels/{kernel_id}", method="DELETE")
+
+    def gone() -> bool:
+        return not kernel_ids & {k["id"] for k in server.kernels()}
+
+    wait_for(gone, timeout, lambda: f"kernels {sorted(kernel_ids)} to be gone (now {server.kernels()})")

@@ -8,7 +8,9 @@ Run: .venv/bin/python -m pytest tests/browser/test_reading.py -x -q -s
 from __future__ import annotations
 
 import json
+import math
 import statistics
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -124,6 +126,20 @@ def ready(nb: Notebook, cell: str, index: int = 0, timeout: float = 90) -> Any:
     return overlay
 
 
+def settled(overlay: Any, quiet_s: float = 0.5, timeout: float = 15) -> str:
+    """Wait until no new exact frame came for `quiet_s` (a view may end with two: y refitted)."""
+    last, since = overlay.get_attribute("data-frame"), time.monotonic()
+    deadline = since + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = overlay.get_attribute("data-frame")
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return last
+    raise AssertionError("the plot kept sending exact frames")
+
+
 def box_of(locator: Any) -> dict[str, float]:
     box = locator.bounding_box()
     assert box is not None
@@ -155,9 +171,32 @@ def test_hover_shows_the_tooltip_of_a_known_point(nb: Notebook):
     nb.page.mouse.move(box["x"] - 50, box["y"] - 50)
 
 
+def test_hover_on_a_line_tells_what_its_pixel_column_holds(nb: Notebook):
+    overlay = ready(nb, "lines", 0)
+    image = images(nb, "lines").first
+    image.scroll_into_view_if_needed()
+    left, top, width, height = json.loads(overlay.get_attribute("data-area"))
+    (x0, x1), (y0, y1) = (
+        json.loads(overlay.get_attribute("data-x-range")),
+        json.loads(overlay.get_attribute("data-y-range")),
+    )
+    t = (x0 + x1) / 2  # the walk is sin(t / 3000): the line passes through (t, sin(t / 3000))
+    px = left + (t - x0) / (x1 - x0) * width
+    py = top + (y1 - math.sin(t / 3000)) / (y1 - y0) * height
+    box = box_of(image)
+    nb.page.mouse.move(box["x"] + 1 + px, box["y"] + 1 + py)
+    tooltip = overlay.locator(".pikaplot-tooltip")
+    shows = lambda: tooltip.is_visible() and "rows:" in tooltip.inner_text() and "min" in tooltip.inner_text()  # noqa: E731
+    wait_for(
+        shows, 10, lambda: f"a line tooltip with its column's rows and min/max; now {tooltip.inner_text()!r}"
+    )
+    nb.page.mouse.move(box["x"] - 50, box["y"] - 50)
+
+
 def test_shift_drag_box_zooms_both_axes(nb: Notebook):
     ready(nb, "scatter")
     image = images(nb, "scatter").first
+    image.scroll_into_view_if_needed()
     box = box_of(image)
     before = len(records(nb, plot="s", event="range"))
     start = (box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.35)
@@ -179,6 +218,7 @@ def test_shift_drag_box_zooms_both_axes(nb: Notebook):
 def test_box_select_sets_the_selection_read_back_from_the_kernel(nb: Notebook):
     overlay = ready(nb, "scatter")
     image = images(nb, "scatter").first
+    image.scroll_into_view_if_needed()
     overlay.locator(".pikaplot-toolbar button[data-action='select']").click()
     box = box_of(image)
     start = (box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
@@ -196,6 +236,7 @@ def test_lasso_selects_the_rows_inside_it(nb: Notebook):
     overlay = ready(nb, "scatter")
     image = images(nb, "scatter").first
     before = len(records(nb, plot="s", event="selection"))
+    image.scroll_into_view_if_needed()
     overlay.locator(".pikaplot-toolbar button[data-action='lasso']").click()
     box = box_of(image)
     cx, cy = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5
@@ -223,8 +264,8 @@ def test_linked_plot_follows_a_wheel_and_the_preview_comes_first(nb: Notebook):
     overlay = overlays(nb, "lines").first
     latencies, drawn = [], []
     for _ in range(6):
+        frame = settled(overlay)
         before = len(records(nb, plot="b"))
-        frame = overlay.get_attribute("data-frame")
         nb.page.mouse.wheel(0, -240)
         wait_for(lambda: overlay.get_attribute("data-preview-latency") not in (None, "0"), 5,
                  "an instant preview after the wheel")  # fmt: skip

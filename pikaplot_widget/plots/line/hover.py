@@ -15,15 +15,16 @@ def line_drawn(data: LineData, layout: ChartLayout) -> Drawn:
     px = np.asarray(layout.x_to_px(data.x), np.float64) / ratio
     py = np.asarray(layout.y_to_px(data.y), np.float64) / ratio
     fields: dict[str, np.ndarray] = {"x": data.x, "y": data.y}
+    groups: dict[str, np.ndarray] = {}
     stats, columns = data.column_stats, data.point_column
     if stats is not None and columns is not None and stats.column.size:
-        at = np.clip(np.searchsorted(stats.column, columns), 0, stats.column.size - 1)
-        fields.update(
-            column=columns, rows=stats.rows[at], first=stats.first[at], last=stats.last[at],
-            min=stats.low[at], max=stats.high[at],
-        )  # fmt: skip
+        fields["column"] = columns.astype(np.int32)
+        groups = {
+            "column": stats.column.astype(np.int32), "rows": stats.rows, "first": stats.first,
+            "last": stats.last, "min": stats.low, "max": stats.high,
+        }  # fmt: skip
     inside = _in_area(px, py, layout)
-    return Drawn("line", px[inside], py[inside], {k: v[inside] for k, v in fields.items()})
+    return Drawn("line", px[inside], py[inside], {k: v[inside] for k, v in fields.items()}, groups)
 
 
 def _in_area(px: np.ndarray, py: np.ndarray, layout: ChartLayout) -> np.ndarray:
