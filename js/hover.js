@@ -22,9 +22,21 @@ export class Hover {
     this.current = null
   }
 
-  setPoints (meta, decoded) {
+  setPoints (meta, decoded, groups) {
     this.meta = meta
     this.points = decoded ? { fields: decoded.fields, index: new PointIndex(decoded.fields.px, decoded.fields.py) } : null
+    this.groups = null // values shared by many points (a line's pixel columns), by their key
+    if (groups) {
+      const names = Object.keys(groups.fields)
+      const key = names[0]
+      this.groupKey = key
+      this.groups = new Map()
+      for (let i = 0; i < groups.count; i++) {
+        const record = {}
+        for (const name of names) record[name] = groups.fields[name][i]
+        this.groups.set(record[key], record)
+      }
+    }
     this.hide()
   }
 
@@ -36,6 +48,7 @@ export class Hover {
       if (i === null) { this.hide(); return }
       const record = {}
       for (const [name, values] of Object.entries(this.points.fields)) record[name] = values[i]
+      if (this.groups) Object.assign(record, this.groups.get(record[this.groupKey]) || {})
       record.kind = this.meta.kind
       this.show(record, x, y)
       if (this.meta.kind === 'markers') this.rest = setTimeout(() => this.ask(x, y, true), REST_MS)

@@ -105,15 +105,19 @@ class Overlay {
     if (!msg || typeof msg.type !== 'string') return
     if (msg.type === 'pikaplot_points') {
       let decoded = null
+      let groups = null
       if (msg.sent && buffers && buffers.length) {
-        try { decoded = decodePoints(buffers[0]) } catch (e) { decoded = null }
+        try {
+          decoded = decodePoints(buffers[0])
+          groups = buffers.length > 1 ? decodePoints(buffers[1]) : null
+        } catch (e) { decoded = null }
       }
       this.root.dataset.frame = String(msg.frame)
       this.root.dataset.area = JSON.stringify(msg.area || null)
       this.root.dataset.xRange = JSON.stringify(msg.x_range || null)
       this.root.dataset.yRange = JSON.stringify(msg.y_range || null)
       this.root.dataset.points = String(decoded ? decoded.count : 0)
-      this.hover.setPoints(msg, decoded)
+      this.hover.setPoints(msg, decoded, groups)
       this.toolbar.showLasso(Boolean(msg.both_axes))
       this.interaction.exactFrame(msg)
     } else if (msg.type === 'pikaplot_pick') {

@@ -87,7 +87,9 @@ def _resize(content: Mapping[str, object]) -> Event | None:
             value = None if css_value is None else css_value * ratio
         if value is None:
             return None
-        sizes.append(int(min(max(round(value), 1), MAX_FRAME_PX)))
+        if value < 1:
+            return None  # a collapsed or negative size: keep the frame as it is
+        sizes.append(int(min(round(value), MAX_FRAME_PX)))
     return Event("resize", width=sizes[0], height=sizes[1], ratio=ratio)
 
 
@@ -150,7 +152,7 @@ def parse_event(content: object) -> Event | None:
         return Event(kind, x, y, request=int(request), row=row)
     if kind == "wheel":
         dx = _number(content.get("dx", 0.0), MAX_WHEEL_DELTA)
-        dy = _number(content.get("dy", 0.0), MAX_WHEEL_DELTA)
+        dy = _number(content.get("dy"), MAX_WHEEL_DELTA)  # required: a wheel without it is malformed
         if dx is None or dy is None:
             return None
         return Event(kind, x, y, dx, dy, int(button), modifiers)

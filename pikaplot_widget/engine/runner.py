@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 ProgressCallback = Callable[[float], None]
+CLOSE_WAIT_S = 5.0  # closing interrupts the running query this long at most, then waits for it
 
 
 class QueryCancelled(Exception):  # noqa: N818 - reads better at the call site than "...Error"
@@ -70,6 +71,7 @@ class QueryRunner:
         self._lock = threading.Lock()  # serialises queries on the cursor
         self._state = threading.Condition()
         self._ticket: Ticket | None = None
+        self._interrupting = False  # an interrupt was asked for the running query: repeat it
         self._closed = False
         self._on_progress: ProgressCallback | None = None
         self._poller = threading.Thread(target=self._poll_loop, name="pikaplot-progress", daemon=True)
@@ -151,12 +153,15 @@ class QueryRunner:
                     self._ticket = None
                     ticket._runner = None
                     self._on_progress = None
+                    self._interrupting = False
 
     def _interrupt_for(self, ticket: Ticket) -> bool:
         with self._state:
             if self._ticket is not ticket:
                 return False
-            # Under the lock, so the interrupt reaches the query it was meant for.
+            # Under the lock, so the interrupt reaches the query it was meant for. DuckDB drops an
+            # interrupt that comes before the query really started: the poller repeats it.
+            self._interrupting = True
             with contextlib.suppress(duckdb.Error):
                 self._cursor.interrupt()
             return True
@@ -175,6 +180,9 @@ class QueryRunner:
                 if self._closed:
                     return
                 callback = self._on_progress
+                if self._interrupting and self._ticket is not None:
+                    with contextlib.suppress(duckdb.Error):
+                        self._cursor.interrupt()
             if callback is not None:
                 try:
                     percent = self._cursor.query_progress()
@@ -185,13 +193,21 @@ class QueryRunner:
             time.sleep(self._poll_interval)
 
     def close(self) -> None:
-        """Cancel what runs, stop the poller and close the cursor (idempotent)."""
+        """Cancel what runs, stop the poller and close the cursor (idempotent). The interrupt is
+        repeated until the query stops: one sent as it starts may be dropped by DuckDB."""
         with self._state:
-            if self._ticket is not None:
-                with contextlib.suppress(duckdb.Error):
-                    self._cursor.interrupt()
             self._closed = True
             self._state.notify_all()
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        while True:
+            with self._state:
+                running = self._ticket is not None
+                if running:
+                    with contextlib.suppress(duckdb.Error):
+                        self._cursor.interrupt()
+            if not running or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
         with self._lock, contextlib.suppress(duckdb.Error):
             self._cursor.close()
 

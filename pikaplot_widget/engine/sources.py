@@ -18,9 +18,8 @@ _READERS = (
     ((".csv", ".tsv", ".csv.gz", ".tsv.gz", ".txt"), "read_csv"),
     ((".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz"), "read_json"),
 )
-_NAME = re.compile(
-    r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$"
-)  # table, schema.table, db.s.t
+_NAME_PART = r'(?:[^\W\d]\w*|"(?:[^"]|"")+")'  # a bare (any script) or a "quoted" identifier
+_NAME = re.compile(rf"^{_NAME_PART}(\.{_NAME_PART}){{0,2}}$")  # table, schema.table, catalog.schema.table
 
 
 @dataclass
@@ -90,7 +89,18 @@ def _one_select(text: str) -> str:
     statement = statements[0]
     if statement.type != duckdb.StatementType.SELECT:
         raise ValueError(f"data must be a SELECT query, not a {statement.type.name} statement")
-    return statement.query.strip().rstrip(";")
+    return _without_trailing_semicolons(statement.query)
+
+
+def _without_trailing_semicolons(query: str) -> str:
+    """The query without the semicolons (and comments) it ends with, found by DuckDB's tokenizer so
+    a ';' inside a string or identifier stays."""
+    tokens = duckdb.tokenize(query)
+    while tokens and tokens[-1][1] == duckdb.token_type.comment:
+        query, tokens = query[: tokens[-1][0]], tokens[:-1]
+    while tokens and tokens[-1][1] == duckdb.token_type.operator and query[tokens[-1][0] :].strip() == ";":
+        query, tokens = query[: tokens[-1][0]], tokens[:-1]
+    return query.strip()
 
 
 def _from_string(text: str) -> str:
@@ -102,8 +112,12 @@ def _from_string(text: str) -> str:
             raise FileNotFoundError(f"no such file: {text!r}")
         reader = _reader_for(text) or "read_parquet"
         return f"{reader}({quote_string(text)})"
-    if _NAME.match(text.strip()):  # a table or view: table, schema.table or catalog.schema.table
-        return ".".join(quote_ident(part) for part in text.strip().split("."))
+    name = text.strip()
+    if _NAME.match(name):  # a table or view: table, schema.table or catalog.schema.table
+        parts = re.findall(_NAME_PART, name)
+        return ".".join(part if part.startswith('"') else quote_ident(part) for part in parts)
+    if name and not any(c.isspace() for c in name):  # one word that is not SQL: a table's own name
+        return quote_ident(name)
     # Anything else is SQL; the newlines keep a trailing comment from eating the parenthesis.
     return f"(\n{_one_select(text)}\n)"
 

@@ -39,6 +39,7 @@ INTEGER_RANGES = {
     "UBIGINT": (0, 2**64 - 1),
 }
 FLOAT32_MAX = 3.4028234663852886e38
+NS_RANGE_US = (-(2**63) // 1000 + 1, (2**63 - 1) // 1000 - 1)  # what TIMESTAMP_NS holds (1677..2262)
 
 
 def quote_ident(name: str) -> str:
@@ -107,7 +108,11 @@ def range_params(type_name: str, lo: float, hi: float, origin_us: int = 0) -> li
     """Bound values for `range_filter_sql` from axis units (for time: seconds since `origin_us`)."""
     if is_temporal_type(type_name):
         tz = dt.timezone.utc if type_name == "TIMESTAMP WITH TIME ZONE" else None
-        return [_to_datetime(lo, origin_us, tz, math.floor), _to_datetime(hi, origin_us, tz, math.ceil)]
+        bounds = NS_RANGE_US if type_name == "TIMESTAMP_NS" else None
+        return [
+            _to_datetime(lo, origin_us, tz, math.floor, bounds),
+            _to_datetime(hi, origin_us, tz, math.ceil, bounds),
+        ]
     if type_name == "FLOAT":
         return [max(lo, -FLOAT32_MAX), min(hi, FLOAT32_MAX)]
     if type_name == "DOUBLE":
@@ -138,11 +143,15 @@ def _ceil(value: float) -> int:
 
 
 def _to_datetime(
-    seconds: float, origin_us: int, tz: dt.timezone | None, rounding: Callable[[float], int]
+    seconds: float,
+    origin_us: int,
+    tz: dt.timezone | None,
+    rounding: Callable[[float], int],
+    bounds: tuple[int, int] | None = None,
 ) -> dt.datetime:
     """`origin_us` + `seconds` as a datetime, rounded to microseconds (integer arithmetic past the
-    origin keeps them exact), clamped to the years 1..9999."""
-    lo_us, hi_us = -62135596800 * 10**6, 253402300799 * 10**6  # 0001-01-01 .. 9999-12-31
+    origin keeps them exact), clamped to the years 1..9999 (or to `bounds`, epoch microseconds)."""
+    lo_us, hi_us = bounds or (-62135596800 * 10**6, 253402300799 * 10**6)  # 0001-01-01 .. 9999-12-31
     relative = seconds * 1e6 if math.isfinite(seconds) else math.copysign(1e30, seconds)
     micros = origin_us + rounding(min(max(relative, lo_us - origin_us - 1.0), hi_us - origin_us + 1.0))
     micros = min(max(micros, lo_us), hi_us)

@@ -71,7 +71,10 @@ class LineWorker(ViewWorker):
 
     def extra_stats(self) -> dict[str, object]:
         """Line-specific counters for `Plot.stats`."""
+        extent = self.extent
         return {
+            "rows": extent.rows if extent else 0,
+            "skipped_rows": extent.invalid_rows if extent else 0,
             "cache_hits": self.provider.cache_hits,
             "index_levels": len(self.pyramid.tables) if self.pyramid else 0,
         }

@@ -1,0 +1,1 @@
+"""Black-box fault suite: each named case runs in its own subprocess with a time bound."""
