@@ -62,6 +62,7 @@ _MONTH_STEPS = (1, 3, 6)
 _YEAR_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 # Calendar arithmetic is supported from 0001-01-01 up to 9999-01-01 (outside: plain numeric ticks).
 _TIME_MIN = (datetime(1, 1, 1, tzinfo=_UTC) - _EPOCH).total_seconds()
+_SUB_MICRO_SPAN = 2e-5  # windows narrower than this (s) get numeric ticks past the origin
 _TIME_MAX = (datetime(9999, 1, 1, tzinfo=_UTC) - _EPOCH).total_seconds()
 
 
@@ -308,8 +309,13 @@ def time_ticks(lo: float, hi: float, max_ticks: int = 8, origin_us: int = 0) -> 
     lo, hi, max_ticks = _check_range(lo, hi, max_ticks)
     if lo == hi:
         lo, hi = lo - 1.0, hi + 1.0
-    lo, hi = _widen(lo, hi, max(2e-5, 64 * math.ulp(max(abs(lo), abs(hi)))))
     origin = origin_us / _US
+    if origin_us and hi - lo < _SUB_MICRO_SPAN and _TIME_MIN < lo + origin < _TIME_MAX:
+        # Below the calendar ladder's reach: seconds past the origin, down to nanoseconds.
+        numeric = numeric_ticks(lo, hi, max_ticks)
+        base = _to_dt(origin_us)
+        return Ticks(numeric.values, numeric.labels, f"s after {_iso_date(base)} {base:%H:%M:%S}")
+    lo, hi = _widen(lo, hi, max(2e-5, 64 * math.ulp(max(abs(lo), abs(hi)))))
     if lo + origin < _TIME_MIN or hi + origin > _TIME_MAX:
         return numeric_ticks(lo, hi, max_ticks)
     lo_us, hi_us = origin_us + lo * 1e6, origin_us + hi * 1e6  # relative first: exact near the origin

@@ -70,6 +70,9 @@ def axis_value_expr(column_sql: str, type_name: str, origin_us: int = 0) -> str:
     """An expression giving a column as DOUBLE in axis units: for time, seconds since `origin_us`
     (microseconds since the epoch; subtracted as integers, so a plot near its origin keeps
     microseconds that float64 seconds since 1970 would round away)."""
+    if type_name == "TIMESTAMP_NS":  # nanoseconds kept: the origin is subtracted in integers
+        shift = f" - {int(origin_us) * 1000}" if origin_us else ""
+        return f"((epoch_ns({column_sql}){shift}) / 1e9)"
     if is_temporal_type(type_name):
         value = f"CAST({column_sql} AS TIMESTAMP)" if type_name == "DATE" else column_sql
         shift = f" - {int(origin_us)}" if origin_us else ""
@@ -86,6 +89,8 @@ def valid_value_expr(column_sql: str, type_name: str) -> str:
 
 def range_filter_sql(column_sql: str, type_name: str) -> str:
     """`column BETWEEN ? AND ?` with the bounds cast to the column's own type (zone maps stay usable)."""
+    if type_name == "TIMESTAMP_NS":  # bounds bound as integer nanoseconds (datetime has only micro)
+        return f"{column_sql} >= make_timestamp_ns(?) AND {column_sql} <= make_timestamp_ns(?)"
     cast_type = "TIMESTAMPTZ" if type_name == "TIMESTAMP WITH TIME ZONE" else type_name
     return f"{column_sql} >= CAST(? AS {cast_type}) AND {column_sql} <= CAST(? AS {cast_type})"
 
@@ -106,6 +111,13 @@ def inclusive_filter(
 
 def range_params(type_name: str, lo: float, hi: float, origin_us: int = 0) -> list[object]:
     """Bound values for `range_filter_sql` from axis units (for time: seconds since `origin_us`)."""
+    if type_name == "TIMESTAMP_NS":
+        origin_ns = int(origin_us) * 1000
+        low, high = -(2**63) + 1, 2**63 - 1
+        return [
+            min(max(origin_ns + _floor(lo * 1e9), low), high),
+            min(max(origin_ns + _ceil(hi * 1e9), low), high),
+        ]
     if is_temporal_type(type_name):
         tz = dt.timezone.utc if type_name == "TIMESTAMP WITH TIME ZONE" else None
         bounds = NS_RANGE_US if type_name == "TIMESTAMP_NS" else None

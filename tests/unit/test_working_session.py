@@ -277,3 +277,32 @@ def test_gpu_points_fall_back_where_float32_cannot_resolve_the_pixels(session, r
     np.testing.assert_array_equal(grid.counts, reference.T.astype(np.int64))
     assert p.stats["view_source"] != "gpu"
     p.close()
+
+
+def test_nanosecond_windows_on_timestamp_ns(session):
+    con = session.connection
+    con.execute(
+        "CREATE TABLE fine AS SELECT make_timestamp_ns(1767268800000000000 + range) AS t, "
+        "sin(range / 10.0) AS v FROM range(200000)"
+    )
+    p = pk.line("fine", "t", "v", session=session, width=600, height=300)
+    p.to_array()
+    layout = p.controller.layout()
+    middle = (layout.area.left + layout.area.width / 2) / layout.spec.ratio
+    for _ in range(200):
+        send(p, type="wheel", x=middle, y=100, dx=0, dy=-600, modifiers=[])
+        if p.controller.view.x.span < 4e-8:
+            break
+    p.to_array()
+    view = p.controller.view
+    assert view.x.span < 4e-8, f"zoom stopped at a {view.x.span * 1e9:.1f} ns window"
+    origin_ns = round(p.x_origin * 1e6) * 1000
+    lo_ns, hi_ns = origin_ns + math.ceil(view.x.lo * 1e9), origin_ns + math.floor(view.x.hi * 1e9)  # integers
+    direct = con.execute(
+        "SELECT count(*) FROM fine WHERE epoch_ns(t) >= ? AND epoch_ns(t) <= ?", [lo_ns, hi_ns]
+    ).fetchone()[0]
+    assert 2 <= direct <= 41 and p.controller.data.rows_in_view == direct
+    ticks = p.controller.layout().x_ticks
+    inside = [v for v in ticks.values if view.x.lo <= v <= view.x.hi]
+    assert len(inside) >= 2 and ticks.offset_label.startswith("s after 2026-01-01 12:00:00"), ticks
+    p.close()
