@@ -113,7 +113,7 @@ def range_params(type_name: str, lo: float, hi: float, origin_us: int = 0) -> li
     """Bound values for `range_filter_sql` from axis units (for time: seconds since `origin_us`)."""
     if type_name == "TIMESTAMP_NS":
         origin_ns = int(origin_us) * 1000
-        low, high = -(2**63) + 1, 2**63 - 1
+        low, high = -(2**63) + 1000, 2**63 - 1000  # the extremes are infinity sentinels
         return [
             min(max(origin_ns + _floor(lo * 1e9), low), high),
             min(max(origin_ns + _ceil(hi * 1e9), low), high),
