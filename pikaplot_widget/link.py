@@ -40,7 +40,13 @@ class Link:
                     if other is source:
                         continue
                     if name == "selection_bounds" and isinstance(value, Mapping):
-                        other.select(x=_pair(value.get("x")), y=_pair(value.get("y")))
+                        polygon = value.get("polygon")
+                        if isinstance(polygon, list) and len(polygon) >= 3:
+                            other.select(polygon=[(float(p[0]), float(p[1])) for p in polygon])
+                        elif value.get("x") is None and value.get("y") is None:
+                            other.clear_selection()
+                        else:
+                            other.select(x=_pair(value.get("x")), y=_pair(value.get("y")))
                     elif getattr(other, name) != value:
                         setattr(other, name, value)
             finally:

@@ -249,6 +249,12 @@ def test_linked_plots_follow_each_other_without_a_loop(rng, session):
     b.x_range = (300.0, 900.0)
     assert a.x_range == (300.0, 900.0)
     link.unlink()
+    selections = pk.link(a, b, x=False, selection=True)
+    a.select(x=(1000.0, 2000.0))
+    assert b.selection_bounds["x"] == [1000.0, 2000.0] and len(b.selection.fetchall()) == 1001
+    a.clear_selection()
+    assert b.selection is None
+    selections.unlink()
     a.x_range = (1.0, 2.0)
     assert b.x_range == (300.0, 900.0)
     with pytest.raises(ValueError, match="two plots"):
