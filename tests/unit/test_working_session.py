@@ -162,6 +162,18 @@ def test_the_last_row_of_the_view_counts_in_the_y_fit(session):
     p.close()
 
 
+def zoom_in_until(p, span: float, notches: int = 200) -> None:
+    """Wheel in at the plot's middle, a notch at a time, until the x window is narrower than `span`."""
+    p.to_array()
+    layout = p.controller.layout()
+    middle = (layout.area.left + layout.area.width / 2) / layout.spec.ratio
+    for _ in range(notches):
+        send(p, type="wheel", x=middle, y=100, dx=0, dy=-600, modifiers=[])
+        if p.controller.view.x.span < span:
+            break
+    p.to_array()
+
+
 def test_wheel_zoom_reaches_microsecond_windows_on_timestamps(session):
     con = session.connection
     con.execute(
@@ -169,14 +181,7 @@ def test_wheel_zoom_reaches_microsecond_windows_on_timestamps(session):
         "sin(range / 10.0) AS v FROM range(200000)"
     )
     p = pk.line("ticks", "t", "v", session=session, width=600, height=300)
-    p.to_array()
-    layout = p.controller.layout()
-    middle = (layout.area.left + layout.area.width / 2) / layout.spec.ratio
-    for _ in range(120):  # a notch at a time until the window is a few microseconds wide
-        send(p, type="wheel", x=middle, y=100, dx=0, dy=-600, modifiers=[])
-        if p.controller.view.x.span < 5e-6:
-            break
-    p.to_array()
+    zoom_in_until(p, 5e-6)
     view = p.controller.view
     assert view.x.span < 5e-6, f"zoom stopped at a {view.x.span * 1e6:.1f} µs window"
     # The rows drawn are the rows in the window, counted directly in integer microseconds.
@@ -286,14 +291,7 @@ def test_nanosecond_windows_on_timestamp_ns(session):
         "sin(range / 10.0) AS v FROM range(200000)"
     )
     p = pk.line("fine", "t", "v", session=session, width=600, height=300)
-    p.to_array()
-    layout = p.controller.layout()
-    middle = (layout.area.left + layout.area.width / 2) / layout.spec.ratio
-    for _ in range(200):
-        send(p, type="wheel", x=middle, y=100, dx=0, dy=-600, modifiers=[])
-        if p.controller.view.x.span < 4e-8:
-            break
-    p.to_array()
+    zoom_in_until(p, 4e-8)
     view = p.controller.view
     assert view.x.span < 4e-8, f"zoom stopped at a {view.x.span * 1e9:.1f} ns window"
     origin_ns = round(p.x_origin * 1e6) * 1000
