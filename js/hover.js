@@ -65,7 +65,7 @@ export class Hover {
   }
 
   answer (msg) {
-    if (!this.pending || msg.id !== this.pending.id) return // a newer question is on its way
+    if (!this.pending || msg.id !== this.pending.id) return // hidden since, or a newer question is on its way
     if (!msg.result) { if (!this.points) this.hide(); return }
     this.show(msg.result, this.pending.x, this.pending.y)
   }
@@ -98,6 +98,7 @@ export class Hover {
 
   hide () {
     clearTimeout(this.rest)
+    this.pending = null // a late answer must not bring the tooltip back
     this.tooltip.style.display = 'none'
     this.current = null
   }

@@ -121,6 +121,7 @@ export class Interaction {
   // ---- drag: pan (jupyter_rfb sends it to the kernel) or a box (ours alone) ------------------
   pointerDown (ev) {
     if (!this.meta || ev.button !== 0) return
+    if (ev.target && ev.target.closest && ev.target.closest('.pikaplot-toolbar')) return // a button
     const [x, y] = this.local(ev)
     if (!this.inArea(x, y)) return
     const mode = ev.shiftKey ? 'zoom' : this.overlay.mode
@@ -143,6 +144,7 @@ export class Interaction {
 
   pointerMove (ev) {
     if (this.lasso) {
+      if (!(ev.buttons & 1)) { this.pointerUp(); return } // released outside the window
       this.lasso.push(this.local(ev))
       this.showLasso()
     } else if (this.box) {

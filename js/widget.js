@@ -159,6 +159,8 @@ class Overlay {
 
   dispose () {
     for (const cleanup of this.cleanups) cleanup()
+    clearTimeout(this.interaction.hintTimer)
+    this.hover.hide()
     this.model.off('msg:custom', this.onMessage)
     clearTimeout(this.timer)
     clearTimeout(this.noticeTimer)

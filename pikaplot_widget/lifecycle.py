@@ -52,6 +52,7 @@ class Lifecycle:
                 if not view.y_auto:
                     worker.set_y_range(*view.y.as_tuple())
             worker.resize(*old.size)
+            worker.selection.restore(old.selection)  # the selection outlives a release
             self._worker, self._released = worker, False
             return worker
 
@@ -78,7 +79,9 @@ class Lifecycle:
             self.releases += 1
             worker = self._worker
         worker.close(wait=True)
-        self._on_release()
+        with self._lock:
+            if self._released and self._worker is worker:  # not rebuilt meanwhile
+                self._on_release()
 
     def close(self, wait: bool) -> bool:
         """Close for good; False if it already was. `wait=False` frees on a housekeeping thread."""

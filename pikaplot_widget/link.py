@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Mapping
 
@@ -39,6 +40,8 @@ class Link:
                 for other in self.plots:
                     if other is source:
                         continue
+                    if name == "selection_bounds" and _same(other.selection_bounds, value):
+                        continue  # already there (an echo of our own change)
                     if name == "selection_bounds" and isinstance(value, Mapping):
                         polygon = value.get("polygon")
                         if isinstance(polygon, list) and len(polygon) >= 3:
@@ -59,6 +62,17 @@ class Link:
         for plot, observer, name in self._observers:
             plot.unobserve(observer, names=[name])
         self._observers.clear()
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal selection bounds, up to float rounding (x crosses plots' time origins)."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(u, v) for u, v in zip(a, b, strict=True))
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+    return a == b
 
 
 def _pair(value: object) -> tuple[float, float] | None:

@@ -20,6 +20,9 @@ class Reading:
     """Hover answers, `pick`, box zoom and box select, keys, `select` / `selection`."""
 
     _drawn_sent: int
+    _hover_lock: threading.Lock
+    _hover_next: tuple[ViewWorker, Event] | None
+    _hover_busy: bool
     x_origin: float  # the worker's x values count from here (time axes); users see absolute values
 
     @property
@@ -77,17 +80,27 @@ class Reading:
     def _answer_hover(self, event: Event) -> None:
         """What is under the pointer, asked by the front end (density pixels, big point sets, the
         full row behind a marker): looked up off the loop, answered on it."""
-        worker = self._ensure_worker()
+        with self._hover_lock:  # one look-up thread per plot; a newer question replaces a waiting one
+            self._hover_next = (self._ensure_worker(), event)
+            if self._hover_busy:
+                return
+            self._hover_busy = True
+        threading.Thread(target=self._look_up, name="pikaplot-hover", daemon=True).start()
 
-        def look_up() -> None:
+    def _look_up(self) -> None:
+        while True:
+            with self._hover_lock:
+                item, self._hover_next = self._hover_next, None
+                if item is None:
+                    self._hover_busy = False
+                    return
+            worker, event = item
             try:
                 result = worker.pick(event.x, event.y, with_row=event.row)
             except Exception:
                 result = None
             answer = {"type": "pikaplot_pick", "id": event.request, "result": result}
             self._call_in_loop(self._send_safely, answer, [])
-
-        threading.Thread(target=look_up, name="pikaplot-hover", daemon=True).start()
 
     def _send_drawn(self) -> None:
         """The points of the newest exact frame as one Arrow IPC stream in a binary buffer."""
@@ -153,8 +166,18 @@ class Reading:
         layout = worker.layout()
         if layout is None or len(event.points) < 3:
             return
-        ratio = layout.spec.ratio
-        polygon = tuple((layout.px_to_x(px * ratio), layout.px_to_y(py * ratio)) for px, py in event.points)
+        ratio, area = layout.spec.ratio, layout.area
+
+        def inside(value: float, lo: int, hi: int) -> float:  # a lasso is clipped to the plot area
+            return min(max(value * ratio, lo), hi)
+
+        polygon = tuple(
+            (
+                layout.px_to_x(inside(px, area.left, area.right)),
+                layout.px_to_y(inside(py, area.top, area.bottom)),
+            )
+            for px, py in event.points
+        )
         worker.selection.set_polygon(polygon)
         self._call_in_loop(self._show_selection, worker.selection.shown(self.x_origin))
 

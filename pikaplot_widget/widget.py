@@ -109,6 +109,9 @@ class Plot(Reading, RemoteFrameBuffer):
         self._drag: tuple[float, float, Viewport] | None = None
         self._frames_dropped = 0
         self._drawn_sent = -1
+        self._hover_lock = threading.Lock()
+        self._hover_next: tuple[ViewWorker, Event] | None = None
+        self._hover_busy = False
         self.x_origin = float(x_origin)
         self._events_dropped = 0
         self._handler_errors = 0

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import duckdb
 
+from ..core.errors import PlotError
 from ..engine.selection import MAX_POLYGON_VERTICES, AxisColumns, Bounds, Polygon, SelectedRows
 from ..engine.session import Session
 from .painter import Painter
@@ -53,15 +54,20 @@ class Selection:
         self._session, self._columns, self._painter, self._redraw = session, columns, painter, redraw
         self._lock = threading.Lock()
         self._rows: SelectedRows | None = None
+        self._closed = False
+        # What was selected, kept past close(): a released plot's rebuilt worker selects it again.
+        self.spec: tuple[Bounds | None, Bounds | None, Polygon | None] = (None, None, None)
 
     def set(self, x: Bounds | None, y: Bounds | None) -> None:
         """Select the rows with x in `x` and y in `y` (None: any); both None clears."""
         if x is None and y is None:
             self.clear()
             return
+        self._check_open()
         rows = SelectedRows(self._session, self._columns, x, y)
         with self._lock:
             old, self._rows = self._rows, rows
+            self.spec = (x, y, None)
         if old is not None:
             old.close()
         self._painter.selection = (*(x or (None, None)), *(y or (None, None)))
@@ -71,9 +77,11 @@ class Selection:
     def set_polygon(self, polygon: Polygon) -> None:
         """Select the rows inside a lasso (axis units); the highlight dims what is outside its box
         and outlines it."""
+        self._check_open()
         rows = SelectedRows(self._session, self._columns, None, None, polygon)
         with self._lock:
             old, self._rows = self._rows, rows
+            self.spec = (None, None, polygon)
         if old is not None:
             old.close()
         xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
@@ -81,10 +89,23 @@ class Selection:
         self._painter.selection_polygon = polygon
         self._redraw()
 
+    def restore(self, other: Selection) -> None:
+        """Select what `other` (a released worker's selection) had selected."""
+        x, y, polygon = other.spec
+        if polygon is not None:
+            self.set_polygon(polygon)
+        elif x is not None or y is not None:
+            self.set(x, y)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise PlotError("the plot is closed")
+
     def clear(self) -> None:
         """No selection (and no highlight)."""
         with self._lock:
             old, self._rows = self._rows, None
+            self.spec = (None, None, None)
         if old is not None:
             old.close()
             self._painter.selection = None
@@ -109,8 +130,9 @@ class Selection:
         return {"x": x, "y": list(rows.y) if rows.y else None, "polygon": polygon}
 
     def close(self) -> None:
-        """Free the selection's cursor."""
+        """Free the selection's cursor (the spec stays, for a rebuilt worker)."""
         with self._lock:
             old, self._rows = self._rows, None
+            self._closed = True
         if old is not None:
             old.close()

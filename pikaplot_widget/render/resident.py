@@ -40,6 +40,10 @@ struct Params { offset: vec2<f32>, scale: vec2<f32>, size: vec2<u32>, count: u32
 """
 
 
+class ResidentReleasedError(RuntimeError):
+    """The points were freed before (or while) a view was binned from them."""
+
+
 class ResidentPoints:
     """x/y points in GPU storage buffers, relative to `extent` (x0, x1, y0, y1)."""
 
@@ -49,6 +53,7 @@ class ResidentPoints:
         self.pool: BufferPool = buffer_pool()
         self.chunks: list[tuple[wgpu.GPUBuffer, int]] = []  # (buffer, points in it)
         self.count = 0
+        self.released = False
         self._staging: list[np.ndarray] = []
         self._staged = 0
 
@@ -113,6 +118,8 @@ class ResidentPoints:
         cells = width * height
         offset, scale = self._view_transform(box, width, height)
         with render_lock:
+            if self.released:
+                raise ResidentReleasedError("the GPU points were released (memory pressure or close)")
             shaders: ShaderCache = shader_cache(self.device)
             module = shaders.module("resident_bin", _BIN_WGSL)
             pipeline = shaders.pipeline(
@@ -161,9 +168,10 @@ class ResidentPoints:
         return counts.reshape(height, width)
 
     def release(self) -> None:
-        """Free the GPU memory of the points."""
+        """Free the GPU memory of the points (a bin() running meanwhile raises ResidentReleasedError)."""
         with render_lock:
+            self.released = True
             for buffer, _ in self.chunks:
                 buffer.destroy()
-        self.chunks.clear()
-        self.count = 0
+            self.chunks.clear()
+            self.count = 0

@@ -4,6 +4,7 @@ box zoom, keys and linked views, each against numpy, brute force or a direct SQL
 from __future__ import annotations
 
 import io
+import math
 
 import numpy as np
 import pandas as pd
@@ -170,6 +171,11 @@ def test_lasso_selects_the_rows_inside_the_polygon(rng, session):
     polygon = [(layout.px_to_x(cx), layout.px_to_y(cy)) for cx, cy in corners]
     expected = int(inside_polygon(frame.x.to_numpy(), frame.y.to_numpy(), polygon).sum())
     assert len(p.selection.fetchall()) == expected
+    p.x_range, p.y_range = (-(2.0**1020), 2.0**1020), (-(2.0**1020), 2.0**1020)
+    p.to_array()
+    send(p, type="pikaplot_lasso", points=[[0, 0], [1e6, 0], [1e6, 1e6], [0, 1e6]])  # past the area
+    assert len(p.selection.fetchall()) == n, "a lasso clipped to the plot area holds every row"
+    assert all(math.isfinite(v) for vertex in p.selection_bounds["polygon"] for v in vertex)
     for bad in [[[1, 2]], [[1, "2"], [3, 4], [5, 6]], "points", [[1, 2]] * 300]:
         send(p, type="pikaplot_lasso", points=bad)
     assert p.stats["events_dropped"] == 4

@@ -304,3 +304,62 @@ def test_nanosecond_windows_on_timestamp_ns(session):
     inside = [v for v in ticks.values if view.x.lo <= v <= view.x.hi]
     assert len(inside) >= 2 and ticks.offset_label.startswith("s after 2026-01-01 12:00:00"), ticks
     p.close()
+
+
+def test_a_rebuilt_plot_keeps_its_selection_and_a_closed_one_refuses_new_ones(walk, session):
+    p = pk.line(walk, "x", "y", session=session)
+    p.to_array()
+    p.select(x=(100.0, 200.0))
+    original = pk.Plot.release_after_s
+    pk.Plot.release_after_s = 0.1
+    try:
+        worker = p.controller
+        send(p, type="pikaplot_view", shown=True)
+        send(p, type="pikaplot_view", shown=False)
+        assert worker.wait_freed(10)
+        send(p, type="pikaplot_view", shown=True)
+        assert p.controller is not worker
+        assert len(p.selection.fetchall()) == 101  # rows x in [100, 200]: selected again
+    finally:
+        pk.Plot.release_after_s = original
+    p.close()
+    with pytest.raises(pk.PlotError, match="closed"):
+        p.select(x=(1.0, 5.0))
+
+
+def test_hover_questions_share_one_thread_per_plot(walk, session):
+    p = pk.line(walk, "x", "y", session=session)
+    p.to_array()
+    before = threading.active_count()
+    for i in range(500):
+        p._rfb_handle_msg(p, {"type": "pikaplot_hover", "id": i, "x": 300.0, "y": 150.0, "row": True}, [])
+    assert threading.active_count() - before <= 1
+    p.close()
+
+
+def test_gpu_points_dropped_while_a_view_is_binned_fall_back_to_duckdb(session, rng, monkeypatch):
+    from pikaplot_widget.plots.scatter import provider
+    from pikaplot_widget.render.resident import ResidentPoints
+
+    n = 300_000
+    x, y = rng.uniform(0, 1, n), rng.uniform(0, 1, n)
+    p = pk.scatter(
+        pd.DataFrame({"x": x, "y": y}), "x", "y", session=session, gpu_points="always", marker_limit=1000
+    )
+    p.to_array()
+    original_bin = ResidentPoints.bin
+
+    def bin_after_pressure(self, box, width, height):
+        provider.drop_gpu_points()  # memory pressure frees the points as the view is binned
+        return original_bin(self, box, width, height)
+
+    monkeypatch.setattr(ResidentPoints, "bin", bin_after_pressure)
+    box = (0.25, 0.75, 0.25, 0.75)
+    p.x_range, p.y_range = box[:2], box[2:]
+    p.to_array()
+    assert p.mode == "density" and p.stats["view_source"] == "rows"
+    grid = p.controller.data.grid
+    h, w = grid.counts.shape
+    reference, _, _ = np.histogram2d(x, y, bins=[w, h], range=[box[:2], box[2:]])
+    np.testing.assert_array_equal(grid.counts, reference.T.astype(np.int64))
+    p.close()

@@ -20,7 +20,7 @@ from ...engine.scatter import (
     fetch_scatter_extent,
 )
 from ...render.device import gpu_info
-from ...render.resident import ResidentPoints
+from ...render.resident import ResidentPoints, ResidentReleasedError
 from ...runtime.memory import monitor
 from ..provider import Provider
 from .density import DensityGrid, fetch_density
@@ -227,9 +227,13 @@ class ScatterProvider(Provider):
         assert extent is not None
         resident = self.resident  # read once: memory pressure may drop it meanwhile
         if resident is not None and resident.resolves(box, width, height):
-            view = self._query_resident(resident, box, width, height, ticket, on_progress)
-            self.remember(view, box, width, height)
-            return view
+            try:
+                view = self._query_resident(resident, box, width, height, ticket, on_progress)
+            except ResidentReleasedError:  # dropped meanwhile: DuckDB answers this view (exactly)
+                pass
+            else:
+                self.remember(view, box, width, height)
+                return view
         mode, _ = self.mode_for(box, ticket, on_progress)
         if mode == "markers":
             points = fetch_points(
