@@ -105,7 +105,7 @@ class Plot(Reading, RemoteFrameBuffer):
         # delivered the latest message (a subshell's while a cell runs). Elsewhere (scripts,
         # tests) there is no comm to protect and a loop may exist that nobody runs.
         self._loop = _running_loop() if _in_ipython() else None
-        self._syncing = False
+        self._sync = threading.local()  # set while this thread writes the traitlets from the worker
         self._drag: tuple[float, float, Viewport] | None = None
         self._frames_dropped = 0
         self._drawn_sent = -1
@@ -162,12 +162,12 @@ class Plot(Reading, RemoteFrameBuffer):
         self._call_in_loop(self._apply_view, view)
 
     def _apply_view(self, view: Viewport) -> None:
-        self._syncing = True
+        self._sync.active = True
         try:
             self.x_range = self._absolute(view.x.lo, view.x.hi)
             self.y_range = view.y.as_tuple()
         finally:
-            self._syncing = False
+            self._sync.active = False
 
     def _absolute(self, lo: float, hi: float) -> tuple[float, float]:
         """Worker x values as the traitlet shows them; a window narrower than float64 resolves at
@@ -186,7 +186,7 @@ class Plot(Reading, RemoteFrameBuffer):
             raise traitlets.TraitError(str(error)) from None
 
     def _on_range_trait(self, change: Mapping[str, object]) -> None:
-        if self._syncing:
+        if getattr(self._sync, "active", False):
             return
         lo, hi = Range.checked(change["new"], str(change["name"])).as_tuple()
         worker = self._ensure_worker()

@@ -139,7 +139,8 @@ class QueryRunner:
                     ticket.stats.cancelled += 1
                     raise QueryCancelled("stale before it started")
                 self._ticket = ticket
-                ticket._runner = self
+                if ticket is not NEVER_CANCELLED:  # shared by many runners: nothing to interrupt
+                    ticket._runner = self
                 self._on_progress = on_progress
                 self._state.notify_all()
             try:
@@ -151,7 +152,8 @@ class QueryRunner:
             finally:
                 with self._state, ticket._lock:
                     self._ticket = None
-                    ticket._runner = None
+                    if ticket is not NEVER_CANCELLED:
+                        ticket._runner = None
                     self._on_progress = None
                     self._interrupting = False
 
