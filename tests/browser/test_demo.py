@@ -236,5 +236,9 @@ def test_scatter_renders_density_with_a_legend_and_zooms_both_axes(notebook: Not
     print(f"\nscatter wheel zoom: x{x_ratio:.3f} in x, x{y_ratio:.3f} in y")
     assert abs(x_ratio - y_ratio) < 0.02, (x_ratio, y_ratio)
     _wait_idle(nb, SCATTER, 60)
-    after = nb.image_pixels(SCATTER)[..., :3].astype(int)
-    assert np.any(np.abs(after - pixels) > 30), "the frame did not change after zooming"
+    # The overlay may say "idle" a moment before the new frame has loaded into the <img>: poll.
+    wait_for(
+        lambda: np.any(np.abs(nb.image_pixels(SCATTER)[..., :3].astype(int) - pixels) > 30),
+        15,
+        "the frame to change after zooming",
+    )
