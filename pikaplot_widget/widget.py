@@ -28,6 +28,7 @@ from .plots.base import ViewWorker
 from .plots.protocols import FrameCallback, StateCallback, ViewCallback
 from .reading import Reading
 from .runtime.memory import monitor as memory_monitor
+from .series_legend import SeriesLegend
 
 MakeWorker = Callable[[FrameCallback, StateCallback, ViewCallback], ViewWorker]
 _construct_lock = threading.Lock()  # the stdout swap below is process-wide: one plot at a time
@@ -57,7 +58,7 @@ def _in_ipython() -> bool:
     return get_ipython() is not None
 
 
-class Plot(Reading, RemoteFrameBuffer):
+class Plot(Reading, SeriesLegend, RemoteFrameBuffer):
     """An interactive plot of a DuckDB-backed table. Create it with `pikaplot_widget.line(...)`
     or `pikaplot_widget.scatter(...)`.
 
@@ -239,7 +240,7 @@ class Plot(Reading, RemoteFrameBuffer):
             self._ensure_worker().resize(checked.width, checked.height, checked.ratio)
         elif kind == "wheel":
             self._wheel(checked)
-        elif kind == "pointer_down" and checked.button == 1:
+        elif kind == "pointer_down" and checked.button == 1 and not self._legend_click(checked):
             view = self.controller.view
             if view is not None:
                 self._drag = (checked.x, checked.y, view)

@@ -22,7 +22,8 @@ ALLOWED = {
     "messages": set(),  # checks what the browser sends: depends on nothing
     "lifecycle": {"plots"},
     "reading": {"core", "interaction", "messages", "plots"},
-    "widget": {"core", "runtime", "plots", "interaction", "lifecycle", "messages", "reading", "render"},
+    "series_legend": {"messages", "plots"},  # hidden series and legend clicks, mixed into the widget
+    "widget": {"core", "runtime", "plots", "interaction", "lifecycle", "messages", "reading", "render", "series_legend"},
     "api": {"core", "engine", "plots", "widget"},
     "link": {"widget"},
     "__init__": {"api", "core", "engine", "link", "render", "runtime", "widget"},
