@@ -74,6 +74,7 @@ export class Hover {
     const timeAxis = this.meta && this.meta.x_is_time
     const xAbs = record.x + ((this.meta && this.meta.x_origin) || 0)
     const lines = [`x: ${timeAxis ? time(xAbs) : number(xAbs)}`, `y: ${number(record.y)}`]
+    if (record.series !== undefined && record.series !== null) lines.unshift(`series: ${record.series}`)
     if (record.kind === 'line' && record.rows !== undefined) {
       lines.push(`rows: ${number(record.rows)}`)
       lines.push(`first ${number(record.first)} · last ${number(record.last)}`)
