@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -82,16 +83,23 @@ def line(
     y_name = columns.y if columns.series is None else (by or "")
     labels = Labels(title, x if x_label is None else x_label, y_name if y_label is None else y_label)
 
+    made_for: list[weakref.ref[Plot]] = []  # a worker rebuilt after a release keeps the hidden series
+
     def make(on_frame: FrameCallback, on_state: StateCallback, on_view: ViewCallback) -> LineWorker:
-        return LineWorker(
+        worker = LineWorker(
             columns, session, width=int(width), height=int(height), labels=labels,
             max_points=max_points, downsampler=downsampler, colors=rgb, line_width=width_px,
             on_frame=on_frame, on_state=on_state, on_view=on_view,
         )  # fmt: skip
+        owner = made_for[0]() if made_for else None
+        if owner is not None:
+            worker.set_hidden(frozenset(i for i, n in enumerate(names) if n in owner.hidden_series))
+        return worker
 
     plot = Plot(
         make, width=width, height=height, x_range=x_range, y_range=y_range, x_origin=columns.x_origin_us / 1e6
     )
+    made_for.append(weakref.ref(plot))
     plot.notice = notice
     return plot
 

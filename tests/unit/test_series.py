@@ -288,6 +288,29 @@ def test_legend_click_toggles_a_series():
         p.close()
 
 
+def test_hidden_series_survive_a_release():
+    x = np.linspace(0, 10, 3000)
+    frame = pd.DataFrame({"x": x, "a": np.sin(x), "b": np.sin(x) + 5})
+    p = pk.line(frame, "x", ["a", "b"], colors=["#00ff00", "#0000ff"], width=400, height=250)
+    original = pk.Plot.release_after_s
+    pk.Plot.release_after_s = 0.2
+    try:
+        p.to_array()
+        p.hidden_series = ["b"]
+        _wait_drawn(p)
+        worker = p.controller
+        p.handle_event({"type": "pikaplot_view", "shown": True})
+        p.handle_event({"type": "pikaplot_view", "shown": False})
+        assert worker.wait_freed(10)
+        p.handle_event({"type": "pikaplot_view", "shown": True})
+        assert p.controller is not worker
+        assert _pixels_of(p.to_array(), (0, 0, 255)) == 0 and p.hidden_series == ["b"]
+        assert _pixels_of(p.to_array(), (0, 255, 0)) > 100
+    finally:
+        pk.Plot.release_after_s = original
+        p.close()
+
+
 def test_max_points_applies_per_series(rng):
     n = 50_000
     frame = pd.DataFrame(
