@@ -80,7 +80,9 @@ def line(
         columns = replace(columns, x_origin_us=time_origin_us(source, session, x))
     names = columns.series.names if columns.series is not None else ()
     rgb = series_colors(names or (columns.y,), colors) if colors is not None or names else None
-    y_name = columns.y if columns.series is None else (by or "")
+    y_name = (
+        "" if columns.series is not None and by is None else columns.y
+    )  # y columns: the legend names them
     labels = Labels(title, x if x_label is None else x_label, y_name if y_label is None else y_label)
 
     made_for: list[weakref.ref[Plot]] = []  # a worker rebuilt after a release keeps the hidden series

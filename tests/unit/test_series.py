@@ -154,6 +154,39 @@ def test_index_per_series_matches_numpy(session, runner, rng, kind, in_memory):
     assert checked >= 2
 
 
+@pytest.mark.parametrize("in_memory", [True, False])
+def test_index_of_a_by_column_past_the_limit_keeps_only_the_kept_series(session, runner, rng, in_memory):
+    n = 30_000
+    names = np.array([f"v{i:02d}" for i in range(26)])
+    frame = pd.DataFrame({"x": np.round(rng.uniform(0, 1000, n), 1), "y": np.cumsum(rng.normal(size=n))})
+    frame["sym"] = names[rng.choice(26, n, p=np.arange(1, 27) / np.arange(1, 27).sum())]
+    frame.loc[rng.random(n) < 0.01, "y"] = np.nan
+    session.connection.register("frame_in", frame)
+    session.connection.execute("CREATE OR REPLACE TABLE t AS SELECT * FROM frame_in")
+    cols = LineColumns.checked(resolve_source("t", session), "x", "y")
+    cols = replace(cols, series=by_series(runner, cols, "sym"))
+    assert cols.series.filtered and cols.series.count == 20
+    extent = fetch_extent(runner, cols)
+    pyramid = build_pyramid(runner, cols, extent, **SMALL)
+    if not in_memory:
+        pyramid.arrays.clear()
+    a, b, columns = 100.0, 700.0, 40
+    level = pyramid.level_for((b - a) / columns)
+    assert level is not None
+    data = fetch_from_pyramid(runner, pyramid, level, (a, b), columns)
+
+    def col_of(x):
+        k0 = np.minimum(np.floor((x - pyramid.origin) / pyramid.bucket_width), pyramid.buckets - 1)
+        k = np.floor_divide(k0, FANOUT**level)
+        return np.floor(((k + 0.5) * pyramid.width(level) + pyramid.origin - a) / ((b - a) / columns)).astype(
+            int
+        )
+
+    _check_columns(data, frame, "by", col_of, shared_rows=False)
+    kept = frame.sym.isin(data.series_names)
+    assert kept.sum() == len(frame) - cols.series.rows_dropped
+
+
 def test_by_keeps_the_20_largest_and_says_so(session, runner, rng):
     counts = rng.permutation(np.arange(1, 31)) * 40 + np.arange(30)  # distinct counts: no ties
     sym = np.repeat([f"v{i:02d}" for i in range(30)], counts)

@@ -30,10 +30,12 @@ class LinePainter(Painter):
         names: tuple[str, ...] = (),
         colors: np.ndarray | None = None,
         line_width: float | None = None,
+        legend_title: str = "",
     ) -> None:
         """`names`: the series of a plot of several (legend); `colors`: (series, 3) uint8 RGB."""
         super().__init__(labels, x_is_time, x_origin_us)
         self.names = names
+        self.legend_title = legend_title
         self.colors = (colors if colors is not None else series_colors(names)) if names else None
         self.single_color = None if names else colors
         self.line_width = theme.LINE_WIDTH_PX if line_width is None else line_width
@@ -48,7 +50,7 @@ class LinePainter(Painter):
         """The series legend (hidden entries muted)."""
         assert self.colors is not None
         hidden = tuple(i in self.hidden for i in range(len(self.names)))
-        return CategoryLegend(self.names, self.colors, hidden=hidden)
+        return CategoryLegend(self.names, self.colors, self.legend_title, hidden)
 
     def legend_entry(self, layout: ChartLayout, x: float, y: float) -> int | None:
         """The series whose legend entry is at CSS pixel (x, y) of `layout`, if any."""

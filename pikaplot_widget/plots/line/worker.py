@@ -56,7 +56,13 @@ class LineWorker(ViewWorker):
     ) -> None:
         names = columns.series.names if columns.series is not None else ()
         self.painter: LinePainter = LinePainter(
-            labels, columns.x_is_time, columns.x_origin_us, names, colors, line_width
+            labels,
+            columns.x_is_time,
+            columns.x_origin_us,
+            names,
+            colors,
+            line_width,
+            columns.series.by or "" if columns.series is not None else "",
         )
         super().__init__(
             width=width, height=height, painter=self.painter,
