@@ -1,6 +1,6 @@
 """Several series in JupyterLab (Debian chromium, Playwright): clicking a legend entry hides its
 series (its colour leaves the frame, `hidden_series` in the kernel agrees), clicking again shows it;
-hover names the series of the nearest point.
+hover names the series of the nearest point; a by= column past 20 values says so in the plot.
 
 Run: .venv/bin/python -m pytest tests/browser/test_series.py -x -q -s
 """
@@ -48,13 +48,23 @@ p.observe(lambda c: _log(event="hidden", hidden=list(c["new"])), names=["hidden_
 display(p)
 """
 
+MANY = """\
+# cell[many]
+session.connection.execute(
+    "CREATE TABLE many AS SELECT i::DOUBLE AS t, 'k' || (i % 23)::VARCHAR AS key, sin(i) AS v "
+    "FROM range(23000) r(i)"
+)
+m = pk.line("many", x="t", y="v", by="key", session=session, width=600, height=300)
+m
+"""
+
 
 @pytest.fixture(scope="module")
 def nb(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebook]:
     root = tmp_path_factory.mktemp("series")
     book = nbformat.v4.new_notebook()
     book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    book.cells = [nbformat.v4.new_code_cell(c) for c in (SETUP, PLOT)]
+    book.cells = [nbformat.v4.new_code_cell(c) for c in (SETUP, PLOT, MANY)]
     nbformat.write(book, root / "series.ipynb")
     server: LabServer = start_lab(root, tmp_path_factory.mktemp("series-home"))
     context = browser.new_context(viewport={"width": 1200, "height": 900}, device_scale_factor=1)
@@ -103,16 +113,16 @@ def test_clicking_a_legend_entry_hides_and_shows_its_series(nb: Notebook):
     assert box is not None
 
     nb.page.mouse.click(box["x"] + 1 + sx, box["y"] + 1 + sy)
-    wait_for(lambda: _hidden_records(nb), 15, lambda: f"hidden_series to change; log {nb.server.log()[-3:]}")
+    wait_for(lambda: _hidden_records(nb), 45, lambda: f"hidden_series to change; log {nb.server.log()[-3:]}")
     assert _hidden_records(nb)[-1]["hidden"] == ["high"]
-    wait_for(lambda: _count(nb.image_pixels(marker), BLUE) == 0, 20, "the blue series to leave the frame")
+    wait_for(lambda: _count(nb.image_pixels(marker), BLUE) == 0, 60, "the blue series to leave the frame")
     assert _count(nb.image_pixels(marker), RED) >= before_red * 0.5  # the other series stays
 
     time.sleep(0.8)  # not a double click (that resets the view)
     nb.page.mouse.click(box["x"] + 1 + sx, box["y"] + 1 + sy)
-    wait_for(lambda: len(_hidden_records(nb)) >= 2, 15, "hidden_series to change back")
+    wait_for(lambda: len(_hidden_records(nb)) >= 2, 45, "hidden_series to change back")
     assert _hidden_records(nb)[-1]["hidden"] == []
-    wait_for(lambda: _count(nb.image_pixels(marker), BLUE) > 300, 20, "the blue series to come back")
+    wait_for(lambda: _count(nb.image_pixels(marker), BLUE) > 300, 60, "the blue series to come back")
 
 
 def test_hover_names_the_series(nb: Notebook):
@@ -136,3 +146,10 @@ def test_hover_names_the_series(nb: Notebook):
         lambda: f"a tooltip naming the series 'low'; now {tooltip.inner_text()!r}",
     )
     nb.page.mouse.move(box["x"] - 50, box["y"] - 50)
+
+
+def test_a_by_column_past_the_limit_says_so_in_the_plot(nb: Notebook):
+    notice = nb.overlay("# cell[many]").locator(".pikaplot-notice")
+    wait_for(lambda: notice.count() == 1 and notice.is_visible(), 30, "the by= limit notice in the plot")
+    text = notice.inner_text()
+    assert "20 values" in text and "3 more values (3,000 rows)" in text, text
