@@ -123,6 +123,41 @@ def test_m4_per_series_matches_numpy(session, runner, rng, kind, case):
 
 
 @pytest.mark.parametrize("kind", ["y", "by"])
+@pytest.mark.parametrize("index", [False, True])
+def test_invalid_rows_break_only_their_own_series(session, runner, kind, index):
+    x = np.arange(40_000, dtype=np.float64)
+    gap = (x >= 20_000) & (x < 20_400)  # NaN/NULL in series "a" only
+    if kind == "y":
+        frame = pd.DataFrame({"x": x, "a": np.where(gap, np.nan, np.sin(x / 500)), "b": np.cos(x / 500)})
+    else:
+        frame = pd.DataFrame(
+            {"x": np.r_[x, x], "y": np.r_[np.where(gap, np.nan, np.sin(x / 500)), np.cos(x / 500)]}
+        )
+        frame["sym"] = ["a"] * x.size + ["b"] * x.size
+    session.connection.register("frame_in", frame)
+    session.connection.execute("CREATE OR REPLACE TABLE t AS SELECT * FROM frame_in")
+    # NULLs inside the NaN block, in series "a" only
+    null = "a = NULL WHERE TRUE" if kind == "y" else "y = NULL WHERE sym = 'a'"
+    session.connection.execute(f"UPDATE t SET {null} AND x BETWEEN 20100 AND 20199")
+    cols = LineColumns.checked(resolve_source("t", session), "x", "a" if kind == "y" else "y")
+    series = y_list_series(cols, ("a", "b")) if kind == "y" else by_series(runner, cols, "sym")
+    cols = replace(cols, series=series)
+    extent = fetch_extent(runner, cols)
+    view, columns = (15_000.0, 25_000.0), 100  # 100 rows per column: the gap spans 4 columns
+    if index:
+        pyramid = build_pyramid(runner, cols, extent, **SMALL)
+        data = fetch_from_pyramid(runner, pyramid, pyramid.level_for(100.0), view, columns)
+    else:
+        data = fetch_line(runner, cols, extent, view, columns)
+    a, b = data.series == 0, data.series == 1
+    xa, ya = data.x[a], data.y[a]
+    assert np.isnan(ya).any() and np.isfinite(data.y[b]).all()
+    finite = xa[np.isfinite(ya)]
+    assert not ((finite >= 20_000) & (finite < 20_400)).any()  # nothing drawn inside the gap
+    assert np.isnan(ya[(xa > 19_000) & (xa < 21_400)]).any()  # the line breaks there
+
+
+@pytest.mark.parametrize("kind", ["y", "by"])
 @pytest.mark.parametrize("in_memory", [True, False])
 def test_index_per_series_matches_numpy(session, runner, rng, kind, in_memory):
     frame = _frame(rng, 40_000, kind)
