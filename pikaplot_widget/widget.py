@@ -4,33 +4,45 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import math
 import threading
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from importlib.resources import files
-from pathlib import Path
 from typing import ClassVar
 
+import jupyter_rfb.widget as rfb_widget
 import numpy as np
 import traitlets
 from jupyter_rfb import RemoteFrameBuffer
 from jupyter_rfb.widget import CSS as RFB_CSS
 from jupyter_rfb.widget import JS as RFB_JS
 
-from .core.errors import PlotError
 from .core.viewport import Range, Viewport
 from .interaction import drag_pan, wheel_zoom
 from .lifecycle import Lifecycle
 from .messages import Event, parse_event
+from .output import SNAPSHOT_CSS, Output
 from .plots.base import ViewWorker
 from .plots.protocols import FrameCallback, StateCallback, ViewCallback
 from .reading import Reading
 from .runtime.memory import monitor as memory_monitor
 
 MakeWorker = Callable[[FrameCallback, StateCallback, ViewCallback], ViewWorker]
-_construct_lock = threading.Lock()  # the stdout swap below is process-wide: one plot at a time
+_construct_lock = threading.Lock()  # the patch below is process-wide: one plot at a time
+
+
+@contextlib.contextmanager
+def _without_output_widget() -> Iterator[None]:
+    """jupyter_rfb displays an Output widget for its prints when constructed: an empty output in
+    the notebook ("RFBOutputContext()" once exported), or its repr printed outside IPython. Our
+    handlers never print nor raise, so it is left out."""
+    original = rfb_widget.display
+    rfb_widget.display = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        rfb_widget.display = original
 
 
 def _compose_esm() -> str:
@@ -57,7 +69,7 @@ def _in_ipython() -> bool:
     return get_ipython() is not None
 
 
-class Plot(Reading, RemoteFrameBuffer):
+class Plot(Reading, Output, RemoteFrameBuffer):
     """An interactive plot of a DuckDB-backed table. Create it with `pikaplot_widget.line(...)`
     or `pikaplot_widget.scatter(...)`.
 
@@ -70,7 +82,7 @@ class Plot(Reading, RemoteFrameBuffer):
     """
 
     _esm = _compose_esm()
-    _css = RFB_CSS
+    _css = RFB_CSS + SNAPSHOT_CSS
     release_after_s: ClassVar[float] = 20.0
 
     x_range = traitlets.Tuple(traitlets.Float(), traitlets.Float(), default_value=(0.0, 1.0)).tag(sync=True)
@@ -80,6 +92,7 @@ class Plot(Reading, RemoteFrameBuffer):
     notice = traitlets.Unicode("").tag(sync=True)  # e.g. memory pressure; shown briefly in the plot
     # {"x": [lo, hi] | None, "y": [lo, hi] | None, "polygon": [[x, y], ...] | None}
     selection_bounds = traitlets.Dict({"x": None, "y": None, "polygon": None}).tag(sync=True)
+    _snapshot_output = traitlets.Bool(False).tag(sync=True)  # a PNG output follows the widget's
 
     def __init__(
         self,
@@ -96,11 +109,8 @@ class Plot(Reading, RemoteFrameBuffer):
         `x_range` and everything else the user sees are absolute."""
         if int(width) < 50 or int(height) < 50:
             raise ValueError(f"width and height must be at least 50 pixels, got {width}x{height}")
-        if _in_ipython():
+        with _construct_lock, _without_output_widget():
             super().__init__(css_width=f"{int(width)}px", css_height=f"{int(height)}px")
-        else:  # jupyter_rfb would print its output widget's repr
-            with _construct_lock, contextlib.redirect_stdout(io.StringIO()):
-                super().__init__(css_width=f"{int(width)}px", css_height=f"{int(height)}px")
         # In a kernel, worker threads reach the widget only through an event loop: the one that
         # delivered the latest message (a subshell's while a cell runs). Elsewhere (scripts,
         # tests) there is no comm to protect and a loop may exist that nobody runs.
@@ -113,6 +123,11 @@ class Plot(Reading, RemoteFrameBuffer):
         self._hover_next: tuple[ViewWorker, Event] | None = None
         self._hover_busy = False
         self.x_origin = float(x_origin)
+        self.width, self.height = int(width), int(height)
+        self._export_lock = threading.Lock()
+        self._live_size: tuple[int, int, float] | None = None
+        self._snapshots = []
+        self._snapshot_due, self._snapshot_shows = 0.0, (0, -1)
         self._events_dropped = 0
         self._handler_errors = 0
         self._life = Lifecycle(
@@ -150,6 +165,8 @@ class Plot(Reading, RemoteFrameBuffer):
         self._call_in_loop(self.request_draw)
         if exact and self._loop is not None:
             self._call_in_loop(self._send_drawn)
+        if exact:
+            self._exact_frame_shown()
 
     def _on_state(self, status: str, progress: float) -> None:
         self._call_in_loop(self._apply_state, status, progress)
@@ -236,7 +253,9 @@ class Plot(Reading, RemoteFrameBuffer):
         if self._closed:
             return
         if kind == "resize":
-            self._ensure_worker().resize(checked.width, checked.height, checked.ratio)
+            self._live_size = (checked.width, checked.height, checked.ratio)
+            if not self._export_lock.locked():  # an export gives the browser its size back after
+                self._ensure_worker().resize(*self._live_size)
         elif kind == "wheel":
             self._wheel(checked)
         elif kind == "pointer_down" and checked.button == 1:
@@ -301,34 +320,14 @@ class Plot(Reading, RemoteFrameBuffer):
     def _ensure_worker(self) -> ViewWorker:
         return self._life.worker()
 
+    def _views_shown(self) -> int:
+        return self._life.views
+
     @property
     def _closed(self) -> bool:
         return self._life.closed
 
     # ---- public API ----------------------------------------------------------------------
-    def to_array(self, timeout: float | None = 300.0) -> np.ndarray:
-        """The full plot for the current ranges as a (height, width, 4) uint8 array.
-
-        Waits for the data of those ranges; axes, labels and title included. Raises `PlotError`
-        when the view failed (with the message the plot shows) or the plot is closed.
-        """
-        if self._closed:
-            raise PlotError("the plot is closed")
-        worker = self._ensure_worker()
-        frame = worker.wait_frame(timeout).copy()
-        view = worker.view
-        if view is not None:  # the traitlets describe the returned frame, loop or no loop
-            self._apply_view(view)
-        return frame
-
-    def save(self, path: str | Path) -> Path:
-        """Write the current plot as a PNG file and return its path (`PlotError` as `to_array`)."""
-        from PIL import Image
-
-        target = Path(path)
-        Image.fromarray(self.to_array(), "RGBA").save(target, format="PNG")
-        return target
-
     def reset(self) -> None:
         """Return to the full extent of the data (y fitted to it)."""
         worker = self._ensure_worker()
