@@ -14,6 +14,7 @@ from .messages import Event
 from .plots.base import ViewWorker
 from .plots.drawn import MAX_SENT_POINTS
 from .plots.selection import checked_bounds, checked_polygon
+from .ranges import AxisUnits
 
 
 class Reading:
@@ -24,6 +25,7 @@ class Reading:
     _hover_next: tuple[ViewWorker, Event] | None
     _hover_busy: bool
     x_origin: float  # the worker's x values count from here (time axes); users see absolute values
+    _units: AxisUnits  # worker axis units <-> data units (time origin, log axes, time zone)
 
     @property
     def controller(self) -> ViewWorker:
@@ -118,6 +120,8 @@ class Reading:
             meta["x_range"], meta["y_range"] = list(layout.spec.x_range), list(layout.spec.y_range)
             meta["x_is_time"] = layout.spec.x_is_time
             meta["x_origin"] = self.x_origin  # add to the points' x (and x_range) for absolute values
+            scale = self._units.scale  # hover shows data units (10**v on log axes), times in tz
+            meta["log_x"], meta["log_y"], meta["tz"] = scale.log_x, scale.log_y, scale.tz
             meta["both_axes"] = worker.zooms_both_axes
         buffers = drawn.ipc_buffers() if meta["sent"] and drawn.count else []
         self._send_safely(meta, buffers)
@@ -129,9 +133,7 @@ class Reading:
         values and, with `with_row`, its full row from DuckDB; a density pixel: rows, mean,
         categories), or None. Uses the last exact frame (call `to_array()` first in scripts)."""
         result = self._ensure_worker().pick(float(x), float(y), with_row=with_row)
-        if result is not None and isinstance(result.get("x"), float):
-            result["x"] = float(result["x"]) + self.x_origin  # type: ignore[arg-type]
-        return result
+        return None if result is None else self._units.record_to_user(result)
 
     def select(
         self,

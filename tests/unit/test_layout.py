@@ -21,9 +21,20 @@ ALLOWED = {
     "interaction": {"core", "render"},
     "messages": set(),  # checks what the browser sends: depends on nothing
     "lifecycle": {"plots"},
-    "reading": {"core", "interaction", "messages", "plots"},
-    "widget": {"core", "runtime", "plots", "interaction", "lifecycle", "messages", "reading", "render"},
-    "api": {"core", "engine", "plots", "widget"},
+    "reading": {"core", "interaction", "messages", "plots", "ranges"},
+    "ranges": {"core"},
+    "widget": {
+        "core",
+        "runtime",
+        "plots",
+        "interaction",
+        "lifecycle",
+        "messages",
+        "reading",
+        "ranges",
+        "render",
+    },
+    "api": {"core", "engine", "plots", "ranges", "widget"},
     "link": {"widget"},
     "__init__": {"api", "core", "engine", "link", "render", "runtime", "widget"},
 }
