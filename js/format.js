@@ -13,11 +13,17 @@ export function number (value) {
 
 const zoneFormats = new Map()
 
+// One formatter per zone; the zone shown as its UTC offset ("GMT+2"), which tells DST folds apart.
 function zoneFormat (tz) {
   if (!zoneFormats.has(tz)) {
-    zoneFormats.set(tz, new Intl.DateTimeFormat('en-US', {
-      timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short'
-    }))
+    const options = { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }
+    let format
+    try {
+      format = new Intl.DateTimeFormat('en-US', { ...options, timeZoneName: 'shortOffset' })
+    } catch (error) { // browsers before shortOffset (2021): the short name
+      format = new Intl.DateTimeFormat('en-US', { ...options, timeZoneName: 'short' })
+    }
+    zoneFormats.set(tz, format)
   }
   return zoneFormats.get(tz)
 }

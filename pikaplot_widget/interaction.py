@@ -18,14 +18,16 @@ MIN_BOX_PX = 4  # a drag smaller than this (CSS pixels) is a click, not a box
 KEY_ZOOM = 2**0.5  # + and - zoom by this factor
 KEY_PAN = 0.1  # arrows pan by this share of the view
 LOG_LIMIT = 400.0  # a log axis stays within 10**-400 .. 10**400 (past every float it could show)
+LOG_MIN_SPAN = 1e-12  # decades: about the narrowest ratio float64 data values still resolve
 
 
 def _within_log_limits(old: Viewport, new: Viewport, layout: ChartLayout) -> Viewport:
-    """`new`, with any log axis that would leave ±LOG_LIMIT decades kept as in `old`."""
+    """`new`, with any log axis that would leave ±LOG_LIMIT decades (or get narrower than the
+    data's float resolution) kept as in `old`."""
     scale = layout.spec.scale
 
     def inside(r: Range) -> bool:
-        return r.lo >= -LOG_LIMIT and r.hi <= LOG_LIMIT
+        return r.lo >= -LOG_LIMIT and r.hi <= LOG_LIMIT and r.span >= LOG_MIN_SPAN * max(1.0, abs(r.lo))
 
     if scale.log_x and not inside(new.x):
         new = new.with_x(old.x)

@@ -87,10 +87,33 @@ class AxisUnits:
         # A window narrower than float64 resolves at this magnitude keeps a width of one ulp.
         return lo, max(hi, math.nextafter(lo, math.inf))
 
+    def bound_to_axis(self, value: float, axis: str) -> float:
+        """One selection bound (data units) in worker units; on a log axis a bound <= 0 stands for
+        "from the smallest positive value"."""
+        if self._log(axis):
+            return to_axis(max(value, _SMALLEST), True)
+        return value - (self.x_origin if axis == "x" else 0.0)
+
     def value_to_user(self, value: float, axis: str) -> float:
         """One axis value (worker units) in data units, e.g. for `Plot.pick`."""
         shift = self.x_origin if axis == "x" else 0.0
         return to_data(value + shift, self._log(axis))
+
+    def shown_to_user(self, shown: dict[str, object]) -> dict[str, object]:
+        """Selection bounds as the front end and `selection_bounds` show them (time x already
+        absolute): on log axes, back from log10 to data units."""
+        lx, ly = self.scale.log_x, self.scale.log_y
+        if not (lx or ly):
+            return shown
+        out = dict(shown)
+        for key, log in (("x", lx), ("y", ly)):
+            bounds = shown.get(key)
+            if log and isinstance(bounds, list):
+                out[key] = [to_data(float(v), True) for v in bounds]
+        polygon = shown.get("polygon")
+        if isinstance(polygon, list):
+            out["polygon"] = [[to_data(float(vx), lx), to_data(float(vy), ly)] for vx, vy in polygon]
+        return out
 
     def record_to_user(self, record: dict[str, object]) -> dict[str, object]:
         """A picked record with its x and y-like values (y, a line column's first/last/min/max)

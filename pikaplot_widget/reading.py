@@ -141,26 +141,33 @@ class Reading:
         y: tuple[float, float] | None = None,
         polygon: Sequence[tuple[float, float]] | None = None,
     ) -> None:
-        """Select the rows with x in `x` and y in `y` (axis units; None: any), or inside `polygon`
+        """Select the rows with x in `x` and y in `y` (data units; None: any), or inside `polygon`
         (a lasso: (x, y) vertices). `selection` then holds them as a DuckDB relation and the next
         frame highlights them."""
         worker = self._ensure_worker()
+        to_axis = self._units.bound_to_axis
         if polygon is not None:
             vertices = checked_polygon(polygon)
-            worker.selection.set_polygon(tuple((vx - self.x_origin, vy) for vx, vy in vertices))
+            worker.selection.set_polygon(tuple((to_axis(vx, "x"), to_axis(vy, "y")) for vx, vy in vertices))
         else:
             bounds_x, bounds_y = checked_bounds(x, "x"), checked_bounds(y, "y")
             if bounds_x is not None:
-                bounds_x = (bounds_x[0] - self.x_origin, bounds_x[1] - self.x_origin)
+                bounds_x = (to_axis(bounds_x[0], "x"), to_axis(bounds_x[1], "x"))
+            if bounds_y is not None:
+                bounds_y = (to_axis(bounds_y[0], "y"), to_axis(bounds_y[1], "y"))
             worker.selection.set(bounds_x, bounds_y)
-        self._call_in_loop(self._show_selection, worker.selection.shown(self.x_origin))
+        self._call_in_loop(
+            self._show_selection, self._units.shown_to_user(worker.selection.shown(self.x_origin))
+        )
 
     def _select(
         self, worker: ViewWorker, x: tuple[float, float] | None, y: tuple[float, float] | None
     ) -> None:
         """Select in the worker's units (a box dragged in the plot)."""
         worker.selection.set(x, y)
-        self._call_in_loop(self._show_selection, worker.selection.shown(self.x_origin))
+        self._call_in_loop(
+            self._show_selection, self._units.shown_to_user(worker.selection.shown(self.x_origin))
+        )
 
     def _lasso(self, event: Event) -> None:
         """A lasso drawn in the plot (CSS pixels) → the rows inside it."""
@@ -181,7 +188,9 @@ class Reading:
             for px, py in event.points
         )
         worker.selection.set_polygon(polygon)
-        self._call_in_loop(self._show_selection, worker.selection.shown(self.x_origin))
+        self._call_in_loop(
+            self._show_selection, self._units.shown_to_user(worker.selection.shown(self.x_origin))
+        )
 
     def clear_selection(self) -> None:
         """Select nothing."""

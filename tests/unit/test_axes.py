@@ -475,3 +475,21 @@ def test_bad_axis_arguments_raise_clear_errors(session):
         not_shown_note({"x": 2, "y": 3})
         == "2 rows with x <= 0 and 3 rows with y <= 0 not shown on the log axes"
     )
+
+
+def test_selection_on_log_axes_is_in_data_units(session, rng):
+    n = 20_000
+    frame = pd.DataFrame({"x": 10 ** rng.uniform(-2, 4, n), "y": rng.normal(size=n)})
+    frame.loc[::50, "x"] = -1.0
+    p = pk.scatter(frame, "x", "y", log_x=True, session=session)
+    try:
+        p.to_array()
+        for lo, hi in ((1.0, 100.0), (0.05, 0.2), (-5.0, 3.0)):
+            p.select(x=(lo, hi))
+            inside = (frame.x > 0) & (frame.x >= lo) & (frame.x <= hi)
+            assert len(p.selection.fetchall()) == int(inside.sum())
+        assert p.selection_bounds["x"] == pytest.approx([5e-324, 3.0])
+        p.select(x=(1.0, 100.0))
+        assert p.selection_bounds["x"] == pytest.approx([1.0, 100.0])
+    finally:
+        p.close()
