@@ -4,7 +4,9 @@ The ticks are chosen on local wall time as if it were UTC (:func:`time_ticks` do
 work and the labels), then each local tick is mapped back to the instants that show that wall
 time: none in a spring-forward gap (02:30 on 2026-03-29 in Berlin does not exist, so an hourly
 axis reads 01:00, 03:00), two in an autumn fold (02:00 happens twice on 2026-10-25: both are
-ticks, one hour apart), one otherwise. A day on the axis may so be 23 or 25 hours long.
+ticks, one hour apart, labelled "02:00 CEST" and "02:00 CET"), one otherwise. A day on the axis
+may so be 23 or 25 hours long; a view across a fold gets a coarser step when the repeated wall
+times would exceed ``max_ticks``.
 """
 
 from __future__ import annotations
@@ -54,6 +56,23 @@ def _instants(wall_us: int, tz: str) -> list[int]:
     return sorted(found)
 
 
+def _wall_bounds(lo_us: int, hi_us: int, tz: str) -> tuple[int, int]:
+    """The earliest and latest wall time (naive epoch microseconds) of the instants in
+    [lo_us, hi_us]: at the ends, or at an offset change inside (found by bisection)."""
+    off_lo, off_hi = local_offset_us(lo_us, tz), local_offset_us(hi_us, tz)
+    walls = [lo_us + off_lo, hi_us + off_hi]
+    if off_lo != off_hi:
+        before, after = lo_us, hi_us  # the offset changes somewhere in (before, after]
+        while after - before > 1:
+            middle = (before + after) // 2
+            if local_offset_us(middle, tz) == off_lo:
+                before = middle
+            else:
+                after = middle
+        walls += [before + off_lo, after + local_offset_us(after, tz)]
+    return min(walls), max(walls)
+
+
 def zoned_time_ticks(lo: float, hi: float, max_ticks: int, origin_us: int, tz: str) -> Ticks:
     """Like :func:`time_ticks` (seconds since `origin_us`, UTC instants), with ticks and labels
     on the wall clock of the IANA zone `tz`. Ranges outside the years 2..9998 or narrower than
@@ -64,14 +83,31 @@ def zoned_time_ticks(lo: float, hi: float, max_ticks: int, origin_us: int, tz: s
     lo_us, hi_us = origin_us + lo * 1e6, origin_us + hi * 1e6
     if hi - lo < _SUB_MICRO_SPAN or lo_us < _SAFE_US[0] or hi_us > _SAFE_US[1]:
         return time_ticks(lo, hi, max_ticks, origin_us)
-    offsets = (local_offset_us(math.floor(lo_us), tz), local_offset_us(math.floor(hi_us), tz))
-    wall = time_ticks(lo + min(offsets) / _US, hi + max(offsets) / _US, max_ticks, origin_us)
-    values: list[float] = []
-    labels: list[str] = []
-    for value, label in zip(wall.values, wall.labels, strict=True):
-        for instant in _instants(origin_us + round(value * _US), tz):
-            seconds = (instant - origin_us) / _US
-            if lo <= seconds <= hi:
-                values.append(seconds)
-                labels.append(label)
+    wall_lo, wall_hi = _wall_bounds(math.floor(lo_us), math.ceil(hi_us), tz)
+    budget = max(2, int(max_ticks))
+    while True:  # a fold shows up to an hour of wall times twice: fewer, coarser ticks then
+        wall = time_ticks((wall_lo - origin_us) / _US, (wall_hi - origin_us) / _US, budget, origin_us)
+        ticks = sorted(
+            ((instant - origin_us) / _US, label)
+            for value, label in zip(wall.values, wall.labels, strict=True)
+            for instant in _instants(origin_us + round(value * _US), tz)
+            if lo <= (instant - origin_us) / _US <= hi
+        )
+        if len(ticks) <= max_ticks or budget <= 2:
+            break
+        budget -= 1
+    values = [v for v, _ in ticks]
+    labels = [label for _, label in ticks]
+    # A wall time shown twice (an autumn fold) names its zone abbreviation: "02:00 CEST", "02:00 CET".
+    repeated = {label for label in labels if labels.count(label) > 1}
+    labels = [
+        f"{label} {_tzname(origin_us + round(value * _US), tz)}" if label in repeated else label
+        for value, label in zip(values, labels, strict=True)
+    ]
     return Ticks(tuple(values), tuple(labels), wall.offset_label)
+
+
+def _tzname(instant_us: int, tz: str) -> str:
+    """The zone's abbreviation at an instant (e.g. "CEST"), or its UTC offset where it has none."""
+    local = (_EPOCH + timedelta(microseconds=instant_us)).astimezone(_zone(tz))
+    return local.tzname() or local.strftime("%z")

@@ -311,10 +311,16 @@ def test_dst_spring_forward_hour_ticks_skip_the_missing_hour():
 
 def test_dst_fall_back_hour_ticks_show_the_repeated_hour_twice():
     ticks = zoned_time_ticks(_utc(2026, 10, 24, 21), _utc(2026, 10, 25, 3), 10, 0, "Europe/Berlin")
-    assert ticks.labels == ("Oct 24 23:00", "Oct 25 00:00", "Oct 25 01:00", "Oct 25 02:00",
-                            "Oct 25 02:00", "Oct 25 03:00", "Oct 25 04:00")  # fmt: skip
+    assert ticks.labels == ("Oct 24 23:00", "Oct 25 00:00", "Oct 25 01:00", "Oct 25 02:00 CEST",
+                            "Oct 25 02:00 CET", "Oct 25 03:00", "Oct 25 04:00")  # fmt: skip
     assert ticks.values == tuple(_utc(2026, 10, 24, 21) + 3600 * i for i in range(7))
     assert _wall(ticks.values)[3:5] == ["10-25 02:00 CEST", "10-25 02:00 CET"]
+    half_hours = zoned_time_ticks(
+        _utc(2026, 10, 24, 23, 45), _utc(2026, 10, 25, 1, 45), 5, 0, "Europe/Berlin"
+    )
+    assert half_hours.labels == ("02:00 CEST", "02:30 CEST", "02:00 CET", "02:30 CET")
+    assert half_hours.offset_label == "2026-10-25"
+    assert half_hours.values == tuple(_utc(2026, 10, 25, 0) + 1800 * i for i in range(4))
 
 
 def test_dst_day_ticks_fall_on_local_midnight():
@@ -493,3 +499,26 @@ def test_selection_on_log_axes_is_in_data_units(session, rng):
         assert p.selection_bounds["x"] == pytest.approx([1.0, 100.0])
     finally:
         p.close()
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_zoned_ticks_on_random_windows_read_their_own_wall_time(seed):
+    rng = np.random.default_rng(seed)
+    tz = ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "UTC"][seed % 5]
+    transitions = [_utc(2026, 3, 29, 1), _utc(2026, 10, 25, 1), _utc(2026, 3, 8, 7), _utc(2026, 4, 4, 15)]
+    centre = transitions[seed % 4] + rng.uniform(-3, 3) * 3600
+    span = 10 ** rng.uniform(2, 7.5)  # minutes to years
+    lo, hi = centre - span * rng.uniform(0, 1), centre + span * rng.uniform(0, 1)
+    max_ticks = int(rng.integers(3, 14))
+    ticks = zoned_time_ticks(lo, hi, max_ticks, 0, tz)
+    assert 1 <= len(ticks.values) <= max_ticks
+    assert list(ticks.values) == sorted(set(ticks.values))
+    assert all(lo <= v <= hi for v in ticks.values)
+    for value, label in zip(ticks.values, ticks.labels, strict=True):
+        wall = dt.datetime.fromtimestamp(value, ZoneInfo(tz))
+        if ":" in label:
+            assert wall.strftime("%H:%M") in label
+        elif label.isdigit():
+            assert (wall.year, wall.month, wall.day, wall.hour) == (int(label), 1, 1, 0)
+        else:
+            assert (wall.hour, wall.minute) == (0, 0)  # dates and months start at local midnight
