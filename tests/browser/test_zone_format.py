@@ -58,3 +58,45 @@ def test_tooltip_times_are_wall_times_of_the_zone(browser):
         page.close()
     assert got == [_expected(s, tz) for s, tz in cases]
     assert got[2][:16] == got[3][:16] == "2026-10-25 02:30" and got[2] != got[3]
+
+
+def test_tooltip_shows_data_units_and_the_zone(browser):
+    """The tooltip (js/hover.js) of a line point: log axes back from log10, a time x in its zone."""
+    page = browser.new_page()
+    try:
+        page.set_content("<html><body></body></html>")
+        page.add_script_tag(content=BUNDLE.read_text())
+        texts = page.evaluate(
+            """(cases) => cases.map(([meta, record]) => {
+                const interaction = { frameOffset: () => [0, 0] }
+                const overlay = { root: document.body, interaction, send () {} }
+                const hover = new pikaplotOverlay.Hover(overlay)
+                hover.meta = meta
+                hover.show(record, 10, 10)
+                return Array.from(hover.tooltip.children).map((line) => line.textContent)
+            })""",
+            [
+                [
+                    {"log_x": True, "log_y": True, "x_is_time": False, "x_origin": 0},
+                    {
+                        "kind": "line",
+                        "x": 3.0,
+                        "y": -2.0,
+                        "rows": 5,
+                        "first": 0.0,
+                        "last": 1.0,
+                        "min": -2.0,
+                        "max": 2.0,
+                    },
+                ],
+                [
+                    {"x_is_time": True, "x_origin": 1792886400.0, "tz": "Europe/Berlin", "log_y": True},
+                    {"kind": "markers", "x": 3600.0, "y": 2.0},
+                ],
+            ],
+        )
+    finally:
+        page.close()
+    assert texts[0][:5] == ["x: 1,000", "y: 0.01", "rows: 5", "first 1 · last 10", "min 0.01 · max 100"]
+    # 2026-10-25 01:00 UTC: the second 02:00 of that night in Berlin (CET, UTC+1).
+    assert texts[1] == ["x: 2026-10-25 02:00:00 GMT+1", "y: 100"]
