@@ -199,3 +199,5 @@ export function wrap (rfbWidget) {
 }
 
 export { PointIndex } from './spatial.js' // the same rule as core/spatial.py (tested against it)
+export { number, time } from './format.js' // the tooltip's formats (tested against zoneinfo)
+export { Hover } // its text for log axes and time zones is tested in a bare page

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
@@ -18,13 +17,14 @@ from jupyter_rfb import RemoteFrameBuffer
 from jupyter_rfb.widget import CSS as RFB_CSS
 from jupyter_rfb.widget import JS as RFB_JS
 
-from .core.viewport import Range, Viewport
+from .core.viewport import Viewport
 from .interaction import drag_pan, wheel_zoom
 from .lifecycle import Lifecycle
 from .messages import Event, parse_event
 from .output import SNAPSHOT_CSS, Output
 from .plots.base import ViewWorker
 from .plots.protocols import FrameCallback, StateCallback, ViewCallback
+from .ranges import AxisUnits, UserRange
 from .reading import Reading
 from .runtime.memory import monitor as memory_monitor
 
@@ -85,8 +85,8 @@ class Plot(Reading, Output, RemoteFrameBuffer):
     _css = RFB_CSS + SNAPSHOT_CSS
     release_after_s: ClassVar[float] = 20.0
 
-    x_range = traitlets.Tuple(traitlets.Float(), traitlets.Float(), default_value=(0.0, 1.0)).tag(sync=True)
-    y_range = traitlets.Tuple(traitlets.Float(), traitlets.Float(), default_value=(0.0, 1.0)).tag(sync=True)
+    x_range = UserRange().tag(sync=True)  # data units; set also as datetimes for time axes
+    y_range = UserRange().tag(sync=True)
     progress = traitlets.Float(0.0).tag(sync=True)
     status = traitlets.Unicode("idle").tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)  # e.g. memory pressure; shown briefly in the plot
@@ -100,13 +100,13 @@ class Plot(Reading, Output, RemoteFrameBuffer):
         *,
         width: int = 800,
         height: int = 400,
-        x_range: tuple[float, float] | None = None,
-        y_range: tuple[float, float] | None = None,
-        x_origin: float = 0.0,
+        x_range: object = None,
+        y_range: object = None,
+        units: AxisUnits | None = None,
     ) -> None:
-        """Wrap the worker made by `make_controller(on_frame, on_state, on_view)`. The worker's x
-        values count from `x_origin` (time axes: seconds since the epoch of the data's first row);
-        `x_range` and everything else the user sees are absolute."""
+        """Wrap the worker made by `make_controller(on_frame, on_state, on_view)`. The worker's
+        values are in axis units (`units`: x counts from an origin on time axes, log10 on log
+        axes); `x_range` and everything else the user sees are in data units."""
         if int(width) < 50 or int(height) < 50:
             raise ValueError(f"width and height must be at least 50 pixels, got {width}x{height}")
         with _construct_lock, _without_output_widget():
@@ -122,7 +122,8 @@ class Plot(Reading, Output, RemoteFrameBuffer):
         self._hover_lock = threading.Lock()
         self._hover_next: tuple[ViewWorker, Event] | None = None
         self._hover_busy = False
-        self.x_origin = float(x_origin)
+        self._units = units or AxisUnits()
+        self.x_origin = self._units.x_origin
         self.width, self.height = int(width), int(height)
         self._export_lock = threading.Lock()
         self._live_size: tuple[int, int, float] | None = None
@@ -135,11 +136,12 @@ class Plot(Reading, Output, RemoteFrameBuffer):
             lambda: type(self).release_after_s,
             self._forget_frame,
         )
-        if x_range is not None:
-            lo, hi = Range.checked(x_range, "x_range").as_tuple()
-            self.controller.set_x_range(lo - self.x_origin, hi - self.x_origin)
-        if y_range is not None:
-            self.controller.set_y_range(*Range.checked(y_range, "y_range").as_tuple())
+        x_axis = None if x_range is None else self._units.to_axis(x_range, "x_range")  # checked before
+        y_axis = None if y_range is None else self._units.to_axis(y_range, "y_range")  # a worker starts
+        if x_axis is not None:
+            self.controller.set_x_range(*x_axis)
+        if y_axis is not None:
+            self.controller.set_y_range(*y_axis)
         self.observe(self._on_range_trait, names=["x_range", "y_range"])
         self_ref = weakref.ref(self)
 
@@ -181,34 +183,18 @@ class Plot(Reading, Output, RemoteFrameBuffer):
     def _apply_view(self, view: Viewport) -> None:
         self._sync.active = True
         try:
-            self.x_range = self._absolute(view.x.lo, view.x.hi)
-            self.y_range = view.y.as_tuple()
+            self.x_range = self._units.to_user(view.x, "x_range")
+            self.y_range = self._units.to_user(view.y, "y_range")
         finally:
             self._sync.active = False
-
-    def _absolute(self, lo: float, hi: float) -> tuple[float, float]:
-        """Worker x values as the traitlet shows them; a window narrower than float64 resolves at
-        this magnitude (microseconds at epoch seconds) keeps a width of one ulp."""
-        lo, hi = lo + self.x_origin, hi + self.x_origin
-        return lo, max(hi, math.nextafter(lo, math.inf))
-
-    @traitlets.validate("x_range", "y_range")
-    def _check_range(self, proposal: Mapping[str, object]) -> tuple[float, float]:
-        """Refuse a range before it is stored: the traitlet keeps showing the plot's range."""
-        trait = proposal["trait"]
-        name = str(getattr(trait, "name", "range"))
-        try:
-            return Range.checked(proposal["value"], name).as_tuple()
-        except ValueError as error:
-            raise traitlets.TraitError(str(error)) from None
 
     def _on_range_trait(self, change: Mapping[str, object]) -> None:
         if getattr(self._sync, "active", False):
             return
-        lo, hi = Range.checked(change["new"], str(change["name"])).as_tuple()
+        lo, hi = self._units.to_axis(change["new"], str(change["name"]))  # checked by UserRange
         worker = self._ensure_worker()
         if change["name"] == "x_range":
-            worker.set_x_range(lo - self.x_origin, hi - self.x_origin)
+            worker.set_x_range(lo, hi)
         else:
             worker.set_y_range(lo, hi)
 

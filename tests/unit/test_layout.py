@@ -21,7 +21,8 @@ ALLOWED = {
     "interaction": {"core", "render"},
     "messages": set(),  # checks what the browser sends: depends on nothing
     "lifecycle": {"plots"},
-    "reading": {"core", "interaction", "messages", "plots"},
+    "reading": {"core", "interaction", "messages", "plots", "ranges"},
+    "ranges": {"core"},
     "output": {"core", "messages", "plots"},
     "widget": {
         "core",
@@ -32,9 +33,10 @@ ALLOWED = {
         "messages",
         "output",
         "reading",
+        "ranges",
         "render",
     },
-    "api": {"core", "engine", "plots", "widget"},
+    "api": {"core", "engine", "plots", "ranges", "widget"},
     "link": {"widget"},
     "__init__": {"api", "core", "engine", "link", "render", "runtime", "widget"},
 }
