@@ -10,6 +10,7 @@ from .core.colormap_tables import CONTINUOUS as COLORMAPS
 from .core.colors import NORMALIZATIONS
 from .core.series_style import checked_line_width, series_colors
 from .core.types import Labels
+from .engine.axes import axis_scale
 from .engine.scatter import ScatterColumns
 from .engine.session import Session, default_session
 from .engine.sources import resolve_source, time_origin_us
@@ -18,6 +19,7 @@ from .plots.line.worker import LineWorker
 from .plots.protocols import FrameCallback, StateCallback, ViewCallback
 from .plots.scatter.provider import MARKER_LIMIT, MAX_MARKER_LIMIT
 from .plots.scatter.worker import ScatterWorker
+from .ranges import AxisUnits
 from .widget import Plot
 
 
@@ -32,8 +34,11 @@ def line(
     title: str = "",
     x_label: str | None = None,
     y_label: str | None = None,
-    x_range: tuple[float, float] | None = None,
+    x_range: tuple[object, object] | None = None,
     y_range: tuple[float, float] | None = None,
+    log_x: bool = False,
+    log_y: bool = False,
+    tz: str | None = None,
     max_points: int | None = None,
     downsampler: str = "minmax_lttb",
     colors: Sequence[str] | Mapping[str, str] | str | None = None,
@@ -54,7 +59,14 @@ def line(
             its series; `Plot.hidden_series` holds the hidden names) and hover names the series.
         width, height: size in CSS pixels.
         title, x_label, y_label: text around the plot (labels default to the column names).
-        x_range, y_range: the first view (default: the full extent, y fitted to the data).
+        x_range, y_range: the first view (default: the full extent, y fitted to the data), in
+            data units; x may also be given as datetime (naive: wall time in `tz`), date,
+            numpy.datetime64 or pandas.Timestamp on a time axis.
+        log_x, log_y: log10 axes (rows with values <= 0 are left out, counted in the note and in
+            `stats["log_skipped_rows"]`).
+        tz: an IANA time zone ("Europe/Berlin") to show a time x in: ticks on its wall clock
+            (right across DST), hover in it too. Default: the session's TimeZone for TIMESTAMPTZ
+            columns, else UTC (naive timestamps are taken as UTC).
         max_points: downsample the drawn points to this many with `downsampler`
             ("minmax_lttb" or "lttb"), per series; by default every M4 point is drawn (exact).
         colors: a list of CSS colours (names or hex), one per series, or a dict series name ->
@@ -76,6 +88,7 @@ def line(
     session = session or default_session()
     source = resolve_source(data, session)
     columns, notice = line_columns(source, session, x, y, by)
+    columns = replace(columns, scale=axis_scale(columns.x_type, columns.y_type, session, log_x, log_y, tz))
     if columns.x_is_time:
         columns = replace(columns, x_origin_us=time_origin_us(source, session, x))
     names = columns.series.names if columns.series is not None else ()
@@ -99,7 +112,12 @@ def line(
         return worker
 
     plot = Plot(
-        make, width=width, height=height, x_range=x_range, y_range=y_range, x_origin=columns.x_origin_us / 1e6
+        make,
+        width=width,
+        height=height,
+        x_range=x_range,
+        y_range=y_range,
+        units=AxisUnits(columns.x_origin_us / 1e6, columns.scale),
     )
     made_for.append(weakref.ref(plot))
     plot.notice = notice
@@ -118,8 +136,11 @@ def scatter(
     title: str = "",
     x_label: str | None = None,
     y_label: str | None = None,
-    x_range: tuple[float, float] | None = None,
+    x_range: tuple[object, object] | None = None,
     y_range: tuple[float, float] | None = None,
+    log_x: bool = False,
+    log_y: bool = False,
+    tz: str | None = None,
     colormap: str = "viridis",
     normalization: str = "eq_hist",
     marker_limit: int = MARKER_LIMIT,
@@ -138,7 +159,8 @@ def scatter(
         size: a numeric column (marker radius from 1.5 to 8 px) or a marker diameter in pixels.
         width, height: size in CSS pixels.
         title, x_label, y_label: text around the plot (labels default to the column names).
-        x_range, y_range: the first view (default: the full extent).
+        x_range, y_range: the first view (default: the full extent); as for `line`.
+        log_x, log_y, tz: as for `line`.
         colormap: one of viridis, cividis, inferno, magma, plasma, fire.
         normalization: how rows per pixel map to colour: "eq_hist" (histogram-equalised,
             default), "log" or "linear".
@@ -170,6 +192,7 @@ def scatter(
     session = session or default_session()
     source = resolve_source(data, session)
     columns = ScatterColumns.checked(source, x, y, color, size)
+    columns = replace(columns, scale=axis_scale(columns.x_type, columns.y_type, session, log_x, log_y, tz))
     if columns.x_is_time:
         columns = replace(columns, x_origin_us=time_origin_us(source, session, x))
     labels = Labels(title, x if x_label is None else x_label, y if y_label is None else y_label)
@@ -183,5 +206,10 @@ def scatter(
         )  # fmt: skip
 
     return Plot(
-        make, width=width, height=height, x_range=x_range, y_range=y_range, x_origin=columns.x_origin_us / 1e6
+        make,
+        width=width,
+        height=height,
+        x_range=x_range,
+        y_range=y_range,
+        units=AxisUnits(columns.x_origin_us / 1e6, columns.scale),
     )

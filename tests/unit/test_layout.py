@@ -21,10 +21,23 @@ ALLOWED = {
     "interaction": {"core", "render"},
     "messages": set(),  # checks what the browser sends: depends on nothing
     "lifecycle": {"plots"},
-    "reading": {"core", "interaction", "messages", "plots"},
+    "reading": {"core", "interaction", "messages", "plots", "ranges"},
+    "ranges": {"core"},
+    "output": {"core", "messages", "plots"},
     "series_legend": {"messages", "plots"},  # hidden series and legend clicks, mixed into the widget
-    "widget": {"core", "runtime", "plots", "interaction", "lifecycle", "messages", "reading", "render"},
-    "api": {"core", "engine", "plots", "widget"},
+    "widget": {
+        "core",
+        "runtime",
+        "plots",
+        "interaction",
+        "lifecycle",
+        "messages",
+        "output",
+        "reading",
+        "ranges",
+        "render",
+    },
+    "api": {"core", "engine", "plots", "ranges", "widget"},
     "link": {"widget"},
     "__init__": {"api", "core", "engine", "link", "render", "runtime", "widget"},
 }

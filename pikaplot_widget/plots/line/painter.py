@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...core.scale import AxisScale
 from ...core.series_style import series_colors
 from ...core.types import Labels
 from ...engine.line import LineData
@@ -27,13 +28,14 @@ class LinePainter(Painter):
         labels: Labels,
         x_is_time: bool,
         x_origin_us: int = 0,
+        scale: AxisScale | None = None,
         names: tuple[str, ...] = (),
         colors: np.ndarray | None = None,
         line_width: float | None = None,
         legend_title: str = "",
     ) -> None:
         """`names`: the series of a plot of several (legend); `colors`: (series, 3) uint8 RGB."""
-        super().__init__(labels, x_is_time, x_origin_us)
+        super().__init__(labels, x_is_time, x_origin_us, scale)
         self.names = names
         self.legend_title = legend_title
         self.colors = (colors if colors is not None else series_colors(names)) if names else None
