@@ -77,6 +77,7 @@ export class Hover {
     const uy = meta.log_y ? (v) => (typeof v === 'number' ? 10 ** v : v) : (v) => v
     const xAbs = ux(record.x + (meta.x_origin || 0))
     const lines = [`x: ${meta.x_is_time ? time(xAbs, meta.tz) : number(xAbs)}`, `y: ${number(uy(record.y))}`]
+    if (record.series !== undefined && record.series !== null) lines.unshift(`series: ${record.series}`)
     if (record.kind === 'line' && record.rows !== undefined) {
       lines.push(`rows: ${number(record.rows)}`)
       lines.push(`first ${number(uy(record.first))} · last ${number(uy(record.last))}`)

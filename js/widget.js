@@ -93,6 +93,7 @@ class Overlay {
     model.on('change:progress', this.onStatus)
     this.onNotice = () => this.showNotice()
     model.on('change:notice', this.onNotice)
+    this.showNotice() // one set before the plot was shown (e.g. series left out by by=)
     this.update()
   }
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from .core.colormap_tables import CONTINUOUS as COLORMAPS
 from .core.colors import NORMALIZATIONS
+from .core.series_style import checked_line_width, series_colors
 from .core.types import Labels
 from .engine.axes import axis_scale
-from .engine.line import LineColumns
 from .engine.scatter import ScatterColumns
 from .engine.session import Session, default_session
 from .engine.sources import resolve_source, time_origin_us
+from .plots.line.series import line_columns
 from .plots.line.worker import LineWorker
 from .plots.protocols import FrameCallback, StateCallback, ViewCallback
 from .plots.scatter.provider import MARKER_LIMIT, MAX_MARKER_LIMIT
@@ -23,7 +26,8 @@ from .widget import Plot
 def line(
     data: object,
     x: str,
-    y: str,
+    y: str | Sequence[str],
+    by: str | None = None,
     *,
     width: int = 800,
     height: int = 400,
@@ -37,15 +41,22 @@ def line(
     tz: str | None = None,
     max_points: int | None = None,
     downsampler: str = "minmax_lttb",
+    colors: Sequence[str] | Mapping[str, str] | str | None = None,
+    line_width: float | None = None,
     session: Session | None = None,
 ) -> Plot:
-    """A zoomable line plot of column `y` against column `x` of `data`.
+    """A zoomable line plot of column `y` against column `x` of `data`: one line, one per column
+    of a list `y`, or one per value of column `by`.
 
     Args:
         data: a path or glob of Parquet/CSV/JSON files, SQL text, a table name, a DuckDB
             relation, a pandas or polars DataFrame, or a pyarrow Table.
         x: the x column (numeric, date or timestamp; time axes use seconds since the epoch).
-        y: the y column (numeric).
+        y: the y column (numeric), or a list of them (one series each).
+        by: a column of any type: one series per value (the 20 values with the most rows; the
+            plot's notice and `stats` say how many series and rows were left out; NULL rows too).
+            Several series get the category palette, a legend (click an entry to hide or show
+            its series; `Plot.hidden_series` holds the hidden names) and hover names the series.
         width, height: size in CSS pixels.
         title, x_label, y_label: text around the plot (labels default to the column names).
         x_range, y_range: the first view (default: the full extent, y fitted to the data), in
@@ -57,11 +68,15 @@ def line(
             (right across DST), hover in it too. Default: the session's TimeZone for TIMESTAMPTZ
             columns, else UTC (naive timestamps are taken as UTC).
         max_points: downsample the drawn points to this many with `downsampler`
-            ("minmax_lttb" or "lttb"); by default every M4 point is drawn (exact).
+            ("minmax_lttb" or "lttb"), per series; by default every M4 point is drawn (exact).
+        colors: a list of CSS colours (names or hex), one per series, or a dict series name ->
+            colour (others keep the palette's); one colour for a single line.
+        line_width: the lines' width in CSS pixels (0, 20]; default 1.5.
         session: the DuckDB database to run in (default: a shared in-memory one).
 
     Raises:
-        ValueError: an unknown column (the message lists the available ones).
+        ValueError: an unknown column (the message lists the available ones), a bad colour or
+            line width.
         TypeError: a column that is not numeric (or, for x, not a date/time either).
         duckdb.Error: bad SQL, with DuckDB's message.
     """
@@ -69,22 +84,34 @@ def line(
         raise ValueError(f"downsampler must be 'minmax_lttb' or 'lttb', got {downsampler!r}")
     if max_points is not None and int(max_points) < 3:
         raise ValueError(f"max_points must be at least 3, got {max_points}")
+    width_px = checked_line_width(line_width)
     session = session or default_session()
     source = resolve_source(data, session)
-    columns = LineColumns.checked(source, x, y)
+    columns, notice = line_columns(source, session, x, y, by)
     columns = replace(columns, scale=axis_scale(columns.x_type, columns.y_type, session, log_x, log_y, tz))
     if columns.x_is_time:
         columns = replace(columns, x_origin_us=time_origin_us(source, session, x))
-    labels = Labels(title, x if x_label is None else x_label, y if y_label is None else y_label)
+    names = columns.series.names if columns.series is not None else ()
+    rgb = series_colors(names or (columns.y,), colors) if colors is not None or names else None
+    y_name = (
+        "" if columns.series is not None and by is None else columns.y
+    )  # y columns: the legend names them
+    labels = Labels(title, x if x_label is None else x_label, y_name if y_label is None else y_label)
+
+    made_for: list[weakref.ref[Plot]] = []  # a worker rebuilt after a release keeps the hidden series
 
     def make(on_frame: FrameCallback, on_state: StateCallback, on_view: ViewCallback) -> LineWorker:
-        return LineWorker(
+        worker = LineWorker(
             columns, session, width=int(width), height=int(height), labels=labels,
-            max_points=max_points, downsampler=downsampler,
+            max_points=max_points, downsampler=downsampler, colors=rgb, line_width=width_px,
             on_frame=on_frame, on_state=on_state, on_view=on_view,
         )  # fmt: skip
+        owner = made_for[0]() if made_for else None
+        if owner is not None:
+            worker.set_hidden(frozenset(i for i, n in enumerate(names) if n in owner.hidden_series))
+        return worker
 
-    return Plot(
+    plot = Plot(
         make,
         width=width,
         height=height,
@@ -92,6 +119,9 @@ def line(
         y_range=y_range,
         units=AxisUnits(columns.x_origin_us / 1e6, columns.scale),
     )
+    made_for.append(weakref.ref(plot))
+    plot.notice = notice
+    return plot
 
 
 def scatter(

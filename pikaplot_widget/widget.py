@@ -27,6 +27,7 @@ from .plots.protocols import FrameCallback, StateCallback, ViewCallback
 from .ranges import AxisUnits, UserRange
 from .reading import Reading
 from .runtime.memory import monitor as memory_monitor
+from .series_legend import SeriesLegend
 
 MakeWorker = Callable[[FrameCallback, StateCallback, ViewCallback], ViewWorker]
 _construct_lock = threading.Lock()  # the patch below is process-wide: one plot at a time
@@ -69,7 +70,7 @@ def _in_ipython() -> bool:
     return get_ipython() is not None
 
 
-class Plot(Reading, Output, RemoteFrameBuffer):
+class Plot(Reading, Output, SeriesLegend, RemoteFrameBuffer):
     """An interactive plot of a DuckDB-backed table. Create it with `pikaplot_widget.line(...)`
     or `pikaplot_widget.scatter(...)`.
 
@@ -244,7 +245,7 @@ class Plot(Reading, Output, RemoteFrameBuffer):
                 self._ensure_worker().resize(*self._live_size)
         elif kind == "wheel":
             self._wheel(checked)
-        elif kind == "pointer_down" and checked.button == 1:
+        elif kind == "pointer_down" and checked.button == 1 and not self._legend_click(checked):
             view = self.controller.view
             if view is not None:
                 self._drag = (checked.x, checked.y, view)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
 
 from ..core.scale import LINEAR, AxisScale
+from .line_points import ColumnEdges, ColumnStats, LineData, m4_points, series_points
+from .line_series import Series, series_codes, wide_m4_sql
 from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket, float_column
 from .sources import Source
 from .sql import (
@@ -40,54 +41,6 @@ class Extent:
 
 
 @dataclass(frozen=True)
-class LineData:
-    """Points to draw, sorted by x; a NaN y breaks the line. x is in axis units."""
-
-    x: np.ndarray
-    y: np.ndarray
-    kind: str  # "raw" or "m4"
-    rows_in_view: int
-    y_min_in_view: float
-    y_max_in_view: float
-    x_range: tuple[float, float]
-    columns: int
-    # Where to draw each point, in pixel-column units (0 = left edge of the plot), when the
-    # columns were snapped to index buckets: keeps every row of a column inside its pixel.
-    column_x: np.ndarray | None = None
-    # The pixel column each point belongs to, and what every column stands for (hover).
-    point_column: np.ndarray | None = None
-    column_stats: ColumnStats | None = None
-
-
-@dataclass(frozen=True)
-class ColumnStats:
-    """Per pixel column of a view (sorted by column): its rows and their first, last, min, max y."""
-
-    column: np.ndarray
-    rows: np.ndarray
-    first: np.ndarray
-    last: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-
-    def of(self, column: int) -> dict[str, float | int] | None:
-        """The stats of one column, or None when no row fell into it."""
-        at = int(np.searchsorted(self.column, column))
-        if at >= self.column.size or self.column[at] != column:
-            return None
-        return {
-            "rows": int(self.rows[at]),
-            "first": float(self.first[at]),
-            "last": float(self.last[at]),
-            "min": float(self.low[at]),
-            "max": float(self.high[at]),
-        }
-
-
-ColumnEdges = Callable[[np.ndarray], np.ndarray]  # column index -> x of its left edge
-
-
-@dataclass(frozen=True)
 class LineColumns:
     """The x and y columns of a line plot and their DuckDB types."""
 
@@ -98,6 +51,7 @@ class LineColumns:
     y_type: str
     x_origin_us: int = 0  # time axes: axis units are seconds since this instant (see sql.axis_value_expr)
     scale: AxisScale = LINEAR  # log axes (axis units log10 of the value) and the shown time zone
+    series: Series | None = None  # several series (y columns or a `by` column); None: just `y`
 
     @classmethod
     def checked(cls, source: Source, x: str, y: str, x_origin_us: int = 0) -> LineColumns:
@@ -198,7 +152,11 @@ class LineColumns:
         return f"SELECT x, y FROM ({' UNION ALL '.join([part] * windows)}) ORDER BY x"
 
     def m4_sql(self, with_gaps: bool = True) -> str:
-        """M4 (Jugel et al., 2014) per pixel column of a range; params: range, x0, scale, columns."""
+        """M4 (Jugel et al., 2014) per pixel column of a range; params: range, `series_params()`,
+        x0, scale, columns. Several series: one row per series and column (column `s`)."""
+        if self.series is not None and self.series.by is None:
+            key = "CAST(floor((x - ?) * ?) AS BIGINT)"
+            return wide_m4_sql(self, key, "col", self._range_filter(), "col BETWEEN -1 AND ?")
         return self.m4_grouped_sql(
             key="CAST(floor((x - ?) * ?) AS BIGINT)",
             key_name="col",
@@ -215,19 +173,25 @@ class LineColumns:
 
         Invalid y (NULL, NaN, inf) turns into NULL x and y, which the aggregates skip (CASE into
         plain aggregates is ~2.5x faster in DuckDB than FILTER clauses); `x_gap` is left out when
-        the data has no invalid rows. Parameters: those of `where`, `key`, then `key_filter`.
+        the data has no invalid rows. Parameters: those of `where`, `series_params()`, `key`, then
+        `key_filter`. A `by` column joins the GROUP BY (its value as column `s`).
         """
         gap = "min(CASE WHEN NOT ok THEN x END)" if with_gaps else "CAST(NULL AS DOUBLE)"
+        series = self.series
+        by = series is not None and series.by is not None
+        s_in = f"{quote_ident(series.by)} AS s, " if series is not None and series.by is not None else ""
+        s_filter = series.filter_sql() if series is not None else ""
+        s_out = "s, " if by else ""
         return f"""
 WITH rows AS (
-    SELECT {self.x_value} AS x, {self.y_value} AS y, {self.y_valid} AS ok
+    SELECT {s_in}{self.x_value} AS x, {self.y_value} AS y, {self.y_valid} AS ok
     FROM {self.source.from_sql}
-    WHERE {where}
+    WHERE {where}{s_filter}
 ), binned AS (
-    SELECT {key} AS {key_name}, x, CASE WHEN ok THEN x END AS xo, CASE WHEN ok THEN y END AS yo, ok
+    SELECT {s_out}{key} AS {key_name}, x, CASE WHEN ok THEN x END AS xo, CASE WHEN ok THEN y END AS yo, ok
     FROM rows
 )
-SELECT {key_name},
+SELECT {s_out}{key_name},
     min(xo) AS x_first, arg_min(yo, xo) AS y_first,
     arg_min(xo, yo) AS x_at_min, min(yo) AS y_min,
     arg_max(xo, yo) AS x_at_max, max(yo) AS y_max,
@@ -236,8 +200,27 @@ SELECT {key_name},
     count(*) AS n
 FROM binned
 WHERE {key_filter}
-GROUP BY {key_name}
-ORDER BY {key_name}"""
+GROUP BY {s_out}{key_name}
+ORDER BY {s_out}{key_name}"""
+
+    def series_params(self) -> list[object]:
+        """Bound values of the series filter (the kept values of a `by` column), if any."""
+        return self.series.params() if self.series is not None else []
+
+    def view_points(
+        self,
+        table: pa.Table,
+        x_range: tuple[float, float],
+        columns: int,
+        kind: str,
+        edges: ColumnEdges | None = None,
+    ) -> LineData:
+        """The points of M4 rows: one polyline, or one per series."""
+        series = self.series
+        if series is None:
+            return m4_points(table, x_range, columns, kind, edges)
+        codes = series_codes(series, table)
+        return series_points(table, codes, series.names, x_range, columns, kind, edges, series.by is None)
 
 
 def fetch_extent(
@@ -246,7 +229,20 @@ def fetch_extent(
     on_progress: ProgressCallback | None = None,
     ticket: Ticket = NEVER_CANCELLED,
 ) -> Extent:
-    """Bounds of the valid data: from statistics when they are clean, else one scan."""
+    """Bounds of the valid data: from statistics when they are clean, else one scan. y columns:
+    the union of every column's bounds (a series may start before the first column's)."""
+    series = cols.series
+    if series is not None and series.by is None:
+        pairs = zip(series.y_columns, series.y_types, strict=True)
+        parts = [
+            fetch_extent(runner, replace(cols, y=y, y_type=t, series=None), on_progress, ticket)
+            for y, t in pairs
+        ]
+        full = [p for p in parts if not p.empty] or parts[:1]
+        return Extent(
+            min(p.x_min for p in full), max(p.x_max for p in full), min(p.y_min for p in full),
+            max(p.y_max for p in full), parts[0].rows, max(p.invalid_rows for p in parts),
+        )  # fmt: skip
     quick = _extent_row(runner.run(cols.quick_extent_sql(), on_progress=on_progress, ticket=ticket))
     finite = all(math.isfinite(v) for v in (quick.x_min, quick.x_max, quick.y_min, quick.y_max))
     if finite or quick.rows == 0:
@@ -298,84 +294,27 @@ def fetch_line(
     width = (x1 - x0) / columns
     lo, hi = max(x0 - width, extent.x_min), min(x1 + width, extent.x_max)
     if extent.empty or not (x1 > x0) or lo > hi:
-        return _empty(x_range, columns)
-    params = [*cols.range_params(lo, hi), x0, columns / (x1 - x0), columns]
-    table = runner.run(cols.m4_sql(with_gaps=extent.invalid_rows > 0), params, on_progress, ticket)
+        return cols.view_points(_empty_m4(), x_range, columns, "raw")
+    params = [*cols.range_params(lo, hi), *cols.series_params(), x0, columns / (x1 - x0), columns]
+    gaps = extent.invalid_rows > 0 or cols.series is not None  # the extent checks only the first y
+    table = runner.run(cols.m4_sql(with_gaps=gaps), params, on_progress, ticket)
     # With at most two rows in every column, first and last are all of them: the rows themselves.
     few = len(table) == 0 or table.column("n").to_numpy().max() <= 2
-    return m4_points(table, x_range, columns, kind="raw" if few else "m4")
+    return cols.view_points(table, x_range, columns, kind="raw" if few else "m4")
 
 
-def _empty(x_range: tuple[float, float], columns: int) -> LineData:
-    nothing = np.empty(0, np.float64)
-    return LineData(nothing, nothing, "raw", 0, math.nan, math.nan, x_range, columns)
-
-
-def _finite_bounds(values: np.ndarray) -> tuple[float, float]:
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return math.nan, math.nan
-    return float(finite.min()), float(finite.max())
-
-
-def m4_points(
-    table: pa.Table,
-    x_range: tuple[float, float],
-    columns: int,
-    kind: str = "m4",
-    edges: ColumnEdges | None = None,
-) -> LineData:
-    """Turn M4 rows (one per pixel column) into the points to draw, in x order, NaN at gaps.
-
-    With `edges` (the columns' snapped left edges), each point also gets its place in
-    pixel-column units, inside the column it was aggregated in.
-    """
-    col = table.column("col").to_numpy()
-    names = ("x_first", "x_at_min", "x_at_max", "x_last", "x_gap")
-    xs = np.stack([float_column(table, n) for n in names], axis=1)
-    ys = np.stack(
-        [float_column(table, n) for n in ("y_first", "y_min", "y_max", "y_last")]
-        + [np.full(len(col), np.nan)],
-        axis=1,
+def _empty_m4() -> pa.Table:
+    """M4 rows of nothing."""
+    names = ("x_first", "y_first", "x_at_min", "y_min", "x_at_max", "y_max", "x_last", "y_last", "x_gap")
+    empty = {n: pa.array([], pa.float64()) for n in names}
+    return pa.table(
+        {
+            "s": pa.array([], pa.int64()),
+            "col": pa.array([], pa.int64()),
+            **empty,
+            "n": pa.array([], pa.int64()),
+        }
     )
-    # Order each column's points by x; absent points (NaN x) sort last and are dropped.
-    order = np.argsort(xs, axis=1, kind="stable")
-    xs = np.take_along_axis(xs, order, axis=1).ravel()
-    ys = np.take_along_axis(ys, order, axis=1).ravel()
-    cs = np.repeat(col, len(names))
-    keep = ~np.isnan(xs)
-    xs, ys, cs = xs[keep], ys[keep], cs[keep]
-    # Consecutive duplicates (first == min, say) add nothing to the drawing.
-    if xs.size > 1:
-        same = np.r_[False, (xs[1:] == xs[:-1]) & (ys[1:] == ys[:-1])]
-        xs, ys, cs = xs[~same], ys[~same], cs[~same]
-    column_x = None
-    if edges is not None:
-        left, right = edges(cs), edges(cs + 1)
-        fraction = np.clip((xs - left) / np.maximum(right - left, 1e-300), 0.0, 1.0 - 1e-6)
-        column_x = cs + fraction
-    inside = (col >= 0) & (col < columns)
-    y_lo, y_hi = _bounds_in_view(table, inside, col == columns, x_range[1])
-    counts = table.column("n").to_numpy()
-    rows = int(counts[inside].sum())
-    stats = ColumnStats(
-        col.astype(np.int64), counts.astype(np.int64), float_column(table, "y_first"),
-        float_column(table, "y_last"), float_column(table, "y_min"), float_column(table, "y_max"),
-    )  # fmt: skip
-    return LineData(xs, ys, kind, rows, y_lo, y_hi, x_range, columns, column_x, cs.astype(np.int64), stats)
 
 
-def _bounds_in_view(
-    table: pa.Table, inside: np.ndarray, right_edge: np.ndarray, x1: float
-) -> tuple[float, float]:
-    """Min and max y of the rows in [x0, x1]: the columns inside, plus those points of the column
-    right of the view that lie exactly on its right edge (x == x1 falls into that column)."""
-    lows = [float_column(table, "y_min")[inside]]
-    highs = [float_column(table, "y_max")[inside]]
-    if right_edge.any():
-        for x_name, y_name in (("x_first", "y_first"), ("x_at_min", "y_min"), ("x_at_max", "y_max")):
-            on_edge = right_edge & (float_column(table, x_name) <= x1)
-            value = float_column(table, y_name)[on_edge]
-            lows.append(value)
-            highs.append(value)
-    return _finite_bounds(np.concatenate(lows))[0], _finite_bounds(np.concatenate(highs))[1]
+__all__ = ["ColumnEdges", "ColumnStats", "Extent", "LineColumns", "LineData", "m4_points"]

@@ -56,7 +56,11 @@ class Drawn:
 
     def table(self) -> pa.Table:
         """The points as an Arrow table: px/py as float32, the fields as they are."""
-        columns = {"px": self.px.astype(np.float32), "py": self.py.astype(np.float32), **self.fields}
+        columns: dict[str, object] = {"px": self.px.astype(np.float32), "py": self.py.astype(np.float32)}
+        for name, values in self.fields.items():  # names (a line's series) go as Arrow strings
+            columns[name] = (
+                pa.array(values.astype(str), pa.string()) if values.dtype.kind in "OUS" else values
+            )
         return pa.table(columns)
 
     def ipc_buffers(self) -> list[bytes]:
@@ -67,8 +71,11 @@ class Drawn:
         return buffers
 
 
-def _plain(value: np.generic, dtype: np.dtype) -> int | float:
-    """A numpy scalar as a Python int or float (for JSON and dicts)."""
+def _plain(value: object, dtype: np.dtype) -> int | float | str:
+    """A numpy scalar as a Python int, float or (a series name) str, for JSON and dicts."""
+    if dtype.kind in "OUS":
+        return str(value)
+    assert isinstance(value, np.generic)
     return int(value.item()) if np.issubdtype(dtype, np.integer) else float(value.item())
 
 

@@ -21,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 
 from ...engine.line import ColumnEdges, Extent, LineColumns, LineData, m4_points
+from ...engine.line_points import series_points
+from ...engine.line_series import Series, series_codes, wide_m4_sql
 from ...engine.runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
 from ...engine.sql import quote_ident
 
@@ -66,6 +68,7 @@ class Pyramid:
     origin: float
     bucket_width: float  # at level 0
     buckets: int  # at level 0
+    series: Series | None = None  # several series: every level keeps buckets per series (column `s`)
     arrays: dict[int, dict[str, np.ndarray]] = field(default_factory=dict, compare=False, repr=False)
 
     def width(self, level: int) -> float:
@@ -127,22 +130,27 @@ def build_pyramid(
     index_id = next(_names)
     tables = [_table_name(index_id, 0)]
     key = "LEAST(CAST(floor((x - ?) / ?) AS BIGINT), ?)"
-    select = cols.m4_grouped_sql(key, "k", cols.x_valid, with_gaps=extent.invalid_rows > 0)
+    series = cols.series
+    if series is not None and series.by is None:
+        select = wide_m4_sql(cols, key, "k", cols.x_valid)
+    else:
+        gaps = extent.invalid_rows > 0 or series is not None
+        select = cols.m4_grouped_sql(key, "k", cols.x_valid, with_gaps=gaps)
     level0 = f"CREATE OR REPLACE TABLE {tables[0]} AS {select}"
-    pyramid = Pyramid(tuple(tables), extent.x_min, width, buckets)
+    s = "s, " if series is not None else ""
     try:
-        runner.run(level0, [extent.x_min, width, buckets - 1], on_progress, ticket)
+        runner.run(level0, [*cols.series_params(), extent.x_min, width, buckets - 1], on_progress, ticket)
         count = buckets
         while count > top_level_buckets:
             below, level = tables[-1], len(tables)
             tables.append(_table_name(index_id, level))
             runner.run(
-                f"CREATE OR REPLACE TABLE {tables[-1]} AS SELECT k // {FANOUT} AS k, {_MERGE} "
-                f"FROM {below} GROUP BY k // {FANOUT} ORDER BY k",
+                f"CREATE OR REPLACE TABLE {tables[-1]} AS SELECT {s}k // {FANOUT} AS k, {_MERGE} "
+                f"FROM {below} GROUP BY {s}k // {FANOUT} ORDER BY {s}k",
                 ticket=ticket,
             )
             count = math.ceil(count / FANOUT)
-        pyramid = Pyramid(tuple(tables), extent.x_min, width, buckets)
+        pyramid = Pyramid(tuple(tables), extent.x_min, width, buckets, series)
         load_levels(runner, pyramid, ticket=ticket)
     except BaseException:  # cancelled or failed half way: leave no tables behind
         with contextlib.suppress(Exception):
@@ -155,18 +163,25 @@ def load_levels(
     runner: QueryRunner, pyramid: Pyramid, budget: int = IN_MEMORY_BYTES, ticket: Ticket = NEVER_CANCELLED
 ) -> None:
     """Keep the coarsest levels as numpy arrays too (merging them in numpy skips a query)."""
+    series = pyramid.series
     for level in range(len(pyramid.tables) - 1, -1, -1):
-        rows = math.ceil(pyramid.buckets / FANOUT**level)
-        budget -= rows * 8 * len(LEVEL_COLUMNS)
+        rows = math.ceil(pyramid.buckets / FANOUT**level) * (series.count if series else 1)
+        budget -= rows * 8 * (len(LEVEL_COLUMNS) + 1)
         if budget < 0:
             break
         table = runner.run(f"SELECT * FROM {pyramid.tables[level]} ORDER BY k", ticket=ticket)
-        pyramid.arrays[level] = {
+        arrays = {
             name: table.column(name)
             .to_numpy(zero_copy_only=False)
             .astype(np.int64 if name in ("k", "n") else np.float64, copy=False)
             for name in LEVEL_COLUMNS
         }
+        if series is not None:  # by series, then k: each series a contiguous run
+            codes = series_codes(series, table)
+            order = np.lexsort((arrays["k"], codes))
+            arrays = {name: values[order] for name, values in arrays.items()}
+            arrays["s"] = codes[order]
+        pyramid.arrays[level] = arrays
 
 
 def _bucket_span(
@@ -193,14 +208,15 @@ def pyramid_m4(
     """M4 rows per pixel column (-1..columns), merged from the buckets whose centres fall in it."""
     x0 = x_range[0]
     column_width, bucket, first, last = _bucket_span(pyramid, level, x_range, columns)
+    s = "s, " if pyramid.series is not None else ""
     sql = f"""
-SELECT col, {_MERGE}
+SELECT {s}col, {_MERGE}
 FROM (
     SELECT CAST(floor(((k + 0.5) * ? + ? - ?) / ?) AS BIGINT) AS col, *
     FROM {pyramid.tables[level]} WHERE k BETWEEN ? AND ?
 )
 WHERE col BETWEEN -1 AND ?
-GROUP BY col ORDER BY col"""
+GROUP BY {s}col ORDER BY {s}col"""
     params: list[object] = [bucket, pyramid.origin, x0, column_width, first, last, columns]
     return runner.run(sql, params, on_progress, ticket)
 
@@ -215,17 +231,38 @@ def fetch_from_pyramid(
     ticket: Ticket = NEVER_CANCELLED,
 ) -> LineData:
     """The points to draw for a viewport, answered from one level of the index."""
-    if level in pyramid.arrays:
+    in_memory = level in pyramid.arrays
+    if in_memory:
         table = merge_in_memory(pyramid, level, x_range, columns)
     else:
         table = pyramid_m4(runner, pyramid, level, x_range, columns, on_progress, ticket)
     edges = column_edges(pyramid, level, x_range, columns)
-    return m4_points(table, x_range, columns, kind=f"index level {level}", edges=edges)
+    kind, series = f"index level {level}", pyramid.series
+    if series is None:
+        return m4_points(table, x_range, columns, kind=kind, edges=edges)
+    # Levels kept in memory already carry series numbers; the tables keep `by` values.
+    codes = table.column("s").to_numpy() if in_memory else series_codes(series, table)
+    return series_points(table, codes, series.names, x_range, columns, kind, edges, series.by is None)
 
 
 def merge_in_memory(pyramid: Pyramid, level: int, x_range: tuple[float, float], columns: int) -> pa.Table:
     """The same result as `pyramid_m4`, merged in numpy from a level kept in memory."""
     arrays = pyramid.arrays[level]
+    if pyramid.series is None:
+        return _merge_arrays(pyramid, level, arrays, x_range, columns)
+    tables = []
+    bounds = np.searchsorted(arrays["s"], np.arange(pyramid.series.count + 1))
+    for code, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+        part = {name: arrays[name][lo:hi] for name in LEVEL_COLUMNS}
+        table = _merge_arrays(pyramid, level, part, x_range, columns)
+        tables.append(table.add_column(0, "s", pa.array(np.full(len(table), code, np.int64))))
+    return pa.concat_tables(tables)
+
+
+def _merge_arrays(
+    pyramid: Pyramid, level: int, arrays: dict[str, np.ndarray], x_range: tuple[float, float], columns: int
+) -> pa.Table:
+    """Buckets of one series (sorted by k) merged per pixel column."""
     x0 = x_range[0]
     column_width, bucket, first, last = _bucket_span(pyramid, level, x_range, columns)
     lo, hi = np.searchsorted(arrays["k"], [first, last + 1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import threading
 import time
@@ -112,11 +113,25 @@ class LineProvider(Provider):
         if not self.max_points or data.x.size <= self.max_points:
             return data
         started = time.perf_counter()
-        keep = self._downsample(data.x, data.y, self.max_points)
+        if data.series is None:
+            keep = self._downsample(data.x, data.y, self.max_points)
+        else:  # each series on its own, to max_points each
+            bounds = np.searchsorted(data.series, np.arange(len(data.series_names) + 1))
+            keep = np.concatenate(
+                [
+                    lo + self._downsample(data.x[lo:hi], data.y[lo:hi], self.max_points)
+                    if hi - lo > self.max_points
+                    else np.arange(lo, hi)
+                    for lo, hi in itertools.pairwise(bounds)
+                ]
+            ).astype(np.int64)
         self.downsample_s = time.perf_counter() - started
         column_x = None if data.column_x is None else data.column_x[keep]
         point_column = None if data.point_column is None else data.point_column[keep]
-        return replace(data, x=data.x[keep], y=data.y[keep], column_x=column_x, point_column=point_column)
+        series = None if data.series is None else data.series[keep]
+        return replace(
+            data, x=data.x[keep], y=data.y[keep], column_x=column_x, point_column=point_column, series=series
+        )
 
     def release(self) -> None:
         """Drop the line index."""

@@ -19,6 +19,7 @@ from ...engine.line import Extent, LineColumns, LineData
 from ...engine.runner import Ticket
 from ...engine.session import Session
 from ..base import ViewWorker
+from ..drawn import Drawn
 from ..protocols import FrameCallback, StateCallback, ViewCallback
 from ..selection import Selection
 from .hover import line_drawn
@@ -48,11 +49,17 @@ class LineWorker(ViewWorker):
         labels: Labels,
         max_points: int | None = None,
         downsampler: str = "minmax_lttb",
+        colors: np.ndarray | None = None,
+        line_width: float | None = None,
         on_frame: FrameCallback | None = None,
         on_state: StateCallback | None = None,
         on_view: ViewCallback | None = None,
     ) -> None:
-        self.painter: LinePainter = LinePainter(labels, columns.x_is_time, columns.x_origin_us, columns.scale)
+        names = columns.series.names if columns.series is not None else ()
+        self.painter: LinePainter = LinePainter(
+            labels, columns.x_is_time, columns.x_origin_us, columns.scale, names, colors, line_width,
+            columns.series.by or "" if columns.series is not None else "",
+        )  # fmt: skip
         super().__init__(
             width=width, height=height, painter=self.painter,
             on_frame=on_frame, on_state=on_state, on_view=on_view,
@@ -72,14 +79,35 @@ class LineWorker(ViewWorker):
 
     def extra_stats(self) -> dict[str, object]:
         """Line-specific counters for `Plot.stats`."""
-        extent = self.extent
+        extent, series = self.extent, self.columns.series
         return {
             "rows": extent.rows if extent else 0,
             "skipped_rows": extent.invalid_rows if extent else 0,
             "log_skipped_rows": self.painter.log_skipped,
             "cache_hits": self.provider.cache_hits,
             "index_levels": len(self.pyramid.tables) if self.pyramid else 0,
+            "series_shown": series.count if series else 1,
+            "series_dropped": series.series_dropped if series else 0,
+            "rows_dropped": series.rows_dropped if series else 0,
         }
+
+    @property
+    def series_names(self) -> tuple[str, ...]:
+        """The series of a plot of several (empty for one)."""
+        return self.painter.names
+
+    def set_hidden(self, hidden: frozenset[int]) -> None:
+        """Hide these series (numbers into `series_names`) and draw again; y refits to the rest."""
+        with self._cond:
+            if hidden == self.painter.hidden:
+                return
+            self.painter.hidden = hidden
+        self.redraw()
+
+    def legend_entry(self, x: float, y: float) -> int | None:
+        """The series whose legend entry is at CSS pixel (x, y), if any."""
+        layout = self.layout()
+        return None if layout is None else self.painter.legend_entry(layout, x, y)
 
     @property
     def id(self) -> int:
@@ -106,7 +134,7 @@ class LineWorker(ViewWorker):
         """Large tables get a sampled first look while the index is built."""
         assert isinstance(extent, Extent)
         self.painter.set_log_skipped(count_not_positive(self.provider.runner, self.columns, self._lifetime))
-        if extent.rows >= PROGRESSIVE_MIN_ROWS:
+        if extent.rows >= PROGRESSIVE_MIN_ROWS and self.columns.series is None:  # samples mix series
             self._draw_first_look(extent)
 
     def _draw_first_look(self, extent: Extent) -> None:
@@ -156,7 +184,7 @@ class LineWorker(ViewWorker):
                 if generation != self._generation:
                     return  # stale: the loop starts over with the newer viewport
         if view.y_auto:
-            fitted = _fit_y(view, data)
+            fitted = _fit_y(view, data, self.painter.hidden)
             if fitted != view:
                 with self._cond:
                     if generation == self._generation:
@@ -172,13 +200,16 @@ class LineWorker(ViewWorker):
         started = time.perf_counter()
         frame = self._paint(view, size, data)
         self.timings.render = time.perf_counter() - started
-        self._publish(generation, frame, exact=True, drawn=line_drawn(data, self.painter.layout(view, size)))
+        self._publish(generation, frame, exact=True, drawn=self._drawn_of(data, view, size))
         with self._cond:
             self.error = None
             if generation == self._generation:
                 self._prefetch = _neighbours(view.x, self.extent)
                 self._cond.notify_all()
         self._state("idle", 0.0)
+
+    def _drawn_of(self, data: LineData, view: Viewport, size: Size) -> Drawn:
+        return line_drawn(data, self.painter.layout(view, size), self.painter.hidden)
 
     def _prefetch_one(self, x_range: tuple[float, float], size: Size, ticket: Ticket) -> None:
         """Query a neighbouring view into the result cache (Normal priority: a new view cancels it)."""
@@ -215,8 +246,15 @@ def _initial_view(extent: Extent) -> Viewport:
     return Viewport(x, y, y_auto=True)
 
 
-def _fit_y(view: Viewport, data: LineData) -> Viewport:
+def _fit_y(view: Viewport, data: LineData, hidden: frozenset[int] = frozenset()) -> Viewport:
     lo, hi = data.y_min_in_view, data.y_max_in_view
+    if data.series_bounds is not None and hidden:
+        shown = np.setdiff1d(np.arange(len(data.series_bounds)), np.fromiter(hidden, np.int64, len(hidden)))
+        bounds = data.series_bounds[shown]
+        finite = bounds[np.isfinite(bounds).all(axis=1)]
+        lo, hi = (
+            (float(finite[:, 0].min()), float(finite[:, 1].max())) if finite.size else (math.nan, math.nan)
+        )
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return view
     return view.with_y(Range.around(lo, hi, Y_PAD), auto=True)

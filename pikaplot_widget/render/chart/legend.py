@@ -34,6 +34,7 @@ class CategoryLegend:
     names: tuple[str, ...]
     colors: np.ndarray  # (len(names), 3) uint8
     title: str = ""
+    hidden: tuple[bool, ...] = ()  # entries switched off (drawn muted, no swatch colour)
 
 
 Legend = ColorBar | CategoryLegend
@@ -97,6 +98,36 @@ def _color_bar(bar: ColorBar, x: int, top: int, bottom: int, text: TextLayer, ra
     return [ImageLayer(image, x, top), RectLayer(boxes, colors)]
 
 
+def _rows_top(legend: Legend, top: int, font: GlyphAtlas, ratio: float) -> int:
+    """Where the first category row starts (below the title)."""
+    pad = theme.px(theme.PAD_PX, ratio)
+    return top + font.line_height + pad // 2 if legend.title else top
+
+
+def category_at(
+    legend: CategoryLegend,
+    left: int,
+    top: int,
+    bottom: int,
+    font: GlyphAtlas,
+    ratio: float,
+    x: float,
+    y: float,
+) -> int | None:
+    """The entry drawn at physical pixel (x, y) by `legend_layers(legend, left, top, bottom, ...)`:
+    its swatch, its name or the space between them; None elsewhere."""
+    pad = theme.px(theme.PAD_PX, ratio)
+    swatch = theme.px(SWATCH_PX, ratio)
+    row = max(font.line_height, swatch + 2)
+    first = _rows_top(legend, top, font, ratio)
+    if not left + pad <= x <= left + legend_width(legend, font, ratio) or y < first:
+        return None
+    i = int((y - first) // row)
+    if i >= len(legend.names) or first + (i + 1) * row > bottom:
+        return None
+    return i
+
+
 def _categories(
     legend: CategoryLegend, x: int, top: int, bottom: int, font: GlyphAtlas, text: TextLayer, ratio: float
 ) -> list[Layer]:
@@ -109,10 +140,13 @@ def _categories(
             text.add(f"… {len(legend.names) - i} more", x, y, theme.MUTED_TEXT, "left", "top")
             break
         middle = y + row // 2
+        off = i < len(legend.hidden) and legend.hidden[i]
         boxes.append((x, middle - swatch // 2, x + swatch, middle - swatch // 2 + swatch))
-        colors.append((*(np.asarray(color, np.float32) / 255.0), 1.0))
+        colors.append(theme.GRID if off else (*(np.asarray(color, np.float32) / 255.0), 1.0))
         gap = theme.px(theme.PAD_PX, ratio)
-        text.add(_short(name), x + swatch + gap, middle, theme.TEXT, "left", "middle")
+        text.add(
+            _short(name), x + swatch + gap, middle, theme.MUTED_TEXT if off else theme.TEXT, "left", "middle"
+        )
     if not boxes:
         return []
     return [RectLayer(np.asarray(boxes, np.float32), np.asarray(colors, np.float32))]
