@@ -15,6 +15,7 @@ from .plots.line.worker import LineWorker
 from .plots.protocols import FrameCallback, StateCallback, ViewCallback
 from .plots.scatter.provider import MARKER_LIMIT, MAX_MARKER_LIMIT
 from .plots.scatter.worker import ScatterWorker
+from .render.theme import checked_theme
 from .widget import Plot
 
 
@@ -32,6 +33,7 @@ def line(
     y_range: tuple[float, float] | None = None,
     max_points: int | None = None,
     downsampler: str = "minmax_lttb",
+    theme: str = "auto",
     session: Session | None = None,
 ) -> Plot:
     """A zoomable line plot of column `y` against column `x` of `data`.
@@ -46,13 +48,16 @@ def line(
         x_range, y_range: the first view (default: the full extent, y fitted to the data).
         max_points: downsample the drawn points to this many with `downsampler`
             ("minmax_lttb" or "lttb"); by default every M4 point is drawn (exact).
+        theme: "auto" (follow JupyterLab's light or dark theme; light outside a browser),
+            "light" or "dark". `Plot.theme` reads and changes it later.
         session: the DuckDB database to run in (default: a shared in-memory one).
 
     Raises:
-        ValueError: an unknown column (the message lists the available ones).
+        ValueError: an unknown column (the message lists the available ones), or theme.
         TypeError: a column that is not numeric (or, for x, not a date/time either).
         duckdb.Error: bad SQL, with DuckDB's message.
     """
+    checked_theme(theme)
     if downsampler not in ("minmax_lttb", "lttb"):
         raise ValueError(f"downsampler must be 'minmax_lttb' or 'lttb', got {downsampler!r}")
     if max_points is not None and int(max_points) < 3:
@@ -71,9 +76,11 @@ def line(
             on_frame=on_frame, on_state=on_state, on_view=on_view,
         )  # fmt: skip
 
-    return Plot(
+    plot = Plot(
         make, width=width, height=height, x_range=x_range, y_range=y_range, x_origin=columns.x_origin_us / 1e6
     )
+    plot.theme = theme
+    return plot
 
 
 def scatter(
@@ -94,6 +101,7 @@ def scatter(
     normalization: str = "eq_hist",
     marker_limit: int = MARKER_LIMIT,
     gpu_points: str = "auto",
+    theme: str = "auto",
     session: Session | None = None,
 ) -> Plot:
     """A zoomable scatter plot of columns `x` and `y`: markers when few rows are in view, else a
@@ -116,6 +124,7 @@ def scatter(
         gpu_points: "auto" keeps x/y of uncoloured plots in GPU memory on a real GPU and bins
             each view there with a compute shader (on a CPU adapter the density index and
             DuckDB are faster); "always" or "never" force the choice.
+        theme: as for `line`.
         session: the DuckDB database to run in (default: a shared in-memory one).
 
     Raises:
@@ -123,6 +132,7 @@ def scatter(
         TypeError: a non-numeric x, y or size column.
         duckdb.Error: bad SQL, with DuckDB's message.
     """
+    checked_theme(theme)
     if colormap not in COLORMAPS:
         raise ValueError(f"unknown colormap {colormap!r}; choose one of: {', '.join(COLORMAPS)}")
     if normalization not in NORMALIZATIONS:
@@ -152,6 +162,8 @@ def scatter(
             on_frame=on_frame, on_state=on_state, on_view=on_view,
         )  # fmt: skip
 
-    return Plot(
+    plot = Plot(
         make, width=width, height=height, x_range=x_range, y_range=y_range, x_origin=columns.x_origin_us / 1e6
     )
+    plot.theme = theme
+    return plot

@@ -28,6 +28,7 @@ from .plots.base import ViewWorker
 from .plots.protocols import FrameCallback, StateCallback, ViewCallback
 from .reading import Reading
 from .runtime.memory import monitor as memory_monitor
+from .theming import Theming
 
 MakeWorker = Callable[[FrameCallback, StateCallback, ViewCallback], ViewWorker]
 _construct_lock = threading.Lock()  # the stdout swap below is process-wide: one plot at a time
@@ -57,7 +58,7 @@ def _in_ipython() -> bool:
     return get_ipython() is not None
 
 
-class Plot(Reading, RemoteFrameBuffer):
+class Plot(Theming, Reading, RemoteFrameBuffer):
     """An interactive plot of a DuckDB-backed table. Create it with `pikaplot_widget.line(...)`
     or `pikaplot_widget.scatter(...)`.
 
@@ -116,7 +117,7 @@ class Plot(Reading, RemoteFrameBuffer):
         self._events_dropped = 0
         self._handler_errors = 0
         self._life = Lifecycle(
-            lambda: make_controller(self._on_frame, self._on_state, self._on_view),
+            lambda: self._themed(make_controller(self._on_frame, self._on_state, self._on_view)),
             lambda: type(self).release_after_s,
             self._forget_frame,
         )
@@ -259,6 +260,8 @@ class Plot(Reading, RemoteFrameBuffer):
             self.clear_selection()
         elif kind == "pikaplot_hover":
             self._answer_hover(checked)
+        elif kind == "pikaplot_theme":
+            self._front_end_theme(checked.dark)
 
     def _wheel(self, event: Event) -> None:
         worker = self._ensure_worker()
@@ -393,6 +396,3 @@ def _clean(event: Event) -> dict[str, object]:
         out.update(x=event.x, y=event.y, dx=event.dx, dy=event.dy, button=event.button,
                    modifiers=tuple(sorted(event.modifiers)))  # fmt: skip
     return out
-
-
-__all__ = ["Plot"]

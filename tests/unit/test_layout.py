@@ -22,8 +22,19 @@ ALLOWED = {
     "messages": set(),  # checks what the browser sends: depends on nothing
     "lifecycle": {"plots"},
     "reading": {"core", "interaction", "messages", "plots"},
-    "widget": {"core", "runtime", "plots", "interaction", "lifecycle", "messages", "reading", "render"},
-    "api": {"core", "engine", "plots", "widget"},
+    "theming": {"plots", "render"},
+    "widget": {
+        "core",
+        "runtime",
+        "plots",
+        "interaction",
+        "lifecycle",
+        "messages",
+        "reading",
+        "render",
+        "theming",
+    },
+    "api": {"core", "engine", "plots", "render", "widget"},
     "link": {"widget"},
     "__init__": {"api", "core", "engine", "link", "render", "runtime", "widget"},
 }

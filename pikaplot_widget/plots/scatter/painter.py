@@ -98,7 +98,7 @@ class ScatterPainter(Painter):
             out = colors.lookup(self.table, position)
             out[:, 3] = 230
             return out
-        series = (np.asarray(theme.SERIES[:3]) * 255 + 0.5).astype(np.uint8)
+        series = (np.asarray(self.theme.series[:3]) * 255 + 0.5).astype(np.uint8)
         return np.tile(np.r_[series, np.uint8(210)], (n, 1))
 
     def marker_radii(self, points: ScatterPoints, ratio: float) -> np.ndarray | float:
