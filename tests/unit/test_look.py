@@ -99,3 +99,66 @@ def test_dark_theme_reaches_text_grid_legend_and_dimming(table, session):
     right = (slice(area.top, area.bottom), slice(area.left + area.width * 3 // 4, area.right))
     assert selected[right][..., :3].mean() <= frame[right][..., :3].mean() + 1
     p.close()
+
+
+# ---- no moiré from the density index -------------------------------------------------------
+def peak_over_median(image: np.ndarray) -> float:
+    """The strongest spectral peak of `image` (DC and its axes' first bins left out) over the
+    median power: ~20 for white noise of this size, far more for a periodic texture."""
+    values = image.astype(np.float64)
+    power = np.abs(np.fft.fft2(values - values.mean())) ** 2
+    power[:2, :2] = power[-1:, :2] = power[:2, -1:] = power[-1:, -1:] = 0  # DC and the slowest bins
+    return float(power.max() / np.median(power))
+
+
+PEAK_LIMIT = 40.0  # white noise of 700 x 450 pixels peaks near 20 x its median power
+
+
+@pytest.fixture(scope="module")
+def uniform_points():
+    rng = np.random.default_rng(7)
+    n = 3_000_000
+    return pd.DataFrame({"x": rng.uniform(0, 1, n), "y": rng.uniform(0, 1, n)})
+
+
+def test_density_index_home_view_has_no_periodic_structure(uniform_points, session):
+    from pikaplot_widget.engine.runner import QueryRunner
+    from pikaplot_widget.engine.scatter import ScatterColumns, fetch_scatter_extent
+    from pikaplot_widget.engine.sources import resolve_source
+    from pikaplot_widget.plots.scatter.density_index import build_density_index
+
+    runner = QueryRunner(session.cursor())
+    source = resolve_source(uniform_points, session)
+    source.prepare(runner.cursor)
+    cols = ScatterColumns.checked(source, "x", "y")
+    extent = fetch_scatter_extent(runner, cols)
+    index = build_density_index(runner, cols, extent, min_rows=0)
+    assert index is not None
+    width, height = 700, 450  # not a divisor of any level's size: cells straddle pixel edges
+    box = index.box
+    level = index.level_for(box, width, height)
+    assert level is not None
+    grid = index.resample(level, box, width, height)
+    reference, _, _ = np.histogram2d(
+        uniform_points.y, uniform_points.x, bins=(height, width), range=((box[2], box[3]), (box[0], box[1]))
+    )
+    assert peak_over_median(reference) < PEAK_LIMIT  # the limit holds for the truth
+    assert peak_over_median(grid.density) < PEAK_LIMIT  # what the colours show
+    assert peak_over_median(grid.counts) > 100 * PEAK_LIMIT  # rows per pixel do vary in a rhythm
+    # Rows per pixel area as the truth has them, up to noise; the counts stay whole rows.
+    assert grid.total == len(uniform_points) and grid.counts.dtype.kind == "i"
+    assert np.abs(grid.density - reference).mean() < 1.1 * np.sqrt(reference.mean())
+    runner.close()
+
+
+def test_rendered_uniform_density_has_no_periodic_structure(uniform_points, session):
+    p = pk.scatter(uniform_points, "x", "y", session=session, width=760, height=520)
+    frame = p.to_array()
+    assert p.mode == "density" and p.stats["view_source"] == "index"
+    layout = p.controller.layout()
+    left, right = (round(float(layout.x_to_px(v))) for v in (0.01, 0.99))  # inside the data
+    top, bottom = (round(float(layout.y_to_px(v))) for v in (0.99, 0.01))
+    pixels = frame[top:bottom, left:right, :3].astype(np.float64)
+    assert pixels.shape[0] > 300 and pixels.shape[1] > 400 and pixels.std() > 1
+    assert peak_over_median(pixels.mean(axis=-1)) < PEAK_LIMIT
+    p.close()

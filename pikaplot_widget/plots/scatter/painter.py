@@ -140,16 +140,17 @@ class ScatterPainter(Painter):
         """The image (top row first), its colour map (None for RGBA) and the legend."""
         extent = self.extent
         assert extent is not None
-        scale = colors.Scale.fit(grid.counts, self.normalization)
+        density_values = grid.density  # rows per pixel area (index views: cells per pixel vary)
+        scale = colors.Scale.fit(density_values, self.normalization)
         kind = self.scatter_columns.color_kind
         if kind == "category" and grid.planes is not None:
-            density = scale(grid.counts)
+            density = scale(density_values)
             rgba = colors.blend_categories(
                 grid.planes, colors.palette(len(extent.categories)), colors.alpha_from(density)
             )
             return np.flipud(rgba), None, self._category_legend()
         if kind == "numeric" and grid.color_sum is not None and grid.color_count is not None:
-            density = scale(grid.counts)
+            density = scale(density_values)
             lo, hi = extent.color_min, extent.color_max
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = grid.color_sum / grid.color_count
@@ -162,7 +163,7 @@ class ScatterPainter(Painter):
                 self.table,
                 ColorBar(self.table, tuple(ticks), self._legend_title("density")),
             )
-        image = indexed_image(*scale.color_indices(grid.counts))
+        image = indexed_image(*scale.color_indices(density_values))
         legend = ColorBar(self.table, tuple(scale.ticks()), self._legend_title("density"))
         return np.flipud(image), self.table, legend
 
