@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .core.colormap_tables import CONTINUOUS as COLORMAPS
-from .core.colors import NORMALIZATIONS
+from .core.colors import NORMALIZATIONS, ColormapSpec
+from .core.colors import colormap as colormap_table
 from .core.types import Labels
 from .engine.line import LineColumns
 from .engine.scatter import ScatterColumns
@@ -97,7 +97,7 @@ def scatter(
     y_label: str | None = None,
     x_range: tuple[float, float] | None = None,
     y_range: tuple[float, float] | None = None,
-    colormap: str = "viridis",
+    colormap: ColormapSpec = "viridis",
     normalization: str = "eq_hist",
     marker_limit: int = MARKER_LIMIT,
     gpu_points: str = "auto",
@@ -117,7 +117,9 @@ def scatter(
         width, height: size in CSS pixels.
         title, x_label, y_label: text around the plot (labels default to the column names).
         x_range, y_range: the first view (default: the full extent).
-        colormap: one of viridis, cividis, inferno, magma, plasma, fire.
+        colormap: a table's name (viridis, cividis, inferno, magma, plasma, fire), a list of
+            two or more colours (CSS names or hex) interpolated evenly, or an (N, 3|4) array of
+            floats in [0, 1] or uint8.
         normalization: how rows per pixel map to colour: "eq_hist" (histogram-equalised,
             default), "log" or "linear".
         marker_limit: draw markers when at most this many rows are in view.
@@ -128,13 +130,12 @@ def scatter(
         session: the DuckDB database to run in (default: a shared in-memory one).
 
     Raises:
-        ValueError: an unknown column, colormap or normalization.
+        ValueError: an unknown column, colormap, normalization or theme.
         TypeError: a non-numeric x, y or size column.
         duckdb.Error: bad SQL, with DuckDB's message.
     """
     checked_theme(theme)
-    if colormap not in COLORMAPS:
-        raise ValueError(f"unknown colormap {colormap!r}; choose one of: {', '.join(COLORMAPS)}")
+    table = colormap_table(colormap)  # ValueError/TypeError naming `colormap`
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {normalization!r}")
     if gpu_points not in ("auto", "always", "never"):
@@ -157,7 +158,7 @@ def scatter(
     def make(on_frame: FrameCallback, on_state: StateCallback, on_view: ViewCallback) -> ScatterWorker:
         return ScatterWorker(
             columns, session, width=int(width), height=int(height), labels=labels,
-            colormap=colormap, normalization=normalization, marker_size=marker_size,
+            colormap=table, normalization=normalization, marker_size=marker_size,
             marker_limit=marker_limit, gpu_points=gpu_points,
             on_frame=on_frame, on_state=on_state, on_view=on_view,
         )  # fmt: skip

@@ -6,12 +6,13 @@ Pure numpy. The tables themselves come from maintained libraries (see `colormap_
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 
 import numpy as np
 
-from .colormap_tables import CATEGORICAL, CONTINUOUS
+from .colormap_tables import CATEGORICAL, CONTINUOUS, CSS_COLORS
 from .ticks import numeric_ticks
 
 NORMALIZATIONS = ("eq_hist", "log", "linear")
@@ -25,13 +26,88 @@ def _decode(hex_text: str) -> np.ndarray:
     return np.frombuffer(raw, np.uint8).reshape(-1, 3)
 
 
+ColormapSpec = str | Sequence[str] | np.ndarray  # a table's name, colours to interpolate, or an array
+TABLE_SIZE = 256
+
+
 @cache
-def colormap(name: str) -> np.ndarray:
-    """A continuous colour map as a (256, 4) uint8 RGBA table, low to high."""
-    if name not in CONTINUOUS:
-        raise ValueError(f"unknown colormap {name!r}; choose one of: {', '.join(CONTINUOUS)}")
+def _named(name: str) -> np.ndarray:
     rgb = _decode(CONTINUOUS[name])
     return np.ascontiguousarray(np.hstack([rgb, np.full((len(rgb), 1), 255, np.uint8)]))
+
+
+def colormap(spec: ColormapSpec) -> np.ndarray:
+    """A continuous colour map as a (256, 4) uint8 RGBA table, low to high.
+
+    `spec`: the name of a table in `colormap_tables` ("viridis", ...); a list of two or more
+    colours (CSS names or hex "#rgb", "#rrggbb", "#rrggbbaa") spread evenly and interpolated; or an
+    (N, 3) or (N, 4) array of floats in [0, 1] or of uint8, interpolated to 256 entries.
+    Raises ValueError or TypeError naming `colormap` for anything else.
+    """
+    if isinstance(spec, str):
+        if spec not in CONTINUOUS:
+            raise ValueError(f"unknown colormap {spec!r}; choose one of: {', '.join(CONTINUOUS)}")
+        return _named(spec)
+    if isinstance(spec, np.ndarray):
+        return _interpolated(_array_stops(spec))
+    if isinstance(spec, (list, tuple)):
+        if len(spec) < 2:
+            raise ValueError(f"colormap needs at least two colours, got {len(spec)}")
+        if all(isinstance(c, str) for c in spec):
+            return _interpolated(np.array([parse_color(c) for c in spec], np.float64))
+        return _interpolated(_array_stops(np.asarray(spec)))
+    raise TypeError(
+        f"colormap must be a name, a list of colours or an (N, 3|4) array, got {type(spec).__name__}"
+    )
+
+
+def _array_stops(array: np.ndarray) -> np.ndarray:
+    """RGBA stops in [0, 1] from an (N, 3|4) array of floats in [0, 1] or of integers in 0..255."""
+    if array.ndim != 2 or array.shape[1] not in (3, 4) or array.shape[0] < 2:
+        raise ValueError(f"a colormap array must have shape (N >= 2, 3 or 4), got {array.shape}")
+    if array.dtype == np.uint8:
+        stops = array.astype(np.float64) / 255.0
+    elif array.dtype.kind in "iu":
+        if array.min() < 0 or array.max() > 255:
+            raise ValueError("integer colormap values must lie in 0..255")
+        stops = array.astype(np.float64) / 255.0
+    elif array.dtype.kind == "f":
+        if not np.isfinite(array).all() or array.min() < 0.0 or array.max() > 1.0:
+            raise ValueError("float colormap values must be finite and lie in [0, 1]")
+        stops = array.astype(np.float64)
+    else:
+        raise TypeError(f"a colormap array must hold floats or uint8, got dtype {array.dtype}")
+    if stops.shape[1] == 3:
+        stops = np.hstack([stops, np.ones((len(stops), 1))])
+    return stops
+
+
+def _interpolated(stops: np.ndarray) -> np.ndarray:
+    """256 RGBA uint8 entries interpolated linearly between evenly spaced stops (first and last
+    exactly)."""
+    at = np.linspace(0.0, 1.0, len(stops))
+    where = np.linspace(0.0, 1.0, TABLE_SIZE)
+    channels = [np.interp(where, at, stops[:, c]) for c in range(4)]
+    table = np.round(np.column_stack(channels) * 255.0)
+    return np.ascontiguousarray(np.clip(table, 0, 255).astype(np.uint8))
+
+
+def parse_color(text: str) -> tuple[float, float, float, float]:
+    """A CSS colour name or hex string as RGBA in [0, 1] (ValueError naming `colormap`)."""
+    value = text.strip().lower()
+    if value.startswith("#"):
+        digits = value[1:]
+        if len(digits) in (3, 4):
+            digits = "".join(d * 2 for d in digits)
+        if len(digits) in (6, 8) and all(d in "0123456789abcdef" for d in digits):
+            channels = [int(digits[i : i + 2], 16) / 255.0 for i in range(0, len(digits), 2)]
+            r, g, b = channels[:3]
+            return r, g, b, channels[3] if len(channels) == 4 else 1.0
+        raise ValueError(f"colormap colour {text!r} is not a valid hex colour (#rgb, #rrggbb, #rrggbbaa)")
+    named = CSS_COLORS.get(value.replace(" ", ""))
+    if named is None:
+        raise ValueError(f"unknown colormap colour {text!r}: use a CSS colour name or hex like '#1f77b4'")
+    return parse_color(named)
 
 
 @cache

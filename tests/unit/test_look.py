@@ -162,3 +162,69 @@ def test_rendered_uniform_density_has_no_periodic_structure(uniform_points, sess
     assert pixels.shape[0] > 300 and pixels.shape[1] > 400 and pixels.std() > 1
     assert peak_over_median(pixels.mean(axis=-1)) < PEAK_LIMIT
     p.close()
+
+
+# ---- user colour maps ------------------------------------------------------------------------
+def test_colormap_from_a_list_of_colours_interpolates_between_them():
+    from pikaplot_widget.core.colors import colormap
+
+    table = colormap(["black", "#ff0000", "white"])
+    assert table.shape == (256, 4) and table.dtype == np.uint8
+    assert tuple(table[0]) == (0, 0, 0, 255) and tuple(table[-1]) == (255, 255, 255, 255)
+    where = np.linspace(0, 1, 256)  # numpy reference: piecewise linear through the stops
+    red = np.interp(where, [0, 0.5, 1], [0, 255, 255])
+    green = np.interp(where, [0, 0.5, 1], [0, 0, 255])
+    assert np.abs(table[:, 0] - red).max() <= 1 and np.abs(table[:, 1] - green).max() <= 1
+    assert tuple(colormap(["#0f08", "#00f"])[0]) == (0, 255, 0, 136)
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.array([[0.0, 0.0, 1.0], [1.0, 0.5, 0.0]]),
+        np.array([[0, 0, 255, 255], [255, 128, 0, 255]], np.uint8),
+    ],
+)
+def test_colormap_from_an_array(array):
+    from pikaplot_widget.core.colors import colormap
+
+    table = colormap(array)
+    assert tuple(table[0][:3]) == (0, 0, 255) and tuple(table[-1][:3]) == (255, 128, 0)
+    assert np.abs(table[128, :3].astype(int) - np.array([128, 64, 127])).max() <= 1
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        ("nope", ValueError),
+        (["red"], ValueError),
+        (["red", "notacolour"], ValueError),
+        (["#12", "#fff"], ValueError),
+        (np.zeros((5, 2)), ValueError),
+        (np.array([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]]), ValueError),
+        (np.array([[0.0, 0.0, np.nan], [1.0, 0.0, 0.0]]), ValueError),
+        (np.array([[0, 0, 0], [300, 0, 0]]), ValueError),
+        (np.array([["a", "b", "c"], ["d", "e", "f"]]), TypeError),
+        (42, TypeError),
+    ],
+)
+def test_bad_colormaps_are_refused_naming_the_argument(table, session, bad, error):
+    with pytest.raises(error, match="colormap"):
+        pk.scatter(table, "x", "y", colormap=bad, session=session)
+
+
+def test_scatter_draws_with_a_user_colormap(table, session):
+    """Numeric colour through a two-colour map: the lowest and highest values get its ends."""
+    low, high = np.array([230, 20, 20]), np.array([20, 20, 230])
+    data = table.assign(c=np.where(table.c < 0.5, 0.0, 1.0))
+    p = pk.scatter(data, "x", "y", color="c", colormap=[f"#{230:02x}1414", "#1414e6"], session=session)
+    frame = p.to_array()
+    area = p.controller.layout().area
+    inside = frame[area.top : area.bottom, area.left : area.right, :3].reshape(-1, 3).astype(int)
+    near_low = (np.abs(inside - low).max(axis=1) < 40).sum()
+    near_high = (np.abs(inside - high).max(axis=1) < 40).sum()
+    assert near_low > 200 and near_high > 200
+    assert tuple(p.controller.painter.table[0][:3]) == tuple(low) and tuple(
+        p.controller.painter.table[-1][:3]
+    ) == tuple(high)
+    p.close()

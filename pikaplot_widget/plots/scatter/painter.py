@@ -27,7 +27,7 @@ class ScatterPainter(Painter):
         self,
         labels: Labels,
         columns: ScatterColumns,
-        colormap: str = "viridis",
+        colormap: colors.ColormapSpec = "viridis",
         normalization: str = "eq_hist",
         marker_size: float | None = None,
     ) -> None:
