@@ -228,3 +228,70 @@ def test_scatter_draws_with_a_user_colormap(table, session):
         p.controller.painter.table[-1][:3]
     ) == tuple(high)
     p.close()
+
+
+# ---- markers that stay legible when many overlap -----------------------------------------------
+def ink(frame: np.ndarray, layout, box: tuple[float, float, float, float]) -> float:
+    """Mean darkness (0 white .. 1 black) of the frame over a box in data units."""
+    left, right = (round(float(layout.x_to_px(v))) for v in box[:2])
+    top, bottom = (round(float(layout.y_to_px(v))) for v in (box[3], box[2]))
+    region = frame[top:bottom, left:right, :3].astype(np.float64)  # 1 - luminance
+    return float(1.0 - region.mean() / 255.0)
+
+
+def test_crowded_markers_keep_ink_rising_with_density(session):
+    """Rows per area rising along x (density proportional to x): the ink of the markers rises
+    from every eighth of the plot to the next, however many markers (before: from 80k markers
+    on, the denser half was one flat solid mass; at 150k the last steps rose by 0.001)."""
+    rng = np.random.default_rng(5)
+    alphas = []
+    for n in (20_000, 80_000, 150_000):
+        data = pd.DataFrame({"x": np.sqrt(rng.uniform(0, 1, n)) * 2, "y": rng.uniform(0, 1, n)})
+        p = pk.scatter(data, "x", "y", session=session, x_range=(0, 2), y_range=(0, 1))
+        frame = p.to_array()
+        assert p.mode == "markers"
+        layout = p.controller.layout()
+        inks = [ink(frame, layout, (a + 0.02, a + 0.23, 0.05, 0.95)) for a in np.arange(0, 2, 0.25)]
+        assert np.diff(inks).min() > 0.012, (n, inks)
+        alphas.append(p.controller.painter.marker_alpha)
+        p.close()
+    assert alphas[0] > alphas[1] > alphas[2]  # opacity falls as markers crowd
+
+
+def test_lone_markers_are_drawn_as_before_and_stay_visible_in_a_crowd(session):
+    rng = np.random.default_rng(6)
+    sparse = pd.DataFrame({"x": rng.uniform(0, 1, 300), "y": rng.uniform(0, 1, 300)})
+    p = pk.scatter(sparse, "x", "y", session=session)
+    p.to_array()
+    painter = p.controller.painter
+    assert painter.marker_alpha == pytest.approx(210 / 255) and painter.marker_scale == 1
+    p.close()
+    crowd = pd.DataFrame(
+        {"x": np.r_[rng.normal(0, 0.05, 100_000), 0.9], "y": np.r_[rng.normal(0, 0.05, 100_000), 0.9]}
+    )
+    p = pk.scatter(crowd, "x", "y", session=session, x_range=(-0.5, 1.0), y_range=(-0.5, 1.0))
+    frame = p.to_array()
+    assert p.mode == "markers" and p.controller.painter.marker_scale < 1
+    layout = p.controller.layout()
+    x, y = round(float(layout.x_to_px(0.9))), round(float(layout.y_to_px(0.9)))
+    spot = frame[y - 1 : y + 2, x - 1 : x + 2, :3].astype(int)
+    assert (255 - spot).max() > 60  # the outlier shows
+    p.close()
+
+
+def test_cell_counts_against_brute_force(rng):
+    from pikaplot_widget.plots.scatter.opacity import cell_counts, typical_overlap
+
+    x, y = rng.normal(50, 20, 5_000), rng.normal(50, 10, 5_000)
+    x[7] = np.nan
+    counts = cell_counts(x, y, 5.0)
+    keys = [
+        (int(np.floor(a / 5)), int(np.floor(b / 5))) if np.isfinite(a) else None
+        for a, b in zip(x, y, strict=True)
+    ]
+    for i in rng.integers(0, 5_000, 200):
+        if i != 7:
+            assert counts[i] == sum(k == keys[i] for k in keys)
+    assert counts[7] == 0
+    _, per_cell = np.unique([k for k in keys if k is not None], axis=0, return_counts=True)
+    assert typical_overlap(counts) == pytest.approx((per_cell**2).sum() / per_cell.sum())

@@ -15,6 +15,7 @@ from ...render.layers.image import ImageLayer, indexed_image, lut_image
 from ...render.layers.points import PointLayer, pack_points
 from ..painter import Painter
 from .density import DensityGrid
+from .opacity import cell_counts, marker_alphas, radius_scale, typical_overlap
 from .provider import ScatterView
 
 SIZE_RANGE_PX = (1.5, 8.0)  # radius range of markers sized by a column
@@ -43,6 +44,8 @@ class ScatterPainter(Painter):
         self.extent: ScatterExtent | None = None
         self.min_right = 0
         self.dim_outside = True
+        self.marker_alpha = 1.0  # the median opacity and radius scale of the latest markers
+        self.marker_scale = 1.0
 
     def set_extent(self, extent: ScatterExtent) -> None:
         """Know the categories and colour domain; reserve a legend column wide enough for all views."""
@@ -113,8 +116,7 @@ class ScatterPainter(Painter):
             return radius * ratio
         if self.marker_size is not None:
             return self.marker_size / 2 * ratio
-        many = points.x.size > 20_000
-        return (theme.MARKER_RADIUS_PX * (0.7 if many else 1.0)) * ratio
+        return theme.MARKER_RADIUS_PX * ratio  # smaller where markers crowd: see opacity.py
 
     def _markers(
         self, layout: ChartLayout, clip: tuple[int, int, int, int], points: ScatterPoints, ratio: float
@@ -122,7 +124,20 @@ class ScatterPainter(Painter):
         if points.x.size == 0:
             return []
         xy = np.column_stack([layout.x_to_px(points.x), layout.y_to_px(points.y)])
-        records = pack_points(xy, self.marker_radii(points, ratio), self.marker_colors(points))
+        radii = self.marker_radii(points, ratio)
+        colours = self.marker_colors(points)
+        diameter = 2.0 * float(np.nanmean(radii))
+        counts = cell_counts(xy[:, 0], xy[:, 1], diameter)
+        resize = points.size is None and self.marker_size is None
+        overlap = typical_overlap(counts)
+        scale = radius_scale(overlap) if resize else 1.0
+        if scale < 1.0:  # smaller markers crowd less: count again at their size; lone ones stay
+            radii = np.where(counts > 1, np.asarray(radii) * scale, radii)
+            counts = cell_counts(xy[:, 0], xy[:, 1], diameter * scale)
+        alphas = marker_alphas(counts, float(colours[0, 3]) / 255.0, overlap)
+        colours[:, 3] = np.round(alphas * 255).astype(np.uint8)
+        self.marker_alpha, self.marker_scale = float(np.median(alphas)), scale
+        records = pack_points(xy, radii, colours)
         return [PointLayer(records, clip)]
 
     def _points_legend(self) -> Legend | None:
