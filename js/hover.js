@@ -71,13 +71,16 @@ export class Hover {
   }
 
   show (record, x, y) {
-    const timeAxis = this.meta && this.meta.x_is_time
-    const xAbs = record.x + ((this.meta && this.meta.x_origin) || 0)
-    const lines = [`x: ${timeAxis ? time(xAbs) : number(xAbs)}`, `y: ${number(record.y)}`]
+    const meta = this.meta || {}
+    // Axis units to data units: log axes hold log10 of the values; time x counts from an origin.
+    const ux = meta.log_x ? (v) => 10 ** v : (v) => v
+    const uy = meta.log_y ? (v) => (typeof v === 'number' ? 10 ** v : v) : (v) => v
+    const xAbs = ux(record.x + (meta.x_origin || 0))
+    const lines = [`x: ${meta.x_is_time ? time(xAbs, meta.tz) : number(xAbs)}`, `y: ${number(uy(record.y))}`]
     if (record.kind === 'line' && record.rows !== undefined) {
       lines.push(`rows: ${number(record.rows)}`)
-      lines.push(`first ${number(record.first)} · last ${number(record.last)}`)
-      lines.push(`min ${number(record.min)} · max ${number(record.max)}`)
+      lines.push(`first ${number(uy(record.first))} · last ${number(uy(record.last))}`)
+      lines.push(`min ${number(uy(record.min))} · max ${number(uy(record.max))}`)
     }
     if (record.kind === 'density') {
       lines.push(`rows: ${number(record.rows)}`)

@@ -5,6 +5,7 @@
 import { decodePoints } from './arrow.js'
 import { Hover } from './hover.js'
 import { Interaction } from './interact.js'
+import { hideSnapshot } from './snapshot.js'
 import { lookName, watchTheme } from './theme.js'
 import { Toolbar } from './toolbar.js'
 
@@ -211,11 +212,13 @@ export function wrap (rfbWidget) {
       render (ctx) {
         const cleanup = inner.render(ctx)
         const overlay = new Overlay(ctx.model, ctx.el)
+        const unhide = hideSnapshot(ctx.model, ctx.el)
         // The kernel counts the views: with none left (cell re-run or cleared) it frees the plot's
         // heavy state after a grace period, and rebuilds it when a view comes back.
         ctx.model.send({ type: 'pikaplot_view', shown: true })
         return () => {
           overlay.dispose()
+          unhide()
           try { ctx.model.send({ type: 'pikaplot_view', shown: false }) } catch (e) { /* comm gone */ }
           if (typeof cleanup === 'function') cleanup()
         }
@@ -225,3 +228,5 @@ export function wrap (rfbWidget) {
 }
 
 export { PointIndex } from './spatial.js' // the same rule as core/spatial.py (tested against it)
+export { number, time } from './format.js' // the tooltip's formats (tested against zoneinfo)
+export { Hover } // its text for log axes and time zones is tested in a bare page

@@ -7,6 +7,7 @@ from dataclasses import replace
 from .core.colors import NORMALIZATIONS, ColormapSpec
 from .core.colors import colormap as colormap_table
 from .core.types import Labels
+from .engine.axes import axis_scale
 from .engine.line import LineColumns
 from .engine.scatter import ScatterColumns
 from .engine.session import Session, default_session
@@ -15,6 +16,7 @@ from .plots.line.worker import LineWorker
 from .plots.protocols import FrameCallback, StateCallback, ViewCallback
 from .plots.scatter.provider import MARKER_LIMIT, MAX_MARKER_LIMIT
 from .plots.scatter.worker import ScatterWorker
+from .ranges import AxisUnits
 from .render.theme import checked_theme
 from .widget import Plot
 
@@ -29,8 +31,11 @@ def line(
     title: str = "",
     x_label: str | None = None,
     y_label: str | None = None,
-    x_range: tuple[float, float] | None = None,
+    x_range: tuple[object, object] | None = None,
     y_range: tuple[float, float] | None = None,
+    log_x: bool = False,
+    log_y: bool = False,
+    tz: str | None = None,
     max_points: int | None = None,
     downsampler: str = "minmax_lttb",
     theme: str = "auto",
@@ -45,7 +50,14 @@ def line(
         y: the y column (numeric).
         width, height: size in CSS pixels.
         title, x_label, y_label: text around the plot (labels default to the column names).
-        x_range, y_range: the first view (default: the full extent, y fitted to the data).
+        x_range, y_range: the first view (default: the full extent, y fitted to the data), in
+            data units; x may also be given as datetime (naive: wall time in `tz`), date,
+            numpy.datetime64 or pandas.Timestamp on a time axis.
+        log_x, log_y: log10 axes (rows with values <= 0 are left out, counted in the note and in
+            `stats["log_skipped_rows"]`).
+        tz: an IANA time zone ("Europe/Berlin") to show a time x in: ticks on its wall clock
+            (right across DST), hover in it too. Default: the session's TimeZone for TIMESTAMPTZ
+            columns, else UTC (naive timestamps are taken as UTC).
         max_points: downsample the drawn points to this many with `downsampler`
             ("minmax_lttb" or "lttb"); by default every M4 point is drawn (exact).
         theme: "auto" (follow JupyterLab's light or dark theme; light outside a browser),
@@ -65,6 +77,7 @@ def line(
     session = session or default_session()
     source = resolve_source(data, session)
     columns = LineColumns.checked(source, x, y)
+    columns = replace(columns, scale=axis_scale(columns.x_type, columns.y_type, session, log_x, log_y, tz))
     if columns.x_is_time:
         columns = replace(columns, x_origin_us=time_origin_us(source, session, x))
     labels = Labels(title, x if x_label is None else x_label, y if y_label is None else y_label)
@@ -77,7 +90,12 @@ def line(
         )  # fmt: skip
 
     plot = Plot(
-        make, width=width, height=height, x_range=x_range, y_range=y_range, x_origin=columns.x_origin_us / 1e6
+        make,
+        width=width,
+        height=height,
+        x_range=x_range,
+        y_range=y_range,
+        units=AxisUnits(columns.x_origin_us / 1e6, columns.scale),
     )
     plot.theme = theme
     return plot
@@ -95,8 +113,11 @@ def scatter(
     title: str = "",
     x_label: str | None = None,
     y_label: str | None = None,
-    x_range: tuple[float, float] | None = None,
+    x_range: tuple[object, object] | None = None,
     y_range: tuple[float, float] | None = None,
+    log_x: bool = False,
+    log_y: bool = False,
+    tz: str | None = None,
     colormap: ColormapSpec = "viridis",
     normalization: str = "eq_hist",
     marker_limit: int = MARKER_LIMIT,
@@ -116,7 +137,8 @@ def scatter(
         size: a numeric column (marker radius from 1.5 to 8 px) or a marker diameter in pixels.
         width, height: size in CSS pixels.
         title, x_label, y_label: text around the plot (labels default to the column names).
-        x_range, y_range: the first view (default: the full extent).
+        x_range, y_range: the first view (default: the full extent); as for `line`.
+        log_x, log_y, tz: as for `line`.
         colormap: a table's name (viridis, cividis, inferno, magma, plasma, fire), a list of
             two or more colours (CSS names or hex) interpolated evenly, or an (N, 3|4) array of
             floats in [0, 1] or uint8.
@@ -151,6 +173,7 @@ def scatter(
     session = session or default_session()
     source = resolve_source(data, session)
     columns = ScatterColumns.checked(source, x, y, color, size)
+    columns = replace(columns, scale=axis_scale(columns.x_type, columns.y_type, session, log_x, log_y, tz))
     if columns.x_is_time:
         columns = replace(columns, x_origin_us=time_origin_us(source, session, x))
     labels = Labels(title, x if x_label is None else x_label, y if y_label is None else y_label)
@@ -164,7 +187,12 @@ def scatter(
         )  # fmt: skip
 
     plot = Plot(
-        make, width=width, height=height, x_range=x_range, y_range=y_range, x_origin=columns.x_origin_us / 1e6
+        make,
+        width=width,
+        height=height,
+        x_range=x_range,
+        y_range=y_range,
+        units=AxisUnits(columns.x_origin_us / 1e6, columns.scale),
     )
     plot.theme = theme
     return plot

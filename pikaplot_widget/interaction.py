@@ -2,7 +2,8 @@
 Pure: no widget state.
 
 Positions come in CSS pixels (as the browser sends them); `layout.spec.ratio` turns them into the
-physical pixels the layout maps to data.
+physical pixels the layout maps to data. On a log axis the axis units are log10 of the values, so a
+wheel step zooms by the same factor at every scale and a drag pans by the same ratio.
 """
 
 from __future__ import annotations
@@ -16,6 +17,23 @@ WHEEL_ZOOM_PER_PIXEL = 1 / 600  # wheel dy of 100 (one notch) scales the span by
 MIN_BOX_PX = 4  # a drag smaller than this (CSS pixels) is a click, not a box
 KEY_ZOOM = 2**0.5  # + and - zoom by this factor
 KEY_PAN = 0.1  # arrows pan by this share of the view
+LOG_LIMIT = 400.0  # a log axis stays within 10**-400 .. 10**400 (past every float it could show)
+LOG_MIN_SPAN = 1e-12  # decades: about the narrowest ratio float64 data values still resolve
+
+
+def _within_log_limits(old: Viewport, new: Viewport, layout: ChartLayout) -> Viewport:
+    """`new`, with any log axis that would leave ±LOG_LIMIT decades (or get narrower than the
+    data's float resolution) kept as in `old`."""
+    scale = layout.spec.scale
+
+    def inside(r: Range) -> bool:
+        return r.lo >= -LOG_LIMIT and r.hi <= LOG_LIMIT and r.span >= LOG_MIN_SPAN * max(1.0, abs(r.lo))
+
+    if scale.log_x and not inside(new.x):
+        new = new.with_x(old.x)
+    if scale.log_y and not inside(new.y):
+        new = new.with_y(old.y, old.y_auto)
+    return new
 
 
 def wheel_zoom(
@@ -42,10 +60,12 @@ def wheel_zoom(
     over_x_axis = py > area.bottom and area.left <= px <= area.right
     zoom_x = view.with_x(view.x.zoom(factor, layout.px_to_x(px)))
     if shift or over_y_axis:
-        return view.with_y(view.y.zoom(factor, layout.px_to_y(py)))
-    if zooms_both_axes and not over_x_axis:
-        return zoom_x.with_y(view.y.zoom(factor, layout.px_to_y(py)))
-    return zoom_x
+        new = view.with_y(view.y.zoom(factor, layout.px_to_y(py)))
+    elif zooms_both_axes and not over_x_axis:
+        new = zoom_x.with_y(view.y.zoom(factor, layout.px_to_y(py)))
+    else:
+        new = zoom_x
+    return _within_log_limits(view, new, layout)
 
 
 def drag_pan(start: Viewport, layout: ChartLayout, dx: float, dy: float) -> Viewport:
@@ -54,7 +74,7 @@ def drag_pan(start: Viewport, layout: ChartLayout, dx: float, dy: float) -> View
     new = start.with_x(start.x.shift(-dx * ratio / area.width * start.x.span))
     if not start.y_auto:
         new = new.with_y(start.y.shift(dy * ratio / area.height * start.y.span))
-    return new
+    return _within_log_limits(start, new, layout)
 
 
 def box_ranges(layout: ChartLayout, x0: float, y0: float, x1: float, y1: float) -> tuple[Range, Range] | None:

@@ -14,6 +14,7 @@ from .messages import Event
 from .plots.base import ViewWorker
 from .plots.drawn import MAX_SENT_POINTS
 from .plots.selection import checked_bounds, checked_polygon
+from .ranges import AxisUnits
 
 
 class Reading:
@@ -24,6 +25,7 @@ class Reading:
     _hover_next: tuple[ViewWorker, Event] | None
     _hover_busy: bool
     x_origin: float  # the worker's x values count from here (time axes); users see absolute values
+    _units: AxisUnits  # worker axis units <-> data units (time origin, log axes, time zone)
 
     @property
     def controller(self) -> ViewWorker:
@@ -118,6 +120,8 @@ class Reading:
             meta["x_range"], meta["y_range"] = list(layout.spec.x_range), list(layout.spec.y_range)
             meta["x_is_time"] = layout.spec.x_is_time
             meta["x_origin"] = self.x_origin  # add to the points' x (and x_range) for absolute values
+            scale = self._units.scale  # hover shows data units (10**v on log axes), times in tz
+            meta["log_x"], meta["log_y"], meta["tz"] = scale.log_x, scale.log_y, scale.tz
             meta["both_axes"] = worker.zooms_both_axes
         buffers = drawn.ipc_buffers() if meta["sent"] and drawn.count else []
         self._send_safely(meta, buffers)
@@ -129,9 +133,7 @@ class Reading:
         values and, with `with_row`, its full row from DuckDB; a density pixel: rows, mean,
         categories), or None. Uses the last exact frame (call `to_array()` first in scripts)."""
         result = self._ensure_worker().pick(float(x), float(y), with_row=with_row)
-        if result is not None and isinstance(result.get("x"), float):
-            result["x"] = float(result["x"]) + self.x_origin  # type: ignore[arg-type]
-        return result
+        return None if result is None else self._units.record_to_user(result)
 
     def select(
         self,
@@ -139,26 +141,33 @@ class Reading:
         y: tuple[float, float] | None = None,
         polygon: Sequence[tuple[float, float]] | None = None,
     ) -> None:
-        """Select the rows with x in `x` and y in `y` (axis units; None: any), or inside `polygon`
+        """Select the rows with x in `x` and y in `y` (data units; None: any), or inside `polygon`
         (a lasso: (x, y) vertices). `selection` then holds them as a DuckDB relation and the next
         frame highlights them."""
         worker = self._ensure_worker()
+        to_axis = self._units.bound_to_axis
         if polygon is not None:
             vertices = checked_polygon(polygon)
-            worker.selection.set_polygon(tuple((vx - self.x_origin, vy) for vx, vy in vertices))
+            worker.selection.set_polygon(tuple((to_axis(vx, "x"), to_axis(vy, "y")) for vx, vy in vertices))
         else:
             bounds_x, bounds_y = checked_bounds(x, "x"), checked_bounds(y, "y")
             if bounds_x is not None:
-                bounds_x = (bounds_x[0] - self.x_origin, bounds_x[1] - self.x_origin)
+                bounds_x = (to_axis(bounds_x[0], "x"), to_axis(bounds_x[1], "x"))
+            if bounds_y is not None:
+                bounds_y = (to_axis(bounds_y[0], "y"), to_axis(bounds_y[1], "y"))
             worker.selection.set(bounds_x, bounds_y)
-        self._call_in_loop(self._show_selection, worker.selection.shown(self.x_origin))
+        self._call_in_loop(
+            self._show_selection, self._units.shown_to_user(worker.selection.shown(self.x_origin))
+        )
 
     def _select(
         self, worker: ViewWorker, x: tuple[float, float] | None, y: tuple[float, float] | None
     ) -> None:
         """Select in the worker's units (a box dragged in the plot)."""
         worker.selection.set(x, y)
-        self._call_in_loop(self._show_selection, worker.selection.shown(self.x_origin))
+        self._call_in_loop(
+            self._show_selection, self._units.shown_to_user(worker.selection.shown(self.x_origin))
+        )
 
     def _lasso(self, event: Event) -> None:
         """A lasso drawn in the plot (CSS pixels) → the rows inside it."""
@@ -179,7 +188,9 @@ class Reading:
             for px, py in event.points
         )
         worker.selection.set_polygon(polygon)
-        self._call_in_loop(self._show_selection, worker.selection.shown(self.x_origin))
+        self._call_in_loop(
+            self._show_selection, self._units.shown_to_user(worker.selection.shown(self.x_origin))
+        )
 
     def clear_selection(self) -> None:
         """Select nothing."""

@@ -4,34 +4,46 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
-import math
 import threading
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from importlib.resources import files
-from pathlib import Path
 from typing import ClassVar
 
+import jupyter_rfb.widget as rfb_widget
 import numpy as np
 import traitlets
 from jupyter_rfb import RemoteFrameBuffer
 from jupyter_rfb.widget import CSS as RFB_CSS
 from jupyter_rfb.widget import JS as RFB_JS
 
-from .core.errors import PlotError
-from .core.viewport import Range, Viewport
+from .core.viewport import Viewport
 from .interaction import drag_pan, wheel_zoom
 from .lifecycle import Lifecycle
 from .messages import Event, parse_event
+from .output import SNAPSHOT_CSS, Output
 from .plots.base import ViewWorker
 from .plots.protocols import FrameCallback, StateCallback, ViewCallback
+from .ranges import AxisUnits, UserRange
 from .reading import Reading
 from .runtime.memory import monitor as memory_monitor
 from .theming import Theming
 
 MakeWorker = Callable[[FrameCallback, StateCallback, ViewCallback], ViewWorker]
-_construct_lock = threading.Lock()  # the stdout swap below is process-wide: one plot at a time
+_construct_lock = threading.Lock()  # the patch below is process-wide: one plot at a time
+
+
+@contextlib.contextmanager
+def _without_output_widget() -> Iterator[None]:
+    """jupyter_rfb displays an Output widget for its prints when constructed: an empty output in
+    the notebook ("RFBOutputContext()" once exported), or its repr printed outside IPython. Our
+    handlers never print nor raise, so it is left out."""
+    original = rfb_widget.display
+    rfb_widget.display = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        rfb_widget.display = original
 
 
 def _compose_esm() -> str:
@@ -58,7 +70,7 @@ def _in_ipython() -> bool:
     return get_ipython() is not None
 
 
-class Plot(Theming, Reading, RemoteFrameBuffer):
+class Plot(Theming, Reading, Output, RemoteFrameBuffer):
     """An interactive plot of a DuckDB-backed table. Create it with `pikaplot_widget.line(...)`
     or `pikaplot_widget.scatter(...)`.
 
@@ -71,16 +83,17 @@ class Plot(Theming, Reading, RemoteFrameBuffer):
     """
 
     _esm = _compose_esm()
-    _css = RFB_CSS
+    _css = RFB_CSS + SNAPSHOT_CSS
     release_after_s: ClassVar[float] = 20.0
 
-    x_range = traitlets.Tuple(traitlets.Float(), traitlets.Float(), default_value=(0.0, 1.0)).tag(sync=True)
-    y_range = traitlets.Tuple(traitlets.Float(), traitlets.Float(), default_value=(0.0, 1.0)).tag(sync=True)
+    x_range = UserRange().tag(sync=True)  # data units; set also as datetimes for time axes
+    y_range = UserRange().tag(sync=True)
     progress = traitlets.Float(0.0).tag(sync=True)
     status = traitlets.Unicode("idle").tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)  # e.g. memory pressure; shown briefly in the plot
     # {"x": [lo, hi] | None, "y": [lo, hi] | None, "polygon": [[x, y], ...] | None}
     selection_bounds = traitlets.Dict({"x": None, "y": None, "polygon": None}).tag(sync=True)
+    _snapshot_output = traitlets.Bool(False).tag(sync=True)  # a PNG output follows the widget's
 
     def __init__(
         self,
@@ -88,20 +101,17 @@ class Plot(Theming, Reading, RemoteFrameBuffer):
         *,
         width: int = 800,
         height: int = 400,
-        x_range: tuple[float, float] | None = None,
-        y_range: tuple[float, float] | None = None,
-        x_origin: float = 0.0,
+        x_range: object = None,
+        y_range: object = None,
+        units: AxisUnits | None = None,
     ) -> None:
-        """Wrap the worker made by `make_controller(on_frame, on_state, on_view)`. The worker's x
-        values count from `x_origin` (time axes: seconds since the epoch of the data's first row);
-        `x_range` and everything else the user sees are absolute."""
+        """Wrap the worker made by `make_controller(on_frame, on_state, on_view)`. The worker's
+        values are in axis units (`units`: x counts from an origin on time axes, log10 on log
+        axes); `x_range` and everything else the user sees are in data units."""
         if int(width) < 50 or int(height) < 50:
             raise ValueError(f"width and height must be at least 50 pixels, got {width}x{height}")
-        if _in_ipython():
+        with _construct_lock, _without_output_widget():
             super().__init__(css_width=f"{int(width)}px", css_height=f"{int(height)}px")
-        else:  # jupyter_rfb would print its output widget's repr
-            with _construct_lock, contextlib.redirect_stdout(io.StringIO()):
-                super().__init__(css_width=f"{int(width)}px", css_height=f"{int(height)}px")
         # In a kernel, worker threads reach the widget only through an event loop: the one that
         # delivered the latest message (a subshell's while a cell runs). Elsewhere (scripts,
         # tests) there is no comm to protect and a loop may exist that nobody runs.
@@ -113,7 +123,13 @@ class Plot(Theming, Reading, RemoteFrameBuffer):
         self._hover_lock = threading.Lock()
         self._hover_next: tuple[ViewWorker, Event] | None = None
         self._hover_busy = False
-        self.x_origin = float(x_origin)
+        self._units = units or AxisUnits()
+        self.x_origin = self._units.x_origin
+        self.width, self.height = int(width), int(height)
+        self._export_lock = threading.Lock()
+        self._live_size: tuple[int, int, float] | None = None
+        self._snapshots = []
+        self._snapshot_due, self._snapshot_shows = 0.0, (0, -1)
         self._events_dropped = 0
         self._handler_errors = 0
         self._life = Lifecycle(
@@ -121,11 +137,12 @@ class Plot(Theming, Reading, RemoteFrameBuffer):
             lambda: type(self).release_after_s,
             self._forget_frame,
         )
-        if x_range is not None:
-            lo, hi = Range.checked(x_range, "x_range").as_tuple()
-            self.controller.set_x_range(lo - self.x_origin, hi - self.x_origin)
-        if y_range is not None:
-            self.controller.set_y_range(*Range.checked(y_range, "y_range").as_tuple())
+        x_axis = None if x_range is None else self._units.to_axis(x_range, "x_range")  # checked before
+        y_axis = None if y_range is None else self._units.to_axis(y_range, "y_range")  # a worker starts
+        if x_axis is not None:
+            self.controller.set_x_range(*x_axis)
+        if y_axis is not None:
+            self.controller.set_y_range(*y_axis)
         self.observe(self._on_range_trait, names=["x_range", "y_range"])
         self_ref = weakref.ref(self)
 
@@ -151,6 +168,8 @@ class Plot(Theming, Reading, RemoteFrameBuffer):
         self._call_in_loop(self.request_draw)
         if exact and self._loop is not None:
             self._call_in_loop(self._send_drawn)
+        if exact:
+            self._exact_frame_shown()
 
     def _on_state(self, status: str, progress: float) -> None:
         self._call_in_loop(self._apply_state, status, progress)
@@ -165,34 +184,18 @@ class Plot(Theming, Reading, RemoteFrameBuffer):
     def _apply_view(self, view: Viewport) -> None:
         self._sync.active = True
         try:
-            self.x_range = self._absolute(view.x.lo, view.x.hi)
-            self.y_range = view.y.as_tuple()
+            self.x_range = self._units.to_user(view.x, "x_range")
+            self.y_range = self._units.to_user(view.y, "y_range")
         finally:
             self._sync.active = False
-
-    def _absolute(self, lo: float, hi: float) -> tuple[float, float]:
-        """Worker x values as the traitlet shows them; a window narrower than float64 resolves at
-        this magnitude (microseconds at epoch seconds) keeps a width of one ulp."""
-        lo, hi = lo + self.x_origin, hi + self.x_origin
-        return lo, max(hi, math.nextafter(lo, math.inf))
-
-    @traitlets.validate("x_range", "y_range")
-    def _check_range(self, proposal: Mapping[str, object]) -> tuple[float, float]:
-        """Refuse a range before it is stored: the traitlet keeps showing the plot's range."""
-        trait = proposal["trait"]
-        name = str(getattr(trait, "name", "range"))
-        try:
-            return Range.checked(proposal["value"], name).as_tuple()
-        except ValueError as error:
-            raise traitlets.TraitError(str(error)) from None
 
     def _on_range_trait(self, change: Mapping[str, object]) -> None:
         if getattr(self._sync, "active", False):
             return
-        lo, hi = Range.checked(change["new"], str(change["name"])).as_tuple()
+        lo, hi = self._units.to_axis(change["new"], str(change["name"]))  # checked by UserRange
         worker = self._ensure_worker()
         if change["name"] == "x_range":
-            worker.set_x_range(lo - self.x_origin, hi - self.x_origin)
+            worker.set_x_range(lo, hi)
         else:
             worker.set_y_range(lo, hi)
 
@@ -237,7 +240,9 @@ class Plot(Theming, Reading, RemoteFrameBuffer):
         if self._closed:
             return
         if kind == "resize":
-            self._ensure_worker().resize(checked.width, checked.height, checked.ratio)
+            self._live_size = (checked.width, checked.height, checked.ratio)
+            if not self._export_lock.locked():  # an export gives the browser its size back after
+                self._ensure_worker().resize(*self._live_size)
         elif kind == "wheel":
             self._wheel(checked)
         elif kind == "pointer_down" and checked.button == 1:
@@ -304,34 +309,14 @@ class Plot(Theming, Reading, RemoteFrameBuffer):
     def _ensure_worker(self) -> ViewWorker:
         return self._life.worker()
 
+    def _views_shown(self) -> int:
+        return self._life.views
+
     @property
     def _closed(self) -> bool:
         return self._life.closed
 
     # ---- public API ----------------------------------------------------------------------
-    def to_array(self, timeout: float | None = 300.0) -> np.ndarray:
-        """The full plot for the current ranges as a (height, width, 4) uint8 array.
-
-        Waits for the data of those ranges; axes, labels and title included. Raises `PlotError`
-        when the view failed (with the message the plot shows) or the plot is closed.
-        """
-        if self._closed:
-            raise PlotError("the plot is closed")
-        worker = self._ensure_worker()
-        frame = worker.wait_frame(timeout).copy()
-        view = worker.view
-        if view is not None:  # the traitlets describe the returned frame, loop or no loop
-            self._apply_view(view)
-        return frame
-
-    def save(self, path: str | Path) -> Path:
-        """Write the current plot as a PNG file and return its path (`PlotError` as `to_array`)."""
-        from PIL import Image
-
-        target = Path(path)
-        Image.fromarray(self.to_array(), "RGBA").save(target, format="PNG")
-        return target
-
     def reset(self) -> None:
         """Return to the full extent of the data (y fitted to it)."""
         worker = self._ensure_worker()

@@ -74,6 +74,7 @@ class Ticks:
     labels: tuple[str, ...]
     # Shown once next to the axis, e.g. the date when the labels are times of day; "" when unused.
     offset_label: str = ""
+    minor: tuple[float, ...] = ()  # unlabelled minor ticks (log axes: 2..9 × 10^k), ascending
 
 
 def max_ticks_for(length_px: float, min_spacing_px: float = 80) -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from ..core.scale import LINEAR, AxisScale
 from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket, float_column
 from .sources import Source
 from .sql import (
@@ -96,6 +97,7 @@ class LineColumns:
     x_type: str
     y_type: str
     x_origin_us: int = 0  # time axes: axis units are seconds since this instant (see sql.axis_value_expr)
+    scale: AxisScale = LINEAR  # log axes (axis units log10 of the value) and the shown time zone
 
     @classmethod
     def checked(cls, source: Source, x: str, y: str, x_origin_us: int = 0) -> LineColumns:
@@ -119,31 +121,41 @@ class LineColumns:
         return quote_ident(self.y)
 
     @property
+    def log_x(self) -> bool:
+        """Whether x is on a log axis."""
+        return self.scale.log_x
+
+    @property
+    def log_y(self) -> bool:
+        """Whether y is on a log axis."""
+        return self.scale.log_y
+
+    @property
     def x_value(self) -> str:
         """x as DOUBLE in axis units."""
-        return axis_value_expr(self._x_sql, self.x_type, self.x_origin_us)
+        return axis_value_expr(self._x_sql, self.x_type, self.x_origin_us, self.log_x)
 
     @property
     def y_value(self) -> str:
-        """y as DOUBLE."""
-        return f"CAST({self._y_sql} AS DOUBLE)"
+        """y as DOUBLE in axis units."""
+        return axis_value_expr(self._y_sql, self.y_type, log=self.log_y)
 
     @property
     def x_valid(self) -> str:
-        """True where x is neither NULL nor NaN/inf."""
-        return valid_value_expr(self._x_sql, self.x_type)
+        """True where x is neither NULL nor NaN/inf (nor, on a log axis, non-positive)."""
+        return valid_value_expr(self._x_sql, self.x_type, self.log_x)
 
     @property
     def y_valid(self) -> str:
-        """True where y is neither NULL nor NaN/inf."""
-        return valid_value_expr(self._y_sql, self.y_type)
+        """True where y is neither NULL nor NaN/inf (nor, on a log axis, non-positive)."""
+        return valid_value_expr(self._y_sql, self.y_type, self.log_y)
 
     def _range_filter(self) -> str:
         return range_filter_sql(self._x_sql, self.x_type)
 
     def range_params(self, lo: float, hi: float) -> list[object]:
         """Bound values for the range filter, in the column's own type (keeps zone maps usable)."""
-        return range_params(self.x_type, lo, hi, self.x_origin_us)
+        return range_params(self.x_type, lo, hi, self.x_origin_us, self.log_x)
 
     def extent_sql(self) -> str:
         """Bounds of x and y over rows where both are valid, the row count and the invalid rows.
@@ -165,9 +177,10 @@ class LineColumns:
         """
         x, y = self._x_sql, self._y_sql
         return (
-            f"SELECT {axis_value_expr('mn_x', self.x_type, self.x_origin_us)}, "
-            f"{axis_value_expr('mx_x', self.x_type, self.x_origin_us)}, "
-            "CAST(mn_y AS DOUBLE), CAST(mx_y AS DOUBLE), n, (n - n_y) + (n - n_x) FROM ("
+            f"SELECT {axis_value_expr('mn_x', self.x_type, self.x_origin_us, self.log_x)}, "
+            f"{axis_value_expr('mx_x', self.x_type, self.x_origin_us, self.log_x)}, "
+            f"{axis_value_expr('mn_y', self.y_type, log=self.log_y)}, "
+            f"{axis_value_expr('mx_y', self.y_type, log=self.log_y)}, n, (n - n_y) + (n - n_x) FROM ("
             f"SELECT min({x}) AS mn_x, max({x}) AS mx_x, min({y}) AS mn_y, max({y}) AS mx_y, "
             f"count(*) AS n, count({y}) AS n_y, count({x}) AS n_x FROM {self.source.from_sql})"
         )

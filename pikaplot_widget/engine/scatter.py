@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.scale import LINEAR, AxisScale
 from ..core.types import ViewBox
 from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket, float_column
 from .sources import Source
@@ -37,6 +38,7 @@ class ScatterColumns:
     size: str | None = None
     size_type: str | None = None
     x_origin_us: int = 0  # a time x: axis units are seconds since this instant
+    scale: AxisScale = LINEAR  # log axes (axis units log10 of the value) and the shown time zone
 
     @classmethod
     def checked(
@@ -70,20 +72,30 @@ class ScatterColumns:
 
     # ---- SQL pieces -------------------------------------------------------------------------
     @property
+    def log_x(self) -> bool:
+        """Whether x is on a log axis."""
+        return self.scale.log_x
+
+    @property
+    def log_y(self) -> bool:
+        """Whether y is on a log axis."""
+        return self.scale.log_y
+
+    @property
     def x_value(self) -> str:
         """x as DOUBLE in axis units."""
-        return axis_value_expr(quote_ident(self.x), self.x_type, self.x_origin_us)
+        return axis_value_expr(quote_ident(self.x), self.x_type, self.x_origin_us, self.log_x)
 
     @property
     def y_value(self) -> str:
         """y as DOUBLE in axis units."""
-        return axis_value_expr(quote_ident(self.y), self.y_type)
+        return axis_value_expr(quote_ident(self.y), self.y_type, log=self.log_y)
 
     @property
     def valid(self) -> str:
-        """True where both x and y are neither NULL nor NaN/inf."""
-        x = valid_value_expr(quote_ident(self.x), self.x_type)
-        return f"{x} AND {valid_value_expr(quote_ident(self.y), self.y_type)}"
+        """True where both x and y are neither NULL nor NaN/inf (nor, on a log axis, non-positive)."""
+        x = valid_value_expr(quote_ident(self.x), self.x_type, self.log_x)
+        return f"{x} AND {valid_value_expr(quote_ident(self.y), self.y_type, self.log_y)}"
 
     @property
     def color_value(self) -> str:
@@ -122,9 +134,11 @@ class ScatterColumns:
         """
         x0, x1, y0, y1 = box
         x_sql, x_params = inclusive_filter(
-            quote_ident(self.x), self.x_type, self.x_value, x0, x1, self.x_origin_us
+            quote_ident(self.x), self.x_type, self.x_value, x0, x1, self.x_origin_us, self.log_x
         )
-        y_sql, y_params = inclusive_filter(quote_ident(self.y), self.y_type, self.y_value, y0, y1)
+        y_sql, y_params = inclusive_filter(
+            quote_ident(self.y), self.y_type, self.y_value, y0, y1, log=self.log_y
+        )
         return f"{x_sql} AND {y_sql}", [*x_params, *y_params]
 
     def row_at_sql(self) -> str:

@@ -46,6 +46,16 @@ class AxisColumns(Protocol):
         ...
 
     @property
+    def log_x(self) -> bool:
+        """Whether x is on a log axis (axis units log10 of the value)."""
+        ...
+
+    @property
+    def log_y(self) -> bool:
+        """Whether y is on a log axis."""
+        ...
+
+    @property
     def x_value(self) -> str:
         """x as DOUBLE in axis units."""
         ...
@@ -62,16 +72,16 @@ Bounds = tuple[float, float]
 def selection_filter(cols: AxisColumns, x: Bounds | None, y: Bounds | None) -> tuple[str, list[object]]:
     """Rows with valid x and y inside the bounds given (both ends included), and the bound values."""
     parts = [
-        valid_value_expr(quote_ident(cols.x), cols.x_type),
-        valid_value_expr(quote_ident(cols.y), cols.y_type),
+        valid_value_expr(quote_ident(cols.x), cols.x_type, cols.log_x),
+        valid_value_expr(quote_ident(cols.y), cols.y_type, cols.log_y),
     ]
     params: list[object] = []
-    for bounds, column, type_name, value, origin in (
-        (x, cols.x, cols.x_type, cols.x_value, cols.x_origin_us),
-        (y, cols.y, cols.y_type, cols.y_value, 0),
+    for bounds, column, type_name, value, origin, log in (
+        (x, cols.x, cols.x_type, cols.x_value, cols.x_origin_us, cols.log_x),
+        (y, cols.y, cols.y_type, cols.y_value, 0, cols.log_y),
     ):
         if bounds is not None:
-            sql, values = inclusive_filter(quote_ident(column), type_name, value, *bounds, origin)
+            sql, values = inclusive_filter(quote_ident(column), type_name, value, *bounds, origin, log)
             parts.append(sql)
             params += values
     return " AND ".join(parts), params

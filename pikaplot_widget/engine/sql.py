@@ -66,10 +66,13 @@ def is_temporal_type(type_name: str) -> bool:
     return type_name in TEMPORAL_TYPES
 
 
-def axis_value_expr(column_sql: str, type_name: str, origin_us: int = 0) -> str:
+def axis_value_expr(column_sql: str, type_name: str, origin_us: int = 0, log: bool = False) -> str:
     """An expression giving a column as DOUBLE in axis units: for time, seconds since `origin_us`
     (microseconds since the epoch; subtracted as integers, so a plot near its origin keeps
-    microseconds that float64 seconds since 1970 would round away)."""
+    microseconds that float64 seconds since 1970 would round away); on a log axis log10 of the
+    value, NULL where the value is not positive."""
+    if log:
+        return f"log10(CASE WHEN {column_sql} > 0 THEN CAST({column_sql} AS DOUBLE) END)"
     if type_name == "TIMESTAMP_NS":  # nanoseconds kept: the origin is subtracted in integers
         shift = f" - {int(origin_us) * 1000}" if origin_us else ""
         return f"((epoch_ns({column_sql}){shift}) / 1e9)"
@@ -80,11 +83,13 @@ def axis_value_expr(column_sql: str, type_name: str, origin_us: int = 0) -> str:
     return f"CAST({column_sql} AS DOUBLE)"
 
 
-def valid_value_expr(column_sql: str, type_name: str) -> str:
-    """A boolean expression that is true where the value is neither NULL nor NaN/inf."""
+def valid_value_expr(column_sql: str, type_name: str, log: bool = False) -> str:
+    """A boolean expression that is true where the value is neither NULL nor NaN/inf (and, on a log
+    axis, positive)."""
+    positive = f" AND {column_sql} > 0" if log else ""
     if type_name in FLOAT_TYPES:
-        return f"({column_sql} IS NOT NULL AND isfinite({column_sql}))"
-    return f"({column_sql} IS NOT NULL)"
+        return f"({column_sql} IS NOT NULL AND isfinite({column_sql}){positive})"
+    return f"({column_sql} IS NOT NULL{positive})"
 
 
 def range_filter_sql(column_sql: str, type_name: str) -> str:
@@ -96,21 +101,30 @@ def range_filter_sql(column_sql: str, type_name: str) -> str:
 
 
 def inclusive_filter(
-    column_sql: str, type_name: str, value_sql: str, lo: float, hi: float, origin_us: int = 0
+    column_sql: str,
+    type_name: str,
+    value_sql: str,
+    lo: float,
+    hi: float,
+    origin_us: int = 0,
+    log: bool = False,
 ) -> tuple[str, list[object]]:
     """Rows whose axis value lies in [lo, hi]: a filter on the raw column (zone maps skip row
-    groups) with bounds rounded outwards to its type, plus, where that rounding can let rows in,
-    the exact check on the axis value `value_sql`."""
+    groups) with bounds rounded outwards to its type, plus, where that rounding can let rows in
+    (every type but DOUBLE, and every log axis), the exact check on the axis value `value_sql`."""
     sql = range_filter_sql(column_sql, type_name)
-    params = range_params(type_name, lo, hi, origin_us)
-    if type_name != "DOUBLE":
+    params = range_params(type_name, lo, hi, origin_us, log)
+    if type_name != "DOUBLE" or log:
         sql += f" AND {value_sql} BETWEEN ? AND ?"
         params += [lo, hi]
     return sql, params
 
 
-def range_params(type_name: str, lo: float, hi: float, origin_us: int = 0) -> list[object]:
-    """Bound values for `range_filter_sql` from axis units (for time: seconds since `origin_us`)."""
+def range_params(type_name: str, lo: float, hi: float, origin_us: int = 0, log: bool = False) -> list[object]:
+    """Bound values for `range_filter_sql` from axis units (for time: seconds since `origin_us`; on
+    a log axis log10 of the value, the bounds widened by a few ulps so rounding loses no row)."""
+    if log:
+        lo, hi = max(exp10(lo) * (1 - 1e-14), 5e-324), exp10(hi) * (1 + 1e-14)
     if type_name == "TIMESTAMP_NS":
         origin_ns = int(origin_us) * 1000
         low, high = -(2**63) + 1000, 2**63 - 1000  # the extremes are infinity sentinels
@@ -131,6 +145,13 @@ def range_params(type_name: str, lo: float, hi: float, origin_us: int = 0) -> li
         return [lo, hi]
     low, high = integer_bounds(type_name)
     return [min(max(_floor(lo), low), high), max(min(_ceil(hi), high), low)]
+
+
+def exp10(value: float) -> float:
+    """10 ** value, saturating to 0 and inf instead of raising OverflowError."""
+    if value > 308.25:
+        return math.inf
+    return 0.0 if value < -400 else float(10.0**value)
 
 
 def integer_bounds(type_name: str) -> tuple[int, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.scale import AxisScale, not_shown_note
 from ..core.types import Labels, Size
 from ..core.viewport import Viewport
 from ..render.canvas import Canvas
@@ -17,8 +18,13 @@ class Painter:
     A plot kind overrides `add_data` to put what a view shows into the chart spec.
     """
 
-    def __init__(self, labels: Labels, x_is_time: bool, x_origin_us: int = 0) -> None:
+    def __init__(
+        self, labels: Labels, x_is_time: bool, x_origin_us: int = 0, scale: AxisScale | None = None
+    ) -> None:
         self.labels = labels
+        self.scale = scale or AxisScale()  # log axes and the time zone of a time x
+        self.axis_note = ""  # e.g. rows a log axis cannot show; added to every frame's note
+        self.log_skipped: dict[str, int] = {}  # per log axis: valid rows <= 0, not drawn
         self.x_is_time = x_is_time
         self.x_origin_us = x_origin_us  # a time x: axis values are seconds since this instant
         self.min_left = 0  # only grows (until reset/resize), so pixel columns stay put
@@ -42,15 +48,20 @@ class Painter:
         spec = ChartSpec(
             min_left=self.min_left, width=width, height=height, ratio=ratio,
             x_range=view.x.as_tuple(), y_range=view.y.as_tuple(), x_is_time=self.x_is_time,
-            x_origin_us=self.x_origin_us,
+            x_origin_us=self.x_origin_us, scale=self.scale,
             title=self.labels.title, x_label=self.labels.x_label, y_label=self.labels.y_label,
-            message=message, error=error, note=note,
+            message=message, error=error, note=" · ".join(n for n in (note, self.axis_note) if n),
         )  # fmt: skip
         spec.selection, spec.dim_outside = self.selection, self.dim_outside
         spec.selection_polygon = self.selection_polygon
         spec.theme = self.theme
         self.add_data(spec, data)
         return spec
+
+    def set_log_skipped(self, counts: dict[str, int]) -> None:
+        """Know the rows each log axis leaves out (zero or negative): noted on every frame."""
+        self.log_skipped = dict(counts)
+        self.axis_note = not_shown_note(counts)
 
     def add_data(self, spec: ChartSpec, data: object) -> None:
         """Put the data of a view (None for a layout only) into its spec; each kind knows its own."""

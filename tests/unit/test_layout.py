@@ -21,7 +21,9 @@ ALLOWED = {
     "interaction": {"core", "render"},
     "messages": set(),  # checks what the browser sends: depends on nothing
     "lifecycle": {"plots"},
-    "reading": {"core", "interaction", "messages", "plots"},
+    "reading": {"core", "interaction", "messages", "plots", "ranges"},
+    "ranges": {"core"},
+    "output": {"core", "messages", "plots"},
     "theming": {"plots", "render"},
     "widget": {
         "core",
@@ -30,11 +32,13 @@ ALLOWED = {
         "interaction",
         "lifecycle",
         "messages",
+        "output",
         "reading",
+        "ranges",
         "render",
         "theming",
     },
-    "api": {"core", "engine", "plots", "render", "widget"},
+    "api": {"core", "engine", "plots", "ranges", "render", "widget"},
     "link": {"widget"},
     "__init__": {"api", "core", "engine", "link", "render", "runtime", "widget"},
 }

@@ -141,9 +141,11 @@ def test_shift_wheel_zooms_y_and_drag_pans(walk, session):
 def test_resize_renders_at_physical_resolution(walk, session):
     p = make(walk, session)
     send(p, type="resize", width=400, height=300, pwidth=800, pheight=600, ratio=2.0)
-    frame = p.to_array()
+    frame = p.to_array(scale=2)  # what the browser gets: no second drawing
     assert frame.shape == (600, 800, 4)
     assert p.controller.layout().area.width > 600  # M4 columns follow physical pixels
+    assert p.to_array().shape == (300, 400, 4)  # the CSS size
+    assert p.controller.size == (800, 600, 2.0)  # the browser's size again
     p.close()
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from ...core.types import Labels, Size
 from ...core.viewport import Range, Viewport
+from ...engine.axes import count_not_positive
 from ...engine.line import Extent, LineColumns, LineData
 from ...engine.runner import Ticket
 from ...engine.session import Session
@@ -51,7 +52,7 @@ class LineWorker(ViewWorker):
         on_state: StateCallback | None = None,
         on_view: ViewCallback | None = None,
     ) -> None:
-        self.painter: LinePainter = LinePainter(labels, columns.x_is_time, columns.x_origin_us)
+        self.painter: LinePainter = LinePainter(labels, columns.x_is_time, columns.x_origin_us, columns.scale)
         super().__init__(
             width=width, height=height, painter=self.painter,
             on_frame=on_frame, on_state=on_state, on_view=on_view,
@@ -75,6 +76,7 @@ class LineWorker(ViewWorker):
         return {
             "rows": extent.rows if extent else 0,
             "skipped_rows": extent.invalid_rows if extent else 0,
+            "log_skipped_rows": self.painter.log_skipped,
             "cache_hits": self.provider.cache_hits,
             "index_levels": len(self.pyramid.tables) if self.pyramid else 0,
         }
@@ -103,6 +105,7 @@ class LineWorker(ViewWorker):
     def _extent_known(self, extent: object) -> None:
         """Large tables get a sampled first look while the index is built."""
         assert isinstance(extent, Extent)
+        self.painter.set_log_skipped(count_not_positive(self.provider.runner, self.columns, self._lifetime))
         if extent.rows >= PROGRESSIVE_MIN_ROWS:
             self._draw_first_look(extent)
 

@@ -32,7 +32,7 @@ class ScatterPainter(Painter):
         normalization: str = "eq_hist",
         marker_size: float | None = None,
     ) -> None:
-        super().__init__(labels, columns.x_is_time, columns.x_origin_us)
+        super().__init__(labels, columns.x_is_time, columns.x_origin_us, columns.scale)
         self.scatter_columns = columns
         self.table = colors.colormap(colormap)
         if normalization not in colors.NORMALIZATIONS:

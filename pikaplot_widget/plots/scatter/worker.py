@@ -7,6 +7,7 @@ import time
 from ...core.colors import ColormapSpec
 from ...core.types import Labels, Size
 from ...core.viewport import Range, Viewport
+from ...engine.axes import count_not_positive
 from ...engine.runner import Ticket
 from ...engine.scatter import ScatterColumns, ScatterExtent
 from ...engine.session import Session
@@ -76,6 +77,7 @@ class ScatterWorker(ViewWorker):
         """The painter learns the categories and colour domain (the legend's width)."""
         assert isinstance(extent, ScatterExtent)
         self.painter.set_extent(extent)
+        self.painter.set_log_skipped(count_not_positive(self.provider.runner, self.columns, self._lifetime))
 
     def _produce(self, generation: int, view: Viewport | None, size: Size, ticket: Ticket) -> None:
         extent = self._prepare_data()
@@ -141,6 +143,7 @@ class ScatterWorker(ViewWorker):
             "view_source": self.source,
             "rows": extent.rows if extent else 0,
             "skipped_rows": extent.skipped_rows if extent else 0,
+            "log_skipped_rows": self.painter.log_skipped,
             "rows_in_view": (grid.total if grid is not None else
                              (data.points.x.size if data is not None and data.points is not None else 0)),
             "index_grid": index.levels[0].size if index else 0,

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...core.log_ticks import log_ticks
+from ...core.scale import AxisScale
 from ...core.ticks import Ticks, max_ticks_for, numeric_ticks, time_ticks
+from ...core.zoned_ticks import zoned_time_ticks
 from .. import theme
 from ..layers.base import Layer
 from ..layers.shapes import LineLayer, MarkerLayer, RectLayer
@@ -53,6 +56,7 @@ class ChartSpec:
     y_range: tuple[float, float] = (0.0, 1.0)
     x_is_time: bool = False
     x_origin_us: int = 0  # time axes: x values are seconds since this instant (epoch microseconds)
+    scale: AxisScale = field(default_factory=AxisScale)  # log axes (axis units log10) and time zone
     title: str = ""
     x_label: str = ""
     y_label: str = ""
@@ -98,14 +102,17 @@ class ChartLayout:
         height = max(spec.height - top - bottom, 1)
         self.area = PlotArea(left, top, width, height)
         ticks_x = max_ticks_for(width, theme.MIN_TICK_SPACING_PX * r)
-        if spec.x_is_time:
+        if spec.x_is_time and spec.scale.zoned:
+            self.x_ticks = zoned_time_ticks(*spec.x_range, ticks_x, spec.x_origin_us, spec.scale.tz)
+        elif spec.x_is_time:
             self.x_ticks = time_ticks(*spec.x_range, ticks_x, origin_us=spec.x_origin_us)
         else:
-            self.x_ticks = numeric_ticks(*spec.x_range, ticks_x)
+            self.x_ticks = (log_ticks if spec.scale.log_x else numeric_ticks)(*spec.x_range, ticks_x)
 
     def _y_ticks_guess(self) -> Ticks:
         height_guess = max(self.spec.height - 60 * self.spec.ratio, 1)
-        return numeric_ticks(*self.spec.y_range, max_ticks_for(height_guess, 50 * self.spec.ratio))
+        ticks = log_ticks if self.spec.scale.log_y else numeric_ticks
+        return ticks(*self.spec.y_range, max_ticks_for(height_guess, 50 * self.spec.ratio))
 
     def _has_offset(self) -> bool:
         return self.spec.x_is_time  # dates are shown once under the time labels
@@ -155,6 +162,15 @@ def chart_layers(layout: ChartLayout) -> list[Layer]:
             grid_rects.append((area.left, py, area.right, py + one))
             axis_rects.append((area.left - tick_len, py, area.left, py + one))
             text.add(label, area.left - tick_len - pad // 2, py, look.text, "right", "middle")
+    minor_len = max(tick_len // 2, one)
+    for value in layout.x_ticks.minor:
+        px = math.floor(float(layout.x_to_px(value)))
+        if area.left <= px <= area.right:
+            axis_rects.append((px, area.bottom, px + one, area.bottom + minor_len))
+    for value in y_ticks.minor:
+        py = math.floor(float(layout.y_to_px(value)))
+        if area.top <= py <= area.bottom:
+            axis_rects.append((area.left - minor_len, py, area.left, py + one))
     axis_rects += [
         (area.left - one, area.top, area.left, area.bottom + one),
         (area.left - one, area.bottom, area.right, area.bottom + one),

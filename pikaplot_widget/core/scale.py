@@ -1,0 +1,77 @@
+"""How the axes map data to axis units: linear or log10, and the time zone times are shown in.
+
+On a log axis the axis unit is ``log10(value)``: the engine computes it in SQL, so binning, M4,
+indexes and viewports work in axis units unchanged; only the edges (ticks, labels, hover, the
+ranges users read and set) convert back to data units with :func:`to_data`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+__all__ = ["LINEAR", "UTC_NAME", "AxisScale", "checked_zone", "not_shown_note", "to_axis", "to_data"]
+
+UTC_NAME = "UTC"
+_UTC_ALIASES = frozenset({"UTC", "ETC/UTC", "ETC/UCT", "UCT", "ETC/UNIVERSAL", "UNIVERSAL", "ETC/ZULU"})
+_LOG_LIMIT = 308.25  # log10 of the largest float, nearly: past it 10**x overflows
+
+
+@dataclass(frozen=True)
+class AxisScale:
+    """Log or linear x and y, and the IANA zone a time x is shown in (wall-clock ticks, hover)."""
+
+    log_x: bool = False
+    log_y: bool = False
+    tz: str = UTC_NAME
+
+    @property
+    def zoned(self) -> bool:
+        """Whether times are shown in a zone other than UTC."""
+        return self.tz != UTC_NAME
+
+
+LINEAR = AxisScale()  # linear axes, times in UTC
+
+
+def checked_zone(tz: object, name: str = "tz") -> str:
+    """The IANA zone name `tz` (e.g. "Europe/Berlin"), checked with zoneinfo; ValueError naming
+    the argument for unknown names, TypeError for non-strings."""
+    if not isinstance(tz, str):
+        raise TypeError(f"{name} must be an IANA time zone name such as 'Europe/Berlin', got {tz!r}")
+    if tz.upper() in _UTC_ALIASES:
+        return UTC_NAME
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = sorted(z for z in available_timezones() if tz.lower() in z.lower())[:5]
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ValueError(f"{name}: unknown time zone {tz!r}{hint}") from None
+    return tz
+
+
+def not_shown_note(counts: dict[str, int]) -> str:
+    """The in-plot note for rows a log axis leaves out, e.g. "1,234 rows with y ≤ 0 not shown on
+    the log axis" ("" when there are none)."""
+    parts = [f"{n:,} {'row' if n == 1 else 'rows'} with {axis} <= 0" for axis, n in counts.items() if n]
+    if not parts:
+        return ""
+    axes = "log axes" if len(parts) > 1 else "log axis"
+    return f"{' and '.join(parts)} not shown on the {axes}"
+
+
+def to_axis(value: float, log: bool) -> float:
+    """A data value in axis units (log10 on a log axis; NaN for a non-positive value there)."""
+    if not log:
+        return value
+    return math.log10(value) if value > 0 else math.nan
+
+
+def to_data(value: float, log: bool) -> float:
+    """An axis value in data units (10**value on a log axis, saturating instead of overflowing)."""
+    if not log:
+        return value
+    if value > _LOG_LIMIT:
+        return math.inf
+    return 0.0 if value < -400 else float(10.0**value)

@@ -1,0 +1,91 @@
+"""Axis facts the engine answers: the checked log and time-zone arguments of a plot, the rows a log
+axis cannot show (counted once per plot, for the in-plot note and `Plot.stats`), and the time zone
+the session shows TIMESTAMPTZ values in."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import duckdb
+import numpy as np
+
+from ..core.scale import UTC_NAME, AxisScale, checked_zone
+from .runner import NEVER_CANCELLED, QueryRunner, Ticket
+from .session import Session
+from .sources import Source
+from .sql import is_temporal_type, quote_ident, valid_value_expr
+
+
+class LogColumns(Protocol):
+    """What a plot's columns tell about its axes (LineColumns, ScatterColumns)."""
+
+    @property
+    def source(self) -> Source: ...
+    @property
+    def x(self) -> str: ...
+    @property
+    def y(self) -> str: ...
+    @property
+    def x_type(self) -> str: ...
+    @property
+    def y_type(self) -> str: ...
+    @property
+    def log_x(self) -> bool: ...
+    @property
+    def log_y(self) -> bool: ...
+
+
+def count_not_positive(
+    runner: QueryRunner, cols: LogColumns, ticket: Ticket = NEVER_CANCELLED
+) -> dict[str, int]:
+    """Per log axis ("x", "y"), the rows whose value is valid (not NULL, NaN or inf) but zero or
+    negative: one scan for both; {} when no axis is log (no query then)."""
+    axes = {
+        axis: (column, type_name)
+        for axis, column, type_name, log in (
+            ("x", cols.x, cols.x_type, cols.log_x),
+            ("y", cols.y, cols.y_type, cols.log_y),
+        )
+        if log
+    }
+    if not axes:
+        return {}
+    source = cols.source
+    parts: list[str] = []
+    for column, type_name in axes.values():
+        name = quote_ident(column)
+        parts.append(
+            f"count(*) FILTER (WHERE {valid_value_expr(name, type_name)} AND {name} <= 0) AS n{len(parts)}"
+        )
+    row = runner.run(f"SELECT {', '.join(parts)} FROM {source.from_sql}", ticket=ticket).to_pylist()[0]
+    return {axis: int(n or 0) for axis, n in zip(axes, row.values(), strict=True)}
+
+
+def session_time_zone(session: Session) -> str:
+    """The DuckDB session's TimeZone setting (what it shows TIMESTAMPTZ in), or UTC when it has
+    none or names a zone zoneinfo does not know."""
+    try:  # the session's own connection: where users SET TimeZone (cursors start from the global)
+        row = session.connection.execute("SELECT current_setting('TimeZone')").fetchone()
+        return checked_zone(str(row[0])) if row and row[0] else UTC_NAME
+    except (duckdb.Error, ValueError, TypeError):
+        return UTC_NAME
+
+
+def axis_scale(
+    x_type: str, y_type: str, session: Session, log_x: object, log_y: object, tz: object
+) -> AxisScale:
+    """The checked `log_x`, `log_y` and `tz` arguments of `line`/`scatter` for columns of these
+    types. `tz` defaults to the session's TimeZone for TIMESTAMPTZ x and to UTC otherwise (naive
+    times are taken as UTC and shown in `tz`)."""
+    for name, flag, type_name in (("log_x", log_x, x_type), ("log_y", log_y, y_type)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+        if flag and is_temporal_type(type_name):
+            raise ValueError(f"{name} needs a numeric column; dates and times have no log axis")
+    if tz is None:
+        zone = session_time_zone(session) if x_type == "TIMESTAMP WITH TIME ZONE" else UTC_NAME
+    else:
+        zone = checked_zone(tz)
+        if not is_temporal_type(x_type):
+            raise ValueError(f"tz applies to a date or time x; this x is {x_type}")
+    return AxisScale(bool(log_x), bool(log_y), zone)

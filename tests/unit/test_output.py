@@ -1,0 +1,99 @@
+"""Output that survives the notebook: high-DPI arrays and files, and the PNG in the mime bundle."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+import pikaplot_widget as pk
+
+
+@pytest.fixture
+def plot() -> pk.Plot:
+    rng = np.random.default_rng(11)
+    x = np.sort(rng.uniform(0, 1000, 50_000))
+    frame = pd.DataFrame({"x": x, "y": np.cumsum(rng.normal(size=x.size))})
+    p = pk.line(frame, "x", "y", width=420, height=260, title="walk")
+    yield p
+    p.close()
+
+
+def _block_mean(image: np.ndarray, factor: int) -> np.ndarray:
+    h, w, c = image.shape
+    return image.reshape(h // factor, factor, w // factor, factor, c).astype(float).mean(axis=(1, 3))
+
+
+def test_scale_renders_more_pixels_of_the_same_plot(plot: pk.Plot) -> None:
+    one = plot.to_array()
+    two = plot.to_array(scale=2)
+    assert one.shape == (260, 420, 4)
+    assert two.shape == (520, 840, 4)
+    # The same plot: halving the high-DPI image lands close to the plain one ...
+    difference = np.abs(_block_mean(two, 2) - one.astype(float)).mean()
+    assert difference < 12, difference
+    # ... but it is drawn again, not an upscaled copy: thin lines stay about as thin in device pixels.
+    upscaled = one.repeat(2, axis=0).repeat(2, axis=1)
+    assert not np.array_equal(two, upscaled)
+    # (Counted on the series in the plot area: text and axes depend on the font's hinting.)
+    area = plot.controller.layout().area
+    inside = (slice(2 * area.top, 2 * area.bottom), slice(2 * area.left, 2 * area.right))
+
+    def series(image: np.ndarray) -> int:
+        rgb = image[inside][..., :3].astype(int)
+        return int((rgb[..., 2] - rgb[..., 0] > 40).sum())
+
+    assert series(two) < series(upscaled)
+    # And the live size is back afterwards.
+    assert plot.to_array().shape == (260, 420, 4)
+    assert plot.controller.size == (420, 260, 1.0)
+
+
+def test_save_writes_png_at_a_scale_and_refuses_other_formats(plot: pk.Plot, tmp_path: Path) -> None:
+    path = plot.save(tmp_path / "walk.png", scale=2)
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.size == (840, 520)
+    with pytest.raises(ValueError, match="PNG only"):
+        plot.save(tmp_path / "walk.svg")
+    for bad in (0, -1, float("nan"), float("inf"), 100):
+        with pytest.raises(ValueError, match="scale"):
+            plot.to_array(scale=bad)
+    with pytest.raises(TypeError, match="scale"):
+        plot.to_array(scale="2")  # type: ignore[arg-type]
+    assert not list(tmp_path.glob("*.svg"))
+    wide = pk.line(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]}), "x", "y", width=2000, height=100)
+    try:
+        with pytest.raises(ValueError, match="8192"):
+            wide.to_array(scale=5)
+    finally:
+        wide.close()
+
+
+def test_the_mime_bundle_has_a_png_of_the_current_frame(plot: pk.Plot) -> None:
+    plot.x_range = (100.0, 200.0)
+    expected = plot.to_array()
+    data, metadata = plot._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert "pikaplot" in str(data["text/plain"])
+    png = base64.b64decode(str(data["image/png"]))
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.size == (420, 260)
+        assert np.array_equal(np.asarray(image.convert("RGBA")), expected)
+    assert metadata == {"image/png": {"width": 420, "height": 260}}
+
+
+def test_a_closed_plot_gives_text_and_clear_errors(plot: pk.Plot) -> None:
+    plot.to_array()
+    plot.close()  # ipywidgets drops the widget's mime bundle; the snapshot has nothing to show
+    data = plot._snapshot_bundle(wait_s=0.5)
+    with Image.open(io.BytesIO(base64.b64decode(str(data["image/png"])))) as image:
+        assert image.size == (1, 1)  # a blank placeholder, not a stale plot
+    assert "pikaplot" in str(data["text/plain"])
+    with pytest.raises(pk.PlotError):
+        plot.to_array(scale=2)
