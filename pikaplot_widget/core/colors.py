@@ -144,10 +144,12 @@ class Scale:
     how: str
     values: np.ndarray  # sorted distinct positive values seen
     cdf: np.ndarray  # fraction of pixels at or below each of `values`
+    unit: float = 1.0  # what one step of the data is worth in the colour bar's labels
 
     @classmethod
-    def fit(cls, data: np.ndarray, how: str = "eq_hist") -> Scale:
-        """A scale for the positive values of `data`."""
+    def fit(cls, data: np.ndarray, how: str = "eq_hist", unit: float = 1.0) -> Scale:
+        """A scale for the positive values of `data` (labelled as value x `unit`: fixed-point
+        data such as rows per pixel area in 1/16 steps keeps the fast integer path)."""
         if how not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {how!r}")
         data = np.asarray(data)
@@ -159,7 +161,7 @@ class Scale:
         else:
             values, counts = np.unique(data[data > 0], return_counts=True)
         cdf = np.cumsum(counts) / max(int(counts.sum()), 1)
-        return cls(how, values.astype(np.float64), cdf)
+        return cls(how, values.astype(np.float64), cdf, float(unit))
 
     def _positions_of_values(self) -> np.ndarray:
         """Positions of `values` themselves (small: one per distinct value)."""
@@ -241,24 +243,26 @@ class Scale:
         """(position, label) pairs for a colour bar."""
         if not self.values.size:
             return []
+        unit = self.unit
+        lo, hi = self.lo * unit, self.hi * unit
         if self.values.size == 1 or self.hi <= self.lo:
-            return [(1.0, _count_label(self.hi))]
+            return [(1.0, _count_label(hi))]
         if self.how == "eq_hist":
             wanted = np.linspace(0, 1, count)
             positions = (self.cdf - self.cdf[0]) / (1.0 - self.cdf[0])
             picks = sorted({int(np.argmin(np.abs(positions - w))) for w in wanted})
-            return [(float(positions[i]), _count_label(self.values[i])) for i in picks]
+            return [(float(positions[i]), _count_label(self.values[i] * unit)) for i in picks]
         if self.how == "log":
-            lo_exp, hi_exp = math.floor(math.log10(self.lo)), math.ceil(math.log10(self.hi))
+            lo_exp, hi_exp = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
             step = max(1, (hi_exp - lo_exp) // max(count - 1, 1))
-            values = [10.0**e for e in range(lo_exp, hi_exp + 1, step) if self.lo <= 10.0**e <= self.hi]
-            values = sorted({self.lo, *values, self.hi})
-            return [(float(self(np.array([v]))[0]), _count_label(v)) for v in values]
-        ticks = numeric_ticks(self.lo, self.hi, count)
+            values = [10.0**e for e in range(lo_exp, hi_exp + 1, step) if lo <= 10.0**e <= hi]
+            values = sorted({lo, *values, hi})
+            return [(float(self(np.array([v / unit]))[0]), _count_label(v)) for v in values]
+        ticks = numeric_ticks(lo, hi, count)
         return [
-            (float((v - self.lo) / (self.hi - self.lo)), label)
+            (float((v - lo) / (hi - lo)), label)
             for v, label in zip(ticks.values, ticks.labels, strict=True)
-            if self.lo <= v <= self.hi
+            if lo <= v <= hi
         ]
 
 

@@ -295,3 +295,16 @@ def test_cell_counts_against_brute_force(rng):
     assert counts[7] == 0
     _, per_cell = np.unique([k for k in keys if k is not None], axis=0, return_counts=True)
     assert typical_overlap(counts) == pytest.approx((per_cell**2).sum() / per_cell.sum())
+
+
+@pytest.mark.parametrize("how", ["eq_hist", "log", "linear"])
+def test_fixed_point_scale_labels_rows(how, rng):
+    """Rows per area in 1/16 steps: the same positions and labels as the float values."""
+    from pikaplot_widget.core.colors import Scale
+
+    steps = rng.integers(0, 4000, (60, 80))
+    fixed, real = Scale.fit(steps, how, 1 / 16), Scale.fit(steps / 16, how)
+    assert fixed.lookup_table() is not None  # the fast integer path
+    assert [label for _, label in fixed.ticks()] == [label for _, label in real.ticks()]
+    assert [p for p, _ in fixed.ticks()] == pytest.approx([p for p, _ in real.ticks()])
+    np.testing.assert_allclose(fixed(steps), real(steps / 16), equal_nan=True)

@@ -155,8 +155,8 @@ class ScatterPainter(Painter):
         """The image (top row first), its colour map (None for RGBA) and the legend."""
         extent = self.extent
         assert extent is not None
-        density_values = grid.density  # rows per pixel area (index views: cells per pixel vary)
-        scale = colors.Scale.fit(density_values, self.normalization)
+        density_values, unit = _rows_per_area(grid)
+        scale = colors.Scale.fit(density_values, self.normalization, unit)
         kind = self.scatter_columns.color_kind
         if kind == "category" and grid.planes is not None:
             density = scale(density_values)
@@ -187,3 +187,16 @@ class ScatterPainter(Painter):
         if image.shape[:2] != (area.height, area.width):  # a stale grid for another size: not drawn
             return []
         return [ImageLayer(image, area.left, area.top, lut)]
+
+
+AREA_STEPS = 16  # rows per pixel area are coloured in steps of 1/16 of a row
+
+
+def _rows_per_area(grid: DensityGrid) -> tuple[np.ndarray, float]:
+    """What the colours follow, as integers and the row count one step stands for: the counts
+    themselves, or (index views, where pixels gather different areas) rows per pixel area in
+    fixed point, so the scale keeps its fast integer path. An occupied pixel stays occupied."""
+    if grid.area is None:
+        return grid.counts, 1.0
+    steps = np.rint(grid.density * AREA_STEPS).astype(np.int64)
+    return np.where(grid.counts > 0, np.maximum(steps, 1), 0), 1.0 / AREA_STEPS
