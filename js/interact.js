@@ -240,7 +240,8 @@ export class Interaction {
     canvas.height = Math.round(height * ratio)
     Object.assign(canvas.style, { display: 'block', left: `${offset[0] + left}px`, top: `${offset[1] + top}px`, width: `${width}px`, height: `${height}px` })
     const ctx = canvas.getContext('2d')
-    ctx.fillStyle = '#ffffff'
+    const look = this.overlay.model.get('_look')
+    ctx.fillStyle = (look && look.background) || '#ffffff' // the frame's background
     ctx.fillRect(0, 0, canvas.width, canvas.height)
     const last = { x: meta.x_range, y: meta.y_range }
     const sx = (last.x[1] - last.x[0]) / (view.x[1] - view.x[0])

@@ -6,40 +6,64 @@ import { decodePoints } from './arrow.js'
 import { Hover } from './hover.js'
 import { Interaction } from './interact.js'
 import { hideSnapshot } from './snapshot.js'
+import { lookName, watchTheme } from './theme.js'
 import { Toolbar } from './toolbar.js'
 
 const PROGRESS_DELAY_MS = 150
 const NOTICE_MS = 6000
 
+// Colours come from variables: JupyterLab's own when the plot follows the notebook ("auto-…"),
+// fixed ones matching the frame when the user chose a theme.
 const STYLE = `
+.pikaplot-overlay, .pikaplot-overlay[data-look="auto-light"] {
+  --pk-bg: var(--jp-layout-color0, #ffffff); --pk-panel: var(--jp-layout-color1, #ffffff);
+  --pk-fg: var(--jp-ui-font-color1, #333344); --pk-border: var(--jp-border-color1, #c9cfd8);
+  --pk-accent: var(--jp-brand-color1, #1e66cc); --pk-active: var(--jp-layout-color3, #e3edfb);
+  --pk-warn-bg: #fff4e0; --pk-warn-fg: #7a4b00; --pk-warn-border: #f0d29a;
+  --pk-error-bg: #fdecea; --pk-error-fg: #8a1c1c; --pk-error-border: #f5c2c0; --pk-select: #c47a00; }
+.pikaplot-overlay[data-look="auto-dark"] {
+  --pk-bg: var(--jp-layout-color0, #111111); --pk-panel: var(--jp-layout-color1, #212121);
+  --pk-fg: var(--jp-ui-font-color1, #dddddd); --pk-border: var(--jp-border-color1, #555555);
+  --pk-accent: var(--jp-brand-color1, #5c9eff); --pk-active: var(--jp-layout-color3, #2c3e5c); }
+.pikaplot-overlay[data-look="light"] { --pk-bg: #ffffff; --pk-panel: #ffffff; --pk-fg: #333344;
+  --pk-border: #c9cfd8; --pk-accent: #1e66cc; --pk-active: #e3edfb; }
+.pikaplot-overlay[data-look="dark"] { --pk-bg: #121214; --pk-panel: #222326; --pk-fg: #dddee2;
+  --pk-border: #55585e; --pk-accent: #5c9eff; --pk-active: #2c3e5c; }
+.pikaplot-overlay[data-look$="dark"] { --pk-warn-bg: #3d2e10; --pk-warn-fg: #ffd89a; --pk-warn-border: #7a5a1c;
+  --pk-error-bg: #3d1716; --pk-error-fg: #ffb4ae; --pk-error-border: #7a2e2a; --pk-select: #f0a030; }
 .pikaplot-overlay { position: absolute; inset: 0; pointer-events: none; font: 12px system-ui, sans-serif; }
 .pikaplot-progress { position: absolute; left: 0; right: 0; top: 0; display: none; }
-.pikaplot-progress-track { height: 3px; background: rgba(30, 100, 200, 0.15); }
-.pikaplot-progress-fill { height: 3px; width: 0%; background: #1e66cc; transition: width 80ms linear; }
+.pikaplot-progress-track { height: 3px; background: color-mix(in srgb, var(--pk-accent) 15%, transparent); }
+.pikaplot-progress-fill { height: 3px; width: 0%; background: var(--pk-accent); transition: width 80ms linear; }
 .pikaplot-progress-label { position: absolute; right: 6px; top: 5px; padding: 1px 6px; border-radius: 3px;
-  background: rgba(255, 255, 255, 0.85); color: #334; }
+  background: color-mix(in srgb, var(--pk-panel) 85%, transparent); color: var(--pk-fg); }
 .pikaplot-notice { position: absolute; left: 8px; top: 8px; display: none; padding: 2px 8px; border-radius: 3px;
-  background: #fff4e0; color: #7a4b00; border: 1px solid #f0d29a; }
+  background: var(--pk-warn-bg); color: var(--pk-warn-fg); border: 1px solid var(--pk-warn-border); }
 .pikaplot-overlay { overflow: hidden; }
-.pikaplot-preview { position: absolute; display: none; box-shadow: 0 0 0 4000px rgba(255, 255, 255, 0.55); }
-.pikaplot-band { position: absolute; display: none; border: 1px dashed #1e66cc; background: rgba(30, 102, 204, 0.10); }
-.pikaplot-band[data-mode="select"] { border-color: #c47a00; background: rgba(230, 150, 20, 0.12); }
+.pikaplot-preview { position: absolute; display: none;
+  box-shadow: 0 0 0 4000px color-mix(in srgb, var(--pk-bg) 55%, transparent); }
+.pikaplot-band { position: absolute; display: none; border: 1px dashed var(--pk-accent);
+  background: color-mix(in srgb, var(--pk-accent) 10%, transparent); }
+.pikaplot-band[data-mode="select"] { border-color: var(--pk-select);
+  background: color-mix(in srgb, var(--pk-select) 12%, transparent); }
 .pikaplot-tooltip { position: absolute; display: none; padding: 4px 7px; border-radius: 4px; white-space: nowrap;
-  background: rgba(255, 255, 255, 0.95); color: #223; border: 1px solid #c9cfd8; box-shadow: 0 1px 3px rgba(0,0,0,.15);
+  background: color-mix(in srgb, var(--pk-panel) 95%, transparent); color: var(--pk-fg);
+  border: 1px solid var(--pk-border); box-shadow: 0 1px 3px rgba(0,0,0,.15);
   font: 11px/1.35 ui-monospace, SFMono-Regular, Menlo, monospace; z-index: 3; max-width: 420px; overflow: hidden; }
 .pikaplot-lasso { position: absolute; left: 0; top: 0; display: none; pointer-events: none; overflow: visible; }
-.pikaplot-lasso polyline { fill: rgba(230, 150, 20, 0.10); stroke: #c47a00; stroke-width: 1.5; stroke-dasharray: 4 3; }
+.pikaplot-lasso polyline { fill: color-mix(in srgb, var(--pk-select) 10%, transparent); stroke: var(--pk-select);
+  stroke-width: 1.5; stroke-dasharray: 4 3; }
 .pikaplot-hint { position: absolute; right: 8px; bottom: 8px; display: none; padding: 2px 8px; border-radius: 3px;
-  background: rgba(40, 44, 52, 0.82); color: #fff; }
+  background: color-mix(in srgb, var(--pk-fg) 85%, transparent); color: var(--pk-bg); }
 .pikaplot-toolbar { position: absolute; right: 6px; top: 28px; display: flex; flex-direction: column; gap: 2px;
   pointer-events: auto; opacity: 0.35; transition: opacity 120ms; z-index: 2; }
 .pikaplot-overlay:hover .pikaplot-toolbar, .pikaplot-toolbar:hover { opacity: 1; }
-.pikaplot-toolbar button { width: 22px; height: 22px; padding: 0; border: 1px solid #c9cfd8; border-radius: 3px;
-  background: #fff; color: #334; font-size: 13px; line-height: 20px; cursor: pointer; }
-.pikaplot-toolbar button.active { background: #e3edfb; border-color: #1e66cc; }
+.pikaplot-toolbar button { width: 22px; height: 22px; padding: 0; border: 1px solid var(--pk-border); border-radius: 3px;
+  background: var(--pk-panel); color: var(--pk-fg); font-size: 13px; line-height: 20px; cursor: pointer; }
+.pikaplot-toolbar button.active { background: var(--pk-active); border-color: var(--pk-accent); }
 .pikaplot-error { position: absolute; left: 8px; right: 8px; top: 30px; display: none; padding: 6px 8px;
-  border-radius: 4px; background: #fdecea; color: #8a1c1c; border: 1px solid #f5c2c0; white-space: pre-wrap;
-  max-height: 40%; overflow: auto; pointer-events: auto; }
+  border-radius: 4px; background: var(--pk-error-bg); color: var(--pk-error-fg); border: 1px solid var(--pk-error-border);
+  white-space: pre-wrap; max-height: 40%; overflow: auto; pointer-events: auto; }
 `
 
 function injectStyle () {
@@ -94,6 +118,10 @@ class Overlay {
     this.onNotice = () => this.showNotice()
     model.on('change:notice', this.onNotice)
     this.showNotice() // one set before the plot was shown (e.g. series left out by by=)
+    this.onLook = () => { this.root.dataset.look = lookName(model.get('_look')) }
+    model.on('change:_look', this.onLook)
+    this.onLook()
+    this.cleanups.push(watchTheme((dark) => this.send({ type: 'pikaplot_theme', dark })))
     this.update()
   }
 
@@ -167,6 +195,7 @@ class Overlay {
     clearTimeout(this.timer)
     clearTimeout(this.noticeTimer)
     this.model.off('change:notice', this.onNotice)
+    this.model.off('change:_look', this.onLook)
     this.model.off('change:status', this.onStatus)
     this.model.off('change:progress', this.onStatus)
     this.root.remove()

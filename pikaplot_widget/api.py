@@ -6,8 +6,8 @@ import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from .core.colormap_tables import CONTINUOUS as COLORMAPS
-from .core.colors import NORMALIZATIONS
+from .core.colors import NORMALIZATIONS, ColormapSpec
+from .core.colors import colormap as colormap_table
 from .core.series_style import checked_line_width, series_colors
 from .core.types import Labels
 from .engine.axes import axis_scale
@@ -20,6 +20,7 @@ from .plots.protocols import FrameCallback, StateCallback, ViewCallback
 from .plots.scatter.provider import MARKER_LIMIT, MAX_MARKER_LIMIT
 from .plots.scatter.worker import ScatterWorker
 from .ranges import AxisUnits
+from .render.theme import checked_theme
 from .widget import Plot
 
 
@@ -43,6 +44,7 @@ def line(
     downsampler: str = "minmax_lttb",
     colors: Sequence[str] | Mapping[str, str] | str | None = None,
     line_width: float | None = None,
+    theme: str = "auto",
     session: Session | None = None,
 ) -> Plot:
     """A zoomable line plot of column `y` against column `x` of `data`: one line, one per column
@@ -72,14 +74,17 @@ def line(
         colors: a list of CSS colours (names or hex), one per series, or a dict series name ->
             colour (others keep the palette's); one colour for a single line.
         line_width: the lines' width in CSS pixels (0, 20]; default 1.5.
+        theme: "auto" (follow JupyterLab's light or dark theme; light outside a browser),
+            "light" or "dark". `Plot.theme` reads and changes it later.
         session: the DuckDB database to run in (default: a shared in-memory one).
 
     Raises:
-        ValueError: an unknown column (the message lists the available ones), a bad colour or
-            line width.
+        ValueError: an unknown column (the message lists the available ones), a bad colour,
+            line width or theme.
         TypeError: a column that is not numeric (or, for x, not a date/time either).
         duckdb.Error: bad SQL, with DuckDB's message.
     """
+    checked_theme(theme)
     if downsampler not in ("minmax_lttb", "lttb"):
         raise ValueError(f"downsampler must be 'minmax_lttb' or 'lttb', got {downsampler!r}")
     if max_points is not None and int(max_points) < 3:
@@ -121,6 +126,7 @@ def line(
     )
     made_for.append(weakref.ref(plot))
     plot.notice = notice
+    plot.theme = theme
     return plot
 
 
@@ -141,10 +147,11 @@ def scatter(
     log_x: bool = False,
     log_y: bool = False,
     tz: str | None = None,
-    colormap: str = "viridis",
+    colormap: ColormapSpec = "viridis",
     normalization: str = "eq_hist",
     marker_limit: int = MARKER_LIMIT,
     gpu_points: str = "auto",
+    theme: str = "auto",
     session: Session | None = None,
 ) -> Plot:
     """A zoomable scatter plot of columns `x` and `y`: markers when few rows are in view, else a
@@ -161,22 +168,25 @@ def scatter(
         title, x_label, y_label: text around the plot (labels default to the column names).
         x_range, y_range: the first view (default: the full extent); as for `line`.
         log_x, log_y, tz: as for `line`.
-        colormap: one of viridis, cividis, inferno, magma, plasma, fire.
+        colormap: a table's name (viridis, cividis, inferno, magma, plasma, fire), a list of
+            two or more colours (CSS names or hex) interpolated evenly, or an (N, 3|4) array of
+            floats in [0, 1] or uint8.
         normalization: how rows per pixel map to colour: "eq_hist" (histogram-equalised,
             default), "log" or "linear".
         marker_limit: draw markers when at most this many rows are in view.
         gpu_points: "auto" keeps x/y of uncoloured plots in GPU memory on a real GPU and bins
             each view there with a compute shader (on a CPU adapter the density index and
             DuckDB are faster); "always" or "never" force the choice.
+        theme: as for `line`.
         session: the DuckDB database to run in (default: a shared in-memory one).
 
     Raises:
-        ValueError: an unknown column, colormap or normalization.
+        ValueError: an unknown column, colormap, normalization or theme.
         TypeError: a non-numeric x, y or size column.
         duckdb.Error: bad SQL, with DuckDB's message.
     """
-    if colormap not in COLORMAPS:
-        raise ValueError(f"unknown colormap {colormap!r}; choose one of: {', '.join(COLORMAPS)}")
+    checked_theme(theme)
+    table = colormap_table(colormap)  # ValueError/TypeError naming `colormap`
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {normalization!r}")
     if gpu_points not in ("auto", "always", "never"):
@@ -200,12 +210,12 @@ def scatter(
     def make(on_frame: FrameCallback, on_state: StateCallback, on_view: ViewCallback) -> ScatterWorker:
         return ScatterWorker(
             columns, session, width=int(width), height=int(height), labels=labels,
-            colormap=colormap, normalization=normalization, marker_size=marker_size,
+            colormap=table, normalization=normalization, marker_size=marker_size,
             marker_limit=marker_limit, gpu_points=gpu_points,
             on_frame=on_frame, on_state=on_state, on_view=on_view,
         )  # fmt: skip
 
-    return Plot(
+    plot = Plot(
         make,
         width=width,
         height=height,
@@ -213,3 +223,5 @@ def scatter(
         y_range=y_range,
         units=AxisUnits(columns.x_origin_us / 1e6, columns.scale),
     )
+    plot.theme = theme
+    return plot

@@ -21,6 +21,7 @@ KNOWN = frozenset(
         "resize", "wheel", "pointer_down", "pointer_move", "pointer_up", "pointer_enter",
         "pointer_leave", "double_click", "key_down", "key_up", "show", "hide", "close",
         "pikaplot_view", "pikaplot_hover", "pikaplot_box", "pikaplot_lasso", "pikaplot_clear_selection",
+        "pikaplot_theme",
     }
 )  # fmt: skip
 POSITIONED = frozenset(
@@ -55,6 +56,7 @@ class Event:
     request: int = 0  # pikaplot_hover: echoed in the answer
     row: bool = False  # pikaplot_hover: also fetch the full row behind a marker
     points: tuple[tuple[float, float], ...] = ()  # pikaplot_lasso: the vertices, CSS pixels
+    dark: bool = False  # pikaplot_theme: the notebook's theme is dark
 
 
 def _number(value: object, limit: float) -> float | None:
@@ -129,6 +131,9 @@ def parse_event(content: object) -> Event | None:
     if kind == "pikaplot_view":
         shown = content.get("shown")
         return Event(kind, shown=shown) if isinstance(shown, bool) else None
+    if kind == "pikaplot_theme":
+        dark = content.get("dark")
+        return Event(kind, dark=dark) if isinstance(dark, bool) else None
     if kind == "pikaplot_box":
         return _box(content)
     if kind == "pikaplot_lasso":

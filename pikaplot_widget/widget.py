@@ -28,6 +28,7 @@ from .ranges import AxisUnits, UserRange
 from .reading import Reading
 from .runtime.memory import monitor as memory_monitor
 from .series_legend import SeriesLegend
+from .theming import Theming
 
 MakeWorker = Callable[[FrameCallback, StateCallback, ViewCallback], ViewWorker]
 _construct_lock = threading.Lock()  # the patch below is process-wide: one plot at a time
@@ -70,7 +71,7 @@ def _in_ipython() -> bool:
     return get_ipython() is not None
 
 
-class Plot(Reading, Output, SeriesLegend, RemoteFrameBuffer):
+class Plot(Theming, Reading, Output, SeriesLegend, RemoteFrameBuffer):
     """An interactive plot of a DuckDB-backed table. Create it with `pikaplot_widget.line(...)`
     or `pikaplot_widget.scatter(...)`.
 
@@ -133,7 +134,7 @@ class Plot(Reading, Output, SeriesLegend, RemoteFrameBuffer):
         self._events_dropped = 0
         self._handler_errors = 0
         self._life = Lifecycle(
-            lambda: make_controller(self._on_frame, self._on_state, self._on_view),
+            lambda: self._themed(make_controller(self._on_frame, self._on_state, self._on_view)),
             lambda: type(self).release_after_s,
             self._forget_frame,
         )
@@ -265,6 +266,8 @@ class Plot(Reading, Output, SeriesLegend, RemoteFrameBuffer):
             self.clear_selection()
         elif kind == "pikaplot_hover":
             self._answer_hover(checked)
+        elif kind == "pikaplot_theme":
+            self._front_end_theme(checked.dark)
 
     def _wheel(self, event: Event) -> None:
         worker = self._ensure_worker()
@@ -379,6 +382,3 @@ def _clean(event: Event) -> dict[str, object]:
         out.update(x=event.x, y=event.y, dx=event.dx, dy=event.dy, button=event.button,
                    modifiers=tuple(sorted(event.modifiers)))  # fmt: skip
     return out
-
-
-__all__ = ["Plot"]

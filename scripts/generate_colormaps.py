@@ -2,7 +2,8 @@
 
 The continuous maps come from matplotlib (viridis, cividis, inferno, magma, plasma: perceptually
 uniform, designed by van der Walt, Smith, Nuñez et al.) and colorcet (fire); the categorical
-palette is colorcet's glasbey_category10 (Tableau 10 first, then maximally distinct colours).
+palette is colorcet's glasbey_category10 (Tableau 10 first, then maximally distinct colours); the
+CSS colour names are matplotlib's CSS4_COLORS.
 
     pip install matplotlib colorcet && python scripts/generate_colormaps.py
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import colorcet
 import matplotlib
+import matplotlib.colors
 import numpy as np
 
 CONTINUOUS = ("viridis", "cividis", "inferno", "magma", "plasma")
@@ -50,7 +52,16 @@ def main() -> None:
     palette = to_hex(np.asarray(colorcet.glasbey_category10[:CATEGORIES]))
     lines += ["", "CATEGORICAL: str = ("]
     lines += [f'    "{palette[i : i + 96]}"' for i in range(0, len(palette), 96)]
-    lines += [")", ""]
+    lines += [
+        ")",
+        "",
+        "# CSS colour names (for colour lists given as `colormap=`), from matplotlib's CSS4_COLORS",
+    ]
+    lines.append("CSS_COLORS: dict[str, str] = {")
+    lines += [
+        f'    "{name}": "{value.lower()}",' for name, value in sorted(matplotlib.colors.CSS4_COLORS.items())
+    ]
+    lines += ["}", ""]
     TARGET.write_text("\n".join(lines))
     print(f"wrote {TARGET}")
 

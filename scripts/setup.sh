@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 if command -v apt-get >/dev/null 2>&1; then
-  packages=(mesa-vulkan-drivers libvulkan1 chromium)
+  # fonts-droid-fallback (1.8 MB download): CJK glyphs for labels; without it they are drawn as boxes
+  packages=(mesa-vulkan-drivers libvulkan1 chromium fonts-droid-fallback)
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${packages[@]}" >/dev/null

@@ -6,12 +6,13 @@ Pure numpy. The tables themselves come from maintained libraries (see `colormap_
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 
 import numpy as np
 
-from .colormap_tables import CATEGORICAL, CONTINUOUS
+from .colormap_tables import CATEGORICAL, CONTINUOUS, CSS_COLORS
 from .ticks import numeric_ticks
 
 NORMALIZATIONS = ("eq_hist", "log", "linear")
@@ -25,13 +26,88 @@ def _decode(hex_text: str) -> np.ndarray:
     return np.frombuffer(raw, np.uint8).reshape(-1, 3)
 
 
+ColormapSpec = str | Sequence[str] | np.ndarray  # a table's name, colours to interpolate, or an array
+TABLE_SIZE = 256
+
+
 @cache
-def colormap(name: str) -> np.ndarray:
-    """A continuous colour map as a (256, 4) uint8 RGBA table, low to high."""
-    if name not in CONTINUOUS:
-        raise ValueError(f"unknown colormap {name!r}; choose one of: {', '.join(CONTINUOUS)}")
+def _named(name: str) -> np.ndarray:
     rgb = _decode(CONTINUOUS[name])
     return np.ascontiguousarray(np.hstack([rgb, np.full((len(rgb), 1), 255, np.uint8)]))
+
+
+def colormap(spec: ColormapSpec) -> np.ndarray:
+    """A continuous colour map as a (256, 4) uint8 RGBA table, low to high.
+
+    `spec`: the name of a table in `colormap_tables` ("viridis", ...); a list of two or more
+    colours (CSS names or hex "#rgb", "#rrggbb", "#rrggbbaa") spread evenly and interpolated; or an
+    (N, 3) or (N, 4) array of floats in [0, 1] or of uint8, interpolated to 256 entries.
+    Raises ValueError or TypeError naming `colormap` for anything else.
+    """
+    if isinstance(spec, str):
+        if spec not in CONTINUOUS:
+            raise ValueError(f"unknown colormap {spec!r}; choose one of: {', '.join(CONTINUOUS)}")
+        return _named(spec)
+    if isinstance(spec, np.ndarray):
+        return _interpolated(_array_stops(spec))
+    if isinstance(spec, (list, tuple)):
+        if len(spec) < 2:
+            raise ValueError(f"colormap needs at least two colours, got {len(spec)}")
+        if all(isinstance(c, str) for c in spec):
+            return _interpolated(np.array([parse_color(c) for c in spec], np.float64))
+        return _interpolated(_array_stops(np.asarray(spec)))
+    raise TypeError(
+        f"colormap must be a name, a list of colours or an (N, 3|4) array, got {type(spec).__name__}"
+    )
+
+
+def _array_stops(array: np.ndarray) -> np.ndarray:
+    """RGBA stops in [0, 1] from an (N, 3|4) array of floats in [0, 1] or of integers in 0..255."""
+    if array.ndim != 2 or array.shape[1] not in (3, 4) or array.shape[0] < 2:
+        raise ValueError(f"a colormap array must have shape (N >= 2, 3 or 4), got {array.shape}")
+    if array.dtype == np.uint8:
+        stops = array.astype(np.float64) / 255.0
+    elif array.dtype.kind in "iu":
+        if array.min() < 0 or array.max() > 255:
+            raise ValueError("integer colormap values must lie in 0..255")
+        stops = array.astype(np.float64) / 255.0
+    elif array.dtype.kind == "f":
+        if not np.isfinite(array).all() or array.min() < 0.0 or array.max() > 1.0:
+            raise ValueError("float colormap values must be finite and lie in [0, 1]")
+        stops = array.astype(np.float64)
+    else:
+        raise TypeError(f"a colormap array must hold floats or uint8, got dtype {array.dtype}")
+    if stops.shape[1] == 3:
+        stops = np.hstack([stops, np.ones((len(stops), 1))])
+    return stops
+
+
+def _interpolated(stops: np.ndarray) -> np.ndarray:
+    """256 RGBA uint8 entries interpolated linearly between evenly spaced stops (first and last
+    exactly)."""
+    at = np.linspace(0.0, 1.0, len(stops))
+    where = np.linspace(0.0, 1.0, TABLE_SIZE)
+    channels = [np.interp(where, at, stops[:, c]) for c in range(4)]
+    table = np.round(np.column_stack(channels) * 255.0)
+    return np.ascontiguousarray(np.clip(table, 0, 255).astype(np.uint8))
+
+
+def parse_color(text: str) -> tuple[float, float, float, float]:
+    """A CSS colour name or hex string as RGBA in [0, 1] (ValueError naming `colormap`)."""
+    value = text.strip().lower()
+    if value.startswith("#"):
+        digits = value[1:]
+        if len(digits) in (3, 4):
+            digits = "".join(d * 2 for d in digits)
+        if len(digits) in (6, 8) and all(d in "0123456789abcdef" for d in digits):
+            channels = [int(digits[i : i + 2], 16) / 255.0 for i in range(0, len(digits), 2)]
+            r, g, b = channels[:3]
+            return r, g, b, channels[3] if len(channels) == 4 else 1.0
+        raise ValueError(f"colormap colour {text!r} is not a valid hex colour (#rgb, #rrggbb, #rrggbbaa)")
+    named = CSS_COLORS.get(value.replace(" ", ""))
+    if named is None:
+        raise ValueError(f"unknown colormap colour {text!r}: use a CSS colour name or hex like '#1f77b4'")
+    return parse_color(named)
 
 
 @cache
@@ -68,10 +144,12 @@ class Scale:
     how: str
     values: np.ndarray  # sorted distinct positive values seen
     cdf: np.ndarray  # fraction of pixels at or below each of `values`
+    unit: float = 1.0  # what one step of the data is worth in the colour bar's labels
 
     @classmethod
-    def fit(cls, data: np.ndarray, how: str = "eq_hist") -> Scale:
-        """A scale for the positive values of `data`."""
+    def fit(cls, data: np.ndarray, how: str = "eq_hist", unit: float = 1.0) -> Scale:
+        """A scale for the positive values of `data` (labelled as value x `unit`: fixed-point
+        data such as rows per pixel area in 1/16 steps keeps the fast integer path)."""
         if how not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {', '.join(NORMALIZATIONS)}, got {how!r}")
         data = np.asarray(data)
@@ -83,7 +161,7 @@ class Scale:
         else:
             values, counts = np.unique(data[data > 0], return_counts=True)
         cdf = np.cumsum(counts) / max(int(counts.sum()), 1)
-        return cls(how, values.astype(np.float64), cdf)
+        return cls(how, values.astype(np.float64), cdf, float(unit))
 
     def _positions_of_values(self) -> np.ndarray:
         """Positions of `values` themselves (small: one per distinct value)."""
@@ -165,24 +243,26 @@ class Scale:
         """(position, label) pairs for a colour bar."""
         if not self.values.size:
             return []
+        unit = self.unit
+        lo, hi = self.lo * unit, self.hi * unit
         if self.values.size == 1 or self.hi <= self.lo:
-            return [(1.0, _count_label(self.hi))]
+            return [(1.0, _count_label(hi))]
         if self.how == "eq_hist":
             wanted = np.linspace(0, 1, count)
             positions = (self.cdf - self.cdf[0]) / (1.0 - self.cdf[0])
             picks = sorted({int(np.argmin(np.abs(positions - w))) for w in wanted})
-            return [(float(positions[i]), _count_label(self.values[i])) for i in picks]
+            return [(float(positions[i]), _count_label(self.values[i] * unit)) for i in picks]
         if self.how == "log":
-            lo_exp, hi_exp = math.floor(math.log10(self.lo)), math.ceil(math.log10(self.hi))
+            lo_exp, hi_exp = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
             step = max(1, (hi_exp - lo_exp) // max(count - 1, 1))
-            values = [10.0**e for e in range(lo_exp, hi_exp + 1, step) if self.lo <= 10.0**e <= self.hi]
-            values = sorted({self.lo, *values, self.hi})
-            return [(float(self(np.array([v]))[0]), _count_label(v)) for v in values]
-        ticks = numeric_ticks(self.lo, self.hi, count)
+            values = [10.0**e for e in range(lo_exp, hi_exp + 1, step) if lo <= 10.0**e <= hi]
+            values = sorted({lo, *values, hi})
+            return [(float(self(np.array([v / unit]))[0]), _count_label(v)) for v in values]
+        ticks = numeric_ticks(lo, hi, count)
         return [
-            (float((v - self.lo) / (self.hi - self.lo)), label)
+            (float((v - lo) / (hi - lo)), label)
             for v, label in zip(ticks.values, ticks.labels, strict=True)
-            if self.lo <= v <= self.hi
+            if lo <= v <= hi
         ]
 
 

@@ -9,6 +9,7 @@ from ..core.types import Labels, Size
 from ..core.viewport import Viewport
 from ..render.canvas import Canvas
 from ..render.chart.layout import ChartLayout, ChartSpec, chart_layers
+from ..render.theme import LIGHT, Theme
 
 
 class Painter:
@@ -30,6 +31,7 @@ class Painter:
         self.selection: tuple[float | None, float | None, float | None, float | None] | None = None
         self.dim_outside = False  # scatter plots dim what a selection leaves out
         self.selection_polygon: tuple[tuple[float, float], ...] | None = None  # a lasso, outlined
+        self.theme: Theme = LIGHT  # set by the widget (its theme choice and the front end's theme)
         self._canvas: Canvas | None = None
 
     def spec(
@@ -52,6 +54,7 @@ class Painter:
         )  # fmt: skip
         spec.selection, spec.dim_outside = self.selection, self.dim_outside
         spec.selection_polygon = self.selection_polygon
+        spec.theme = self.theme
         self.add_data(spec, data)
         return spec
 
@@ -92,7 +95,7 @@ class Painter:
         if self._canvas is None or (self._canvas.width, self._canvas.height) != (width, height):
             self.close()
             self._canvas = Canvas(width, height)
-        return self._canvas.draw(chart_layers(ChartLayout(spec)))
+        return self._canvas.draw(chart_layers(ChartLayout(spec)), clear=spec.theme.background)
 
     def close(self) -> None:
         """Free the GPU texture."""

@@ -12,6 +12,7 @@ from ..core.types import Size
 from ..core.viewport import Viewport
 from ..engine.runner import ProgressCallback, Ticket
 from ..render.chart.layout import ChartLayout
+from ..render.theme import Theme
 
 FrameCallback = Callable[[np.ndarray, bool], None]  # (frame, exact)
 StateCallback = Callable[[str, float], None]  # (status, progress 0..1)
@@ -43,6 +44,7 @@ class ViewPainter(Protocol):
     """What the worker asks of a plot kind's painter (see `plots.painter.Painter`)."""
 
     min_left: int
+    theme: Theme  # the colours frames are drawn in
 
     def layout(self, view: Viewport, size: Size) -> ChartLayout:
         """Plot area and axis mapping of `view` at `size`."""

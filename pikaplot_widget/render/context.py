@@ -13,7 +13,9 @@ from .shaders import shader_cache
 from .text import GlyphAtlas
 
 RenderPass = wgpu.GPURenderPassEncoder
-_atlas_textures: weakref.WeakKeyDictionary[GlyphAtlas, wgpu.GPUTextureView] = weakref.WeakKeyDictionary()
+_atlas_textures: weakref.WeakKeyDictionary[GlyphAtlas, tuple[int, wgpu.GPUTextureView]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class FrameContext:
@@ -47,19 +49,24 @@ class FrameContext:
         )
 
     def atlas_view(self, atlas: GlyphAtlas) -> wgpu.GPUTextureView:
-        """The texture view of a glyph atlas (uploaded once)."""
-        view = _atlas_textures.get(atlas)
-        if view is None:
-            h, w = atlas.image.shape
-            texture = self.device.create_texture(
-                size=(w, h, 1),
-                format="r8unorm",
-                usage=wgpu.TextureUsage.TEXTURE_BINDING | wgpu.TextureUsage.COPY_DST,
-            )
-            self.queue.write_texture(
-                {"texture": texture}, atlas.image, {"bytes_per_row": w, "rows_per_image": h}, (w, h, 1)
-            )
-            view = _atlas_textures[atlas] = texture.create_view()
+        """The texture view of a glyph atlas (uploaded again only after it gained glyphs)."""
+        cached = _atlas_textures.get(atlas)
+        if cached is not None and cached[0] == atlas.version:
+            return cached[1]
+        version, image = atlas.snapshot()
+        h, w = image.shape
+        texture = self.device.create_texture(
+            size=(w, h, 1),
+            format="r8unorm",
+            usage=wgpu.TextureUsage.TEXTURE_BINDING | wgpu.TextureUsage.COPY_DST,
+        )
+        self.queue.write_texture(
+            {"texture": texture}, image, {"bytes_per_row": w, "rows_per_image": h}, (w, h, 1)
+        )
+        view = texture.create_view()
+        # An older texture may still be bound by a layer of a frame being prepared on another
+        # thread: it is freed when the last reference goes, not destroyed here.
+        _atlas_textures[atlas] = (version, view)
         return view
 
     def release(self) -> None:

@@ -44,11 +44,12 @@ def resize_valid() -> None:
     """A resize at ratio 2 renders at physical size; the wheel then zooms about the pointer."""
     plot, _, _ = drawn_line()
     send(plot, **_resize(400, 300, 2.0))
-    frame(plot, (600, 800))
+    frame(plot, (600, 800), scale=2.0)  # the browser's frame
+    frame(plot, (300, 400))  # the CSS size, drawn again
     before = plot.x_range
     cx, cy = centre(plot)
     wheel(plot, cx, cy, -300)
-    frame(plot, (600, 800))
+    frame(plot, (600, 800), scale=2.0)
     assert plot.x_range[1] - plot.x_range[0] < (before[1] - before[0]) * 0.8
 
 

@@ -83,10 +83,10 @@ def skipped_of(plot: pk.Plot) -> int:
 
 # ---- frames ---------------------------------------------------------------------------------
 def frame(
-    plot: pk.Plot, shape: tuple[int, int] | None = None, timeout: float = FRAME_TIMEOUT_S
+    plot: pk.Plot, shape: tuple[int, int] | None = None, timeout: float = FRAME_TIMEOUT_S, scale: float = 1.0
 ) -> np.ndarray:
-    """`to_array()`, checked: (H, W, 4) uint8, of `shape` (H, W) when given, not an error frame."""
-    image = plot.to_array(timeout=timeout)
+    """`to_array(scale=)`, checked: (H, W, 4) uint8, of `shape` (H, W) when given, not an error frame."""
+    image = plot.to_array(timeout=timeout, scale=scale)
     assert isinstance(image, np.ndarray), type(image)
     assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 4, (image.dtype, image.shape)
     if shape is not None:

@@ -25,6 +25,7 @@ ALLOWED = {
     "ranges": {"core"},
     "output": {"core", "messages", "plots"},
     "series_legend": {"messages", "plots"},  # hidden series and legend clicks, mixed into the widget
+    "theming": {"plots", "render"},
     "widget": {
         "core",
         "runtime",
@@ -36,8 +37,9 @@ ALLOWED = {
         "reading",
         "ranges",
         "render",
+        "theming",
     },
-    "api": {"core", "engine", "plots", "ranges", "widget"},
+    "api": {"core", "engine", "plots", "ranges", "render", "widget"},
     "link": {"widget"},
     "__init__": {"api", "core", "engine", "link", "render", "runtime", "widget"},
 }

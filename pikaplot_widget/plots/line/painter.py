@@ -86,22 +86,27 @@ class LinePainter(Painter):
         layers: list[Layer] = []
         if data.series is None or self.colors is None:
             color = self.single_color[0] if self.single_color is not None else None
-            return _polyline(layout, clip, points, color, self.line_width)
+            return _polyline(layout, clip, points, color, self.line_width, self.theme.series)
         bounds = np.searchsorted(data.series, np.arange(len(self.names) + 1))
         for code in range(len(self.names)):
             if code in self.hidden or bounds[code] == bounds[code + 1]:
                 continue
             part = points[bounds[code] : bounds[code + 1]]
-            layers += _polyline(layout, clip, part, self.colors[code], self.line_width)
+            layers += _polyline(layout, clip, part, self.colors[code], self.line_width, self.theme.series)
         return layers
 
 
 def _polyline(
-    layout: ChartLayout, clip: Clip, points: np.ndarray, color: np.ndarray | None, width_px: float
+    layout: ChartLayout,
+    clip: Clip,
+    points: np.ndarray,
+    color: np.ndarray | None,
+    width_px: float,
+    default: tuple[float, float, float, float],
 ) -> list[Layer]:
     """One series: the line, plus markers where points stand alone or are few enough to tell apart."""
     r = layout.spec.ratio
-    rgba = theme.SERIES if color is None else (*(np.asarray(color, np.float64) / 255.0), 1.0)
+    rgba = default if color is None else (*(np.asarray(color, np.float64) / 255.0), 1.0)
     valid = np.isfinite(points).all(axis=1)
     layers: list[Layer] = [LineLayer(points, rgba, width_px * r / 2, clip)]
     isolated = valid & ~np.r_[False, valid[:-1]] & ~np.r_[valid[1:], False]

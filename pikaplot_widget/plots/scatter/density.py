@@ -27,11 +27,25 @@ class DensityGrid:
     color_sum: np.ndarray | None = None
     color_count: np.ndarray | None = None
     exact: bool = True  # False when resampled from the density index (rows move < 1/4 pixel)
+    # Resampled grids: the area each pixel gathered rows from, relative to a pixel (cells per
+    # pixel vary in a regular rhythm; None: every pixel its own area).
+    area: np.ndarray | None = None
 
     @property
     def total(self) -> int:
         """Rows counted in the view."""
         return int(self.counts.sum())
+
+    @property
+    def density(self) -> np.ndarray:
+        """Rows per pixel area: what the colours show (the counts when every pixel had its area).
+
+        A pixel that gathered 3 index cells where its neighbour gathered 2 has 3/2 its rows on an
+        even density; drawing the counts would show that rhythm as a checker texture."""
+        if self.area is None:
+            return self.counts
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.counts > 0, self.counts / self.area, 0.0)
 
 
 def fetch_density(

@@ -3,7 +3,9 @@
 One GROUP BY pass bins every valid row into an F x F grid (F a power of two, chosen so the index
 fits its memory budget); each level above sums 2 x 2 cells. A view is answered from the coarsest
 level whose cells are at most half a pixel wide and tall: every cell goes to the pixel holding its
-centre, so no row is drawn more than a quarter of a pixel from where it lies. Deeper views bin
+centre, so no row is drawn more than a quarter of a pixel from where it lies. Pixels then gather
+k or k + 1 cells per axis in a regular rhythm; the grid says how many (`DensityGrid.area`), so
+colours follow rows per area and an even density shows no checker texture. Deeper views bin
 their rows in DuckDB (`fetch_density`).
 """
 
@@ -106,8 +108,13 @@ class DensityIndex:
         color_sum, color_count = gather(level.color_sum, np.float64), gather(level.color_count, np.int64)
         if color_sum is not None and color_count is not None and self.color_offset:
             color_sum += self.color_offset * color_count
+        area = np.outer(
+            _cells_per_pixel(gy0, (gy1 - gy0) / level.size, box[2], box[3], height),
+            _cells_per_pixel(gx0, (gx1 - gx0) / level.size, box[0], box[1], width),
+        )
         return DensityGrid(
             counts, box, planes=planes, color_sum=color_sum, color_count=color_count, exact=False,
+            area=area,
         )  # fmt: skip
 
     def count_bounds(self, box: ViewBox) -> tuple[int, int]:
@@ -143,6 +150,14 @@ def _sum_runs(a: np.ndarray, starts: np.ndarray, axis: int, dtype: type) -> np.n
     total = np.cumsum(a, axis=axis, dtype=accumulate)
     ends = np.r_[starts[1:], a.shape[axis]] - 1
     return np.diff(np.take(total, ends, axis=axis), axis=axis, prepend=0).astype(dtype, copy=False)
+
+
+def _cells_per_pixel(g0: float, cell: float, v0: float, v1: float, pixels: int) -> np.ndarray:
+    """Per pixel: the cells whose centre it holds, over the cells a pixel holds on average. Counted
+    on the grid's lattice continued past its ends, so a pixel at the data's edge is not rescaled."""
+    edges = v0 + np.arange(pixels + 1) * ((v1 - v0) / pixels)
+    first_centre = np.ceil((edges - g0) / cell - 0.5)  # index of the first centre at or after each edge
+    return np.maximum(np.diff(first_centre), 1.0) * cell * pixels / (v1 - v0)
 
 
 def _cells_to_pixels(

@@ -15,6 +15,7 @@ from ...render.layers.image import ImageLayer, indexed_image, lut_image
 from ...render.layers.points import PointLayer, pack_points
 from ..painter import Painter
 from .density import DensityGrid
+from .opacity import cell_counts, marker_alphas, radius_scale, typical_overlap
 from .provider import ScatterView
 
 SIZE_RANGE_PX = (1.5, 8.0)  # radius range of markers sized by a column
@@ -27,7 +28,7 @@ class ScatterPainter(Painter):
         self,
         labels: Labels,
         columns: ScatterColumns,
-        colormap: str = "viridis",
+        colormap: colors.ColormapSpec = "viridis",
         normalization: str = "eq_hist",
         marker_size: float | None = None,
     ) -> None:
@@ -43,6 +44,8 @@ class ScatterPainter(Painter):
         self.extent: ScatterExtent | None = None
         self.min_right = 0
         self.dim_outside = True
+        self.marker_alpha = 1.0  # the median opacity and radius scale of the latest markers
+        self.marker_scale = 1.0
 
     def set_extent(self, extent: ScatterExtent) -> None:
         """Know the categories and colour domain; reserve a legend column wide enough for all views."""
@@ -98,7 +101,7 @@ class ScatterPainter(Painter):
             out = colors.lookup(self.table, position)
             out[:, 3] = 230
             return out
-        series = (np.asarray(theme.SERIES[:3]) * 255 + 0.5).astype(np.uint8)
+        series = (np.asarray(self.theme.series[:3]) * 255 + 0.5).astype(np.uint8)
         return np.tile(np.r_[series, np.uint8(210)], (n, 1))
 
     def marker_radii(self, points: ScatterPoints, ratio: float) -> np.ndarray | float:
@@ -113,8 +116,7 @@ class ScatterPainter(Painter):
             return radius * ratio
         if self.marker_size is not None:
             return self.marker_size / 2 * ratio
-        many = points.x.size > 20_000
-        return (theme.MARKER_RADIUS_PX * (0.7 if many else 1.0)) * ratio
+        return theme.MARKER_RADIUS_PX * ratio  # smaller where markers crowd: see opacity.py
 
     def _markers(
         self, layout: ChartLayout, clip: tuple[int, int, int, int], points: ScatterPoints, ratio: float
@@ -122,7 +124,20 @@ class ScatterPainter(Painter):
         if points.x.size == 0:
             return []
         xy = np.column_stack([layout.x_to_px(points.x), layout.y_to_px(points.y)])
-        records = pack_points(xy, self.marker_radii(points, ratio), self.marker_colors(points))
+        radii = self.marker_radii(points, ratio)
+        colours = self.marker_colors(points)
+        diameter = 2.0 * float(np.nanmean(radii))
+        counts = cell_counts(xy[:, 0], xy[:, 1], diameter)
+        resize = points.size is None and self.marker_size is None
+        overlap = typical_overlap(counts)
+        scale = radius_scale(overlap) if resize else 1.0
+        if scale < 1.0:  # smaller markers crowd less: count again at their size; lone ones stay
+            radii = np.where(counts > 1, np.asarray(radii) * scale, radii)
+            counts = cell_counts(xy[:, 0], xy[:, 1], diameter * scale)
+        alphas = marker_alphas(counts, float(colours[0, 3]) / 255.0, overlap)
+        colours[:, 3] = np.round(alphas * 255).astype(np.uint8)
+        self.marker_alpha, self.marker_scale = float(np.median(alphas)), scale
+        records = pack_points(xy, radii, colours)
         return [PointLayer(records, clip)]
 
     def _points_legend(self) -> Legend | None:
@@ -140,16 +155,17 @@ class ScatterPainter(Painter):
         """The image (top row first), its colour map (None for RGBA) and the legend."""
         extent = self.extent
         assert extent is not None
-        scale = colors.Scale.fit(grid.counts, self.normalization)
+        density_values, unit = _rows_per_area(grid)
+        scale = colors.Scale.fit(density_values, self.normalization, unit)
         kind = self.scatter_columns.color_kind
         if kind == "category" and grid.planes is not None:
-            density = scale(grid.counts)
+            density = scale(density_values)
             rgba = colors.blend_categories(
                 grid.planes, colors.palette(len(extent.categories)), colors.alpha_from(density)
             )
             return np.flipud(rgba), None, self._category_legend()
         if kind == "numeric" and grid.color_sum is not None and grid.color_count is not None:
-            density = scale(grid.counts)
+            density = scale(density_values)
             lo, hi = extent.color_min, extent.color_max
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = grid.color_sum / grid.color_count
@@ -162,7 +178,7 @@ class ScatterPainter(Painter):
                 self.table,
                 ColorBar(self.table, tuple(ticks), self._legend_title("density")),
             )
-        image = indexed_image(*scale.color_indices(grid.counts))
+        image = indexed_image(*scale.color_indices(density_values))
         legend = ColorBar(self.table, tuple(scale.ticks()), self._legend_title("density"))
         return np.flipud(image), self.table, legend
 
@@ -171,3 +187,16 @@ class ScatterPainter(Painter):
         if image.shape[:2] != (area.height, area.width):  # a stale grid for another size: not drawn
             return []
         return [ImageLayer(image, area.left, area.top, lut)]
+
+
+AREA_STEPS = 16  # rows per pixel area are coloured in steps of 1/16 of a row
+
+
+def _rows_per_area(grid: DensityGrid) -> tuple[np.ndarray, float]:
+    """What the colours follow, as integers and the row count one step stands for: the counts
+    themselves, or (index views, where pixels gather different areas) rows per pixel area in
+    fixed point, so the scale keeps its fast integer path. An occupied pixel stays occupied."""
+    if grid.area is None:
+        return grid.counts, 1.0
+    steps = np.rint(grid.density * AREA_STEPS).astype(np.int64)
+    return np.where(grid.counts > 0, np.maximum(steps, 1), 0), 1.0 / AREA_STEPS

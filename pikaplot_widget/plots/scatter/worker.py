@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from ...core.colors import ColormapSpec
 from ...core.types import Labels, Size
 from ...core.viewport import Range, Viewport
 from ...engine.axes import count_not_positive
@@ -33,7 +34,7 @@ class ScatterWorker(ViewWorker):
         width: int,
         height: int,
         labels: Labels,
-        colormap: str = "viridis",
+        colormap: ColormapSpec = "viridis",
         normalization: str = "eq_hist",
         marker_size: float | None = None,
         marker_limit: int = MARKER_LIMIT,

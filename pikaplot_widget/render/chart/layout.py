@@ -17,6 +17,7 @@ from ..layers.base import Layer
 from ..layers.shapes import LineLayer, MarkerLayer, RectLayer
 from ..layers.text import TextLayer
 from ..text import GlyphAtlas, glyph_atlas
+from ..theme import LIGHT, Theme
 from .legend import Legend, legend_layers, legend_width
 
 
@@ -75,6 +76,7 @@ class ChartSpec:
     selection_polygon: tuple[tuple[float, float], ...] | None = None  # a lasso (axis units), outlined
     # Draws the data instead of the line series: (layout, clip rectangle) -> layers
     data_layers: DataLayers | None = None
+    theme: Theme = LIGHT  # the colours of everything drawn
 
 
 class ChartLayout:
@@ -139,6 +141,7 @@ class ChartLayout:
 def chart_layers(layout: ChartLayout) -> list[Layer]:
     """The layers of one frame, back to front."""
     spec, area, r = layout.spec, layout.area, layout.spec.ratio
+    look = spec.theme
     clip = (area.left, area.top, area.width, area.height)
     grid_rects: list[tuple[float, float, float, float]] = []
     axis_rects: list[tuple[float, float, float, float]] = []
@@ -151,14 +154,14 @@ def chart_layers(layout: ChartLayout) -> list[Layer]:
         if area.left <= px <= area.right:
             grid_rects.append((px, area.top, px + one, area.bottom))
             axis_rects.append((px, area.bottom, px + one, area.bottom + tick_len))
-            text.add(label, px, area.bottom + tick_len + pad // 2, theme.TEXT, "center", "top")
+            text.add(label, px, area.bottom + tick_len + pad // 2, look.text, "center", "top")
     y_ticks = layout.y_ticks
     for value, label in zip(y_ticks.values, y_ticks.labels, strict=True):
         py = math.floor(float(layout.y_to_px(value)))
         if area.top <= py <= area.bottom:
             grid_rects.append((area.left, py, area.right, py + one))
             axis_rects.append((area.left - tick_len, py, area.left, py + one))
-            text.add(label, area.left - tick_len - pad // 2, py, theme.TEXT, "right", "middle")
+            text.add(label, area.left - tick_len - pad // 2, py, look.text, "right", "middle")
     minor_len = max(tick_len // 2, one)
     for value in layout.x_ticks.minor:
         px = math.floor(float(layout.x_to_px(value)))
@@ -172,29 +175,29 @@ def chart_layers(layout: ChartLayout) -> list[Layer]:
         (area.left - one, area.top, area.left, area.bottom + one),
         (area.left - one, area.bottom, area.right, area.bottom + one),
     ]
-    grid = _rect_layer(grid_rects, theme.GRID, clip)
-    axes = _rect_layer(axis_rects, theme.AXIS, None)
+    grid = _rect_layer(grid_rects, look.grid, clip)
+    axes = _rect_layer(axis_rects, look.axis, None)
 
     second_row = area.bottom + tick_len + pad + layout.font.line_height
     if layout.x_ticks.offset_label:
-        text.add(layout.x_ticks.offset_label, area.right, second_row, theme.MUTED_TEXT, "right", "top")
+        text.add(layout.x_ticks.offset_label, area.right, second_row, look.muted_text, "right", "top")
     if spec.x_label:
-        text.add(spec.x_label, area.left + area.width / 2, second_row, theme.TEXT, "center", "top")
+        text.add(spec.x_label, area.left + area.width / 2, second_row, look.text, "center", "top")
     title = TextLayer(layout.title_font)
     if spec.title:
-        title.add(spec.title, area.left + area.width / 2, pad, theme.TEXT, "center", "top")
+        title.add(spec.title, area.left + area.width / 2, pad, look.text, "center", "top")
     if spec.y_label:
-        text.add(spec.y_label, pad, area.top - pad // 2, theme.TEXT, "left", "bottom")
+        text.add(spec.y_label, pad, area.top - pad // 2, look.text, "left", "bottom")
 
     if spec.note:
-        text.add(spec.note, area.right - pad, area.top + pad // 2, theme.MUTED_TEXT, "right", "top")
+        text.add(spec.note, area.right - pad, area.top + pad // 2, look.muted_text, "right", "top")
     data = spec.data_layers(layout, clip) if spec.data_layers is not None else series_layers(layout, clip)
     layers: list[Layer] = [grid, *data, *selection_layers(layout, clip), axes, text, title]
     if spec.legend is not None:
-        layers += legend_layers(spec.legend, area.right, area.top, area.bottom, layout.font, r)
+        layers += legend_layers(spec.legend, area.right, area.top, area.bottom, layout.font, r, look)
     if spec.message:
         note = TextLayer(layout.title_font)
-        color = theme.ERROR_TEXT if spec.error else theme.MUTED_TEXT
+        color = look.error_text if spec.error else look.muted_text
         for i, line in enumerate(_wrap(spec.message, layout.title_font, area.width - 2 * pad)[:6]):
             y = area.top + area.height / 2 + (i - 0.5) * layout.title_font.line_height
             note.add(line, area.left + area.width / 2, y, color, "center", "middle")
@@ -204,7 +207,7 @@ def chart_layers(layout: ChartLayout) -> list[Layer]:
 
 def selection_layers(layout: ChartLayout, clip: Clip) -> list[Layer]:
     """The selection: its region shaded, or (dim_outside) everything around it dimmed."""
-    spec, area = layout.spec, layout.area
+    spec, area, look = layout.spec, layout.area, layout.spec.theme
     if spec.selection is None:
         return []
     x0, x1, y0, y1 = spec.selection
@@ -222,7 +225,7 @@ def selection_layers(layout: ChartLayout, clip: Clip) -> list[Layer]:
     left, right = px(x0, area.left), px(x1, area.right)
     bottom, top = py(y0, area.bottom), py(y1, area.top)
     if not spec.dim_outside:
-        return [_rect_layer([(left, top, right, bottom)], theme.SELECTION, clip)]
+        return [_rect_layer([(left, top, right, bottom)], look.selection, clip)]
     outside = [
         (area.left, area.top, area.right, top),
         (area.left, bottom, area.right, area.bottom),
@@ -230,31 +233,31 @@ def selection_layers(layout: ChartLayout, clip: Clip) -> list[Layer]:
         (right, top, area.right, bottom),
     ]
     layers: list[Layer] = [
-        _rect_layer([r for r in outside if r[2] > r[0] and r[3] > r[1]], theme.DIMMED, clip)
+        _rect_layer([r for r in outside if r[2] > r[0] and r[3] > r[1]], look.dimmed, clip)
     ]
     if spec.selection_polygon:
         ring = [*spec.selection_polygon, spec.selection_polygon[0]]
         points = np.array([[float(layout.x_to_px(x)), float(layout.y_to_px(y))] for x, y in ring])
-        layers.append(LineLayer(points, theme.SERIES, 0.75 * spec.ratio, clip))
+        layers.append(LineLayer(points, look.series, 0.75 * spec.ratio, clip))
     return layers
 
 
 def series_layers(layout: ChartLayout, clip: tuple[int, int, int, int]) -> list[Layer]:
     """The line, plus markers where points stand alone or are few enough to tell apart."""
-    spec, r = layout.spec, layout.spec.ratio
+    spec, r, look = layout.spec, layout.spec.ratio, layout.spec.theme
     if spec.x.size == 0:
         return []
     px = layout.area.left + spec.column_x if spec.column_x is not None else layout.x_to_px(spec.x)
     points = np.column_stack([px, layout.y_to_px(spec.y)])
     valid = np.isfinite(points).all(axis=1)
-    layers: list[Layer] = [LineLayer(points, theme.SERIES, theme.LINE_WIDTH_PX * r / 2, clip)]
+    layers: list[Layer] = [LineLayer(points, look.series, theme.LINE_WIDTH_PX * r / 2, clip)]
     prev_valid = np.r_[False, valid[:-1]]
     next_valid = np.r_[valid[1:], False]
     isolated = valid & ~prev_valid & ~next_valid
     sparse = valid.sum() * 8 * r < layout.area.width
     marked = points[valid] if sparse else points[isolated]
     if len(marked):
-        layers.append(MarkerLayer(marked, theme.SERIES, theme.MARKER_RADIUS_PX * r, clip))
+        layers.append(MarkerLayer(marked, look.series, theme.MARKER_RADIUS_PX * r, clip))
     return layers
 
 

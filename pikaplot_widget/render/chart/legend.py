@@ -12,6 +12,7 @@ from ..layers.image import ImageLayer
 from ..layers.shapes import RectLayer
 from ..layers.text import TextLayer
 from ..text import GlyphAtlas
+from ..theme import LIGHT, Theme
 
 BAR_WIDTH_PX = 12
 SWATCH_PX = 10
@@ -58,7 +59,7 @@ def legend_width(legend: Legend, font: GlyphAtlas, ratio: float) -> int:
 
 
 def legend_layers(
-    legend: Legend, left: int, top: int, bottom: int, font: GlyphAtlas, ratio: float
+    legend: Legend, left: int, top: int, bottom: int, font: GlyphAtlas, ratio: float, look: Theme = LIGHT
 ) -> list[Layer]:
     """Layers drawing the legend in the column starting at x = `left`, from `top` to `bottom`."""
     pad = theme.px(theme.PAD_PX, ratio)
@@ -66,14 +67,16 @@ def legend_layers(
     text = TextLayer(font)
     y = top
     if legend.title:
-        text.add(legend.title, x, y, theme.TEXT, "left", "top")
+        text.add(legend.title, x, y, look.text, "left", "top")
         y += font.line_height + (font.line_height // 2 if isinstance(legend, ColorBar) else pad // 2)
     if isinstance(legend, ColorBar):
-        return [*_color_bar(legend, x, y, bottom, text, ratio), text]
-    return [*_categories(legend, x, y, bottom, font, text, ratio), text]
+        return [*_color_bar(legend, x, y, bottom, text, ratio, look), text]
+    return [*_categories(legend, x, y, bottom, font, text, ratio, look), text]
 
 
-def _color_bar(bar: ColorBar, x: int, top: int, bottom: int, text: TextLayer, ratio: float) -> list[Layer]:
+def _color_bar(
+    bar: ColorBar, x: int, top: int, bottom: int, text: TextLayer, ratio: float, look: Theme
+) -> list[Layer]:
     width = theme.px(BAR_WIDTH_PX, ratio)
     height = max(bottom - top, 2)
     positions = np.linspace(1.0, 0.0, height)  # top row = high end
@@ -85,7 +88,7 @@ def _color_bar(bar: ColorBar, x: int, top: int, bottom: int, text: TextLayer, ra
     for position, label in bar.ticks:
         y = round(top + (1.0 - position) * (height - 1))
         marks.append((x + width, y, x + width + tick_len, y + one))
-        text.add(label, x + width + tick_len + 2 * one, y, theme.TEXT, "left", "middle")
+        text.add(label, x + width + tick_len + 2 * one, y, look.text, "left", "middle")
     right, low = x + width, top + height
     frame = [
         (x - one, top - one, right + one, top),
@@ -94,7 +97,7 @@ def _color_bar(bar: ColorBar, x: int, top: int, bottom: int, text: TextLayer, ra
         (right, top, right + one, low),
     ]
     boxes = np.asarray(marks + frame, np.float32).reshape(-1, 4)
-    colors = np.tile(np.asarray(theme.AXIS, np.float32), (len(boxes), 1))
+    colors = np.tile(np.asarray(look.axis, np.float32), (len(boxes), 1))
     return [ImageLayer(image, x, top), RectLayer(boxes, colors)]
 
 
@@ -129,7 +132,14 @@ def category_at(
 
 
 def _categories(
-    legend: CategoryLegend, x: int, top: int, bottom: int, font: GlyphAtlas, text: TextLayer, ratio: float
+    legend: CategoryLegend,
+    x: int,
+    top: int,
+    bottom: int,
+    font: GlyphAtlas,
+    text: TextLayer,
+    ratio: float,
+    look: Theme,
 ) -> list[Layer]:
     swatch = theme.px(SWATCH_PX, ratio)
     row = max(font.line_height, swatch + 2)
@@ -137,15 +147,15 @@ def _categories(
     for i, (name, color) in enumerate(zip(legend.names, legend.colors, strict=True)):
         y = top + i * row
         if y + row > bottom and i < len(legend.names) - 1:
-            text.add(f"… {len(legend.names) - i} more", x, y, theme.MUTED_TEXT, "left", "top")
+            text.add(f"… {len(legend.names) - i} more", x, y, look.muted_text, "left", "top")
             break
         middle = y + row // 2
         off = i < len(legend.hidden) and legend.hidden[i]
         boxes.append((x, middle - swatch // 2, x + swatch, middle - swatch // 2 + swatch))
-        colors.append(theme.GRID if off else (*(np.asarray(color, np.float32) / 255.0), 1.0))
+        colors.append(look.grid if off else (*(np.asarray(color, np.float32) / 255.0), 1.0))
         gap = theme.px(theme.PAD_PX, ratio)
         text.add(
-            _short(name), x + swatch + gap, middle, theme.MUTED_TEXT if off else theme.TEXT, "left", "middle"
+            _short(name), x + swatch + gap, middle, look.muted_text if off else look.text, "left", "middle"
         )
     if not boxes:
         return []
