@@ -288,14 +288,20 @@ class Notebook:
         return self.plot_image(marker).evaluate("(img) => [img.naturalWidth, img.naturalHeight]")
 
     def wait_image_width(self, marker: str, width: int, timeout: float = 90) -> None:
-        """Wait for the first real frame: the <img> starts as a 1x1 placeholder.
-
-        jupyter_rfb's CSS gives the <img> a 1-px border inside its CSS size, so a plot of
-        width=900 gets 898-px frames: accept a few pixels less than `width`.
+        """Wait for the first real frame: the <img> starts as a 1x1 placeholder. jupyter_rfb
+        draws only views on screen: the image is scrolled into view first (accept a few pixels
+        less than `width`, as older front ends ate a border).
         """
         image = self.plot_image(marker)
+
+        def drawn() -> bool:
+            if image.count() != 1:
+                return False
+            image.scroll_into_view_if_needed()
+            return self.image_size(marker)[0] >= width - 4
+
         wait_for(
-            lambda: image.count() == 1 and self.image_size(marker)[0] >= width - 4,
+            drawn,
             timeout,
             lambda: (
                 f"the plot image of the cell {marker!r} to reach its real width ~{width} px "
