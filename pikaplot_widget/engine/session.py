@@ -173,7 +173,7 @@ class Session:
 
     def fit_limit(self) -> None:
         """Under the default limit, make room for the plots' index builds (`default_memory_limit` for
-        the readers handed out) and, on top, for the in-memory tables (up to TABLES_SHARE of the
+        the open readers) and, on top, for the in-memory tables (up to TABLES_SHARE of the
         memory budget), so scanning them reads no spilled blocks. Only raises, and only a limit this
         session set itself (not one set by the user or lowered under memory pressure since)."""
         if self._cap is None:
@@ -181,7 +181,8 @@ class Session:
         with contextlib.suppress(duckdb.Error):
             if self.memory_limit != self._auto_limit[1]:
                 return
-            working = default_memory_limit(self._setting_int("threads"), len(self.readers), self._cap)
+            plots = sum(not getattr(reader, "_closed", False) for reader in self.readers)  # open ones
+            working = default_memory_limit(self._setting_int("threads"), plots, self._cap)
             tables = min(self.table_bytes(), max(int(memory_budget() * TABLES_SHARE) - working, 0))
             if working + tables > self._auto_limit[0] + 16 * 2**20:
                 self._set_auto_limit(working + tables)

@@ -131,6 +131,21 @@ def test_limit_grows_with_plots_on_many_threads(plenty: int) -> None:
         readers = [session.reader() for _ in range(4)]
         assert len(readers) == 4
         assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 6)  # 3 GiB
+        for reader in readers:
+            reader.close()
+        session.reader()  # closed plots no longer count, but the limit is never lowered here
+        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 6)
+    finally:
+        session.close()
+
+
+def test_closed_plots_do_not_raise_the_limit(plenty: int) -> None:
+    session = pk.Session(threads=16)
+    try:
+        for _ in range(6):
+            session.reader().close()
+        session.reader()
+        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 3)  # one open plot
     finally:
         session.close()
 
