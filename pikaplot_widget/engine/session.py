@@ -34,6 +34,7 @@ MIN_LIMIT = 256 * 2**20
 THREAD_BYTES_MIN = 96 * 2**20  # the default threads leave at least this much limit per thread
 MAX_THREADS = 16  # the default threads: DuckDB's (one per core), at most this many
 TABLES_SHARE = 0.5  # in-memory tables raise the limit (else they spill), up to this share of the budget
+_temp_folders = itertools.count(1)
 _live_sessions: weakref.WeakSet[Session] = weakref.WeakSet()
 
 
@@ -61,9 +62,10 @@ def default_threads(cores: int, cap: int | None = None) -> int:
 
 
 def default_temp_directory() -> str:
-    """Where an in-memory session spills: a folder of this process in the system's temp folder
-    (DuckDB's own default, `.tmp` in the working directory, lands beside the user's notebooks)."""
-    return os.path.join(tempfile.gettempdir(), f"pikaplot-duckdb-{os.getpid()}")
+    """Where an in-memory session spills: a folder of its own in the system's temp folder (DuckDB's
+    default, `.tmp` in the working directory, lands beside the user's notebooks); DuckDB removes it
+    when the session closes."""
+    return os.path.join(tempfile.gettempdir(), f"pikaplot-duckdb-{os.getpid()}-{next(_temp_folders)}")
 
 
 class Session:

@@ -73,12 +73,32 @@ def test_session_defaults_read_back(plenty: int) -> None:
         threads = min(duckdb_cores(), 16)
         assert int(setting(session, "threads")) == threads
         assert setting(session, "memory_limit") == duckdb_prints(max(1 * GiB, threads * 64 * MiB))
-        assert setting(session, "temp_directory") == os.path.join(
-            tempfile.gettempdir(), f"pikaplot-duckdb-{os.getpid()}"
-        )
+        folder = Path(setting(session, "temp_directory"))
+        assert folder.parent == Path(tempfile.gettempdir())
+        assert folder.name.startswith(f"pikaplot-duckdb-{os.getpid()}-")
         assert setting(session, "enable_external_file_cache") == "true"
     finally:
         session.close()
+
+
+def test_each_session_spills_into_a_folder_of_its_own(plenty: int) -> None:
+    """Each session spills into its own folder; closing one leaves the other's spilled rows intact
+    (the sum of every row, read back from the temp folder, is exact)."""
+    first, second = pk.Session(memory_limit="64MB"), pk.Session(memory_limit="64MB")
+    try:
+        assert setting(first, "temp_directory") != setting(second, "temp_directory")
+        for s in (first, second):
+            s.connection.execute("CREATE TABLE t AS SELECT range::DOUBLE AS x FROM range(20000000)")
+        spilled = second.connection.execute(
+            "SELECT sum(temporary_storage_bytes) FROM duckdb_memory()"
+        ).fetchone()
+        assert spilled is not None and spilled[0] > 0  # 160 MB of rows under a 64 MB limit
+        first.close()
+        total = second.connection.execute("SELECT sum(x) FROM t").fetchone()
+        assert total is not None and total[0] == pytest.approx(20_000_000 * 19_999_999 / 2)
+    finally:
+        first.close()
+        second.close()
 
 
 def test_small_machine_caps_limit_and_threads(monkeypatch: pytest.MonkeyPatch) -> None:
