@@ -5,12 +5,14 @@ from __future__ import annotations
 import atexit
 import contextlib
 import itertools
+import os
+import tempfile
 import threading
 import weakref
 
 import duckdb
 
-from ..runtime.memory import available_memory
+from ..runtime.memory import available_memory, memory_budget
 from .runner import QueryRunner
 
 # Progress is reported by query_progress() only with these settings, and DuckDB's own
@@ -20,8 +22,50 @@ _CURSOR_SETTINGS = (
     "SET enable_progress_bar_print = false",
     "SET progress_bar_time = 0",
 )
-MEMORY_SHARE = 0.5  # default memory_limit: this share of the memory available at start
+# Defaults of a session pikaplot opens (docs/performance.md has the measurements behind them).
+# Under DuckDB's own defaults (80 % of RAM, a thread per core) a line index build over a 100M-row
+# Parquet file peaked at 2.5 GB on 16 cores, two at once at 4.0 GB: the hash tables of its GROUP BY
+# grow with the threads and the limit. Below about 32 MiB per thread and concurrent build (plus a
+# fixed part) the build fails with DuckDB's OutOfMemoryException instead of spilling.
+WORKING_LIMIT = 2**30  # memory_limit floor for the plots' queries
+BYTES_PER_THREAD = 32 * 2**20  # ...and per thread for each plot, plus two plots' worth of headroom
+AVAILABLE_SHARE = 0.25  # never more than this share of the memory available at start
+MIN_LIMIT = 256 * 2**20
+THREAD_BYTES_MIN = 96 * 2**20  # the default threads leave at least this much limit per thread
+MAX_THREADS = 16  # the default threads: DuckDB's (one per core), at most this many
+TABLES_SHARE = 0.5  # in-memory tables raise the limit (else they spill), up to this share of the budget
+_temp_folders = itertools.count(1)
 _live_sessions: weakref.WeakSet[Session] = weakref.WeakSet()
+
+
+def memory_cap(available: int | None = None) -> int:
+    """The most a default limit may be: AVAILABLE_SHARE of the memory available now (the host's or
+    the container's, whichever is less), at least MIN_LIMIT."""
+    available = available_memory() if available is None else int(available)
+    return max(MIN_LIMIT, int(available * AVAILABLE_SHARE))
+
+
+def default_memory_limit(threads: int, plots: int = 1, cap: int | None = None) -> int:
+    """The memory_limit (bytes) of a session opened without one, for `plots` plots on `threads`
+    threads: WORKING_LIMIT, or BYTES_PER_THREAD per thread for each plot and two more if that is more;
+    at most `cap` (`memory_cap()`)."""
+    cap = memory_cap() if cap is None else int(cap)
+    working = max(WORKING_LIMIT, int(threads) * BYTES_PER_THREAD * (max(int(plots), 0) + 2))
+    return min(working, cap)
+
+
+def default_threads(cores: int, cap: int | None = None) -> int:
+    """DuckDB threads of a session opened without `threads`: one per core (as DuckDB counts them), at
+    most MAX_THREADS and at most one per THREAD_BYTES_MIN of `cap` (if known, in bytes)."""
+    most = MAX_THREADS if cap is None else min(MAX_THREADS, int(cap) // THREAD_BYTES_MIN)
+    return max(1, min(int(cores), most))
+
+
+def default_temp_directory() -> str:
+    """Where an in-memory session spills: a folder of its own in the system's temp folder (DuckDB's
+    default, `.tmp` in the working directory, lands beside the user's notebooks); DuckDB removes it
+    when the session closes."""
+    return os.path.join(tempfile.gettempdir(), f"pikaplot-duckdb-{os.getpid()}-{next(_temp_folders)}")
 
 
 class Session:
@@ -30,10 +74,14 @@ class Session:
 
     Args:
         path: database file, or None for an in-memory database.
-        threads: DuckDB worker threads (None: DuckDB's default, one per core).
-        memory_limit: bytes or a DuckDB size string such as "4GB" (None: half the available memory).
-        temp_directory: where DuckDB spills (None: DuckDB's default).
-        connection: an existing DuckDB connection to wrap instead of opening one.
+        threads: DuckDB worker threads (None: `default_threads()`, one per core, at most 16).
+        memory_limit: bytes or a DuckDB size string such as "4GB" (None: `default_memory_limit()`,
+            1 GiB up to 16 threads, at most a quarter of the available memory; when a plot starts it
+            grows with the number of plots and the session's in-memory tables, so these never spill).
+        temp_directory: where DuckDB spills (None: `default_temp_directory()` for an in-memory
+            database, DuckDB's `<file>.tmp` for a database file).
+        connection: an existing DuckDB connection to wrap instead of opening one; its settings are
+            left as they are, except those passed here.
     """
 
     def __init__(
@@ -45,18 +93,28 @@ class Session:
         temp_directory: str | None = None,
         connection: duckdb.DuckDBPyConnection | None = None,
     ) -> None:
-        self.connection = connection if connection is not None else duckdb.connect(path or ":memory:")
+        owned = connection is None
+        self.connection = duckdb.connect(path or ":memory:") if connection is None else connection
         self._lock = threading.Lock()
         self._names = itertools.count(1)
         self._configure(self.connection)
+        self._cap: int | None = None  # set while the limit is ours to fit to the plots and tables
+        self._auto_limit = (0, "")  # the limit this session set itself: bytes, and as DuckDB prints it
+        self._readers: weakref.WeakSet[QueryRunner] = weakref.WeakSet()
+        if owned and memory_limit is None:
+            self._cap = memory_cap()
+        if threads is None and owned:
+            threads = default_threads(self._setting_int("threads"), self._cap)
         if threads is not None:
             self.connection.execute("SET threads = ?", [int(threads)])
+        if memory_limit is not None:
+            self.set_memory_limit(memory_limit)
+        elif self._cap is not None:
+            self._set_auto_limit(default_memory_limit(self._setting_int("threads"), 0, self._cap))
+        if temp_directory is None and owned and not path:
+            temp_directory = default_temp_directory()
         if temp_directory is not None:
             self.connection.execute("SET temp_directory = ?", [str(temp_directory)])
-        if memory_limit is None:
-            memory_limit = int(available_memory() * MEMORY_SHARE)
-        self.set_memory_limit(memory_limit)
-        self._readers: weakref.WeakSet[QueryRunner] = weakref.WeakSet()
         self.closed = False
         _live_sessions.add(self)
 
@@ -79,6 +137,7 @@ class Session:
         runner = QueryRunner(self.cursor())
         with self._lock:
             self._readers.add(runner)
+        self.fit_limit()
         return runner
 
     @property
@@ -99,6 +158,40 @@ class Session:
         value = f"{int(limit) // 2**20}MiB" if isinstance(limit, int) else str(limit)
         with self._lock:
             self.connection.execute("SET memory_limit = ?", [value])
+
+    def _setting_int(self, name: str) -> int:
+        with self._lock:
+            row = self.connection.execute("SELECT current_setting(?)::BIGINT", [name]).fetchone()
+        return int(row[0]) if row else 0
+
+    def table_bytes(self) -> int:
+        """Bytes of the session's in-memory tables, in memory or spilled to the temp directory."""
+        with self._lock:
+            row = self.connection.execute(
+                "SELECT coalesce(sum(memory_usage_bytes + temporary_storage_bytes), 0) "
+                "FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def fit_limit(self) -> None:
+        """Under the default limit, make room for the plots' index builds (`default_memory_limit` for
+        the open readers) and, on top, for the in-memory tables (up to TABLES_SHARE of the
+        memory budget), so scanning them reads no spilled blocks. Only raises, and only a limit this
+        session set itself (not one set by the user or lowered under memory pressure since)."""
+        if self._cap is None:
+            return
+        with contextlib.suppress(duckdb.Error):
+            if self.memory_limit != self._auto_limit[1]:
+                return
+            plots = sum(not getattr(reader, "_closed", False) for reader in self.readers)  # open ones
+            working = default_memory_limit(self._setting_int("threads"), plots, self._cap)
+            tables = min(self.table_bytes(), max(int(memory_budget() * TABLES_SHARE) - working, 0))
+            if working + tables > self._auto_limit[0] + 16 * 2**20:
+                self._set_auto_limit(working + tables)
+
+    def _set_auto_limit(self, limit: int) -> None:
+        self.set_memory_limit(limit)
+        self._auto_limit = (limit, self.memory_limit)
 
     def memory_in_use(self) -> int:
         """Bytes DuckDB holds in its buffer pool now."""

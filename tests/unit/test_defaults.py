@@ -1,0 +1,242 @@
+"""The DuckDB settings a session gets by default, read back from a real DuckDB with current_setting:
+the lean memory_limit and its growth with plots and in-memory tables, the threads, the spill folder,
+and that a user's own limit, threads or connection are left as given."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import pikaplot_widget as pk
+from pikaplot_widget.engine import session as session_module
+from pikaplot_widget.plots.evictors import parse_duckdb_size
+
+GiB, MiB = 2**30, 2**20
+
+
+def setting(session: pk.Session, name: str) -> str:
+    row = session.connection.execute("SELECT current_setting(?)::VARCHAR", [name]).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def duckdb_prints(limit: str | int) -> str:
+    """How a plain DuckDB connection prints `limit` once set (the independent reference)."""
+    con = duckdb.connect()
+    value = f"{limit}B" if isinstance(limit, int) else limit
+    con.execute("SET memory_limit = ?", [value])
+    row = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    con.close()
+    assert row is not None
+    return str(row[0])
+
+
+def duckdb_cores() -> int:
+    """DuckDB's own default thread count on this machine."""
+    row = duckdb.connect().execute("SELECT current_setting('threads')").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.fixture
+def plenty(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Pretend 64 GiB are available and 128 GiB in all (the cap is then far away)."""
+    monkeypatch.setattr(session_module, "available_memory", lambda: 64 * GiB)
+    monkeypatch.setattr(session_module, "memory_budget", lambda: 128 * GiB)
+    return 64 * GiB
+
+
+def test_default_formulas_by_hand() -> None:
+    cap = 16 * GiB
+    assert session_module.default_memory_limit(2, 1, cap) == 1 * GiB  # 2 threads: the 1 GiB floor
+    assert session_module.default_memory_limit(16, 0, cap) == 1 * GiB  # 16 x 32 MiB x 2
+    assert session_module.default_memory_limit(16, 1, cap) == 1536 * MiB
+    assert session_module.default_memory_limit(16, 4, cap) == 3 * GiB
+    assert session_module.default_memory_limit(16, 4, 700 * MiB) == 700 * MiB  # never past the cap
+    assert session_module.memory_cap(40 * GiB) == 10 * GiB
+    assert session_module.memory_cap(100 * MiB) == 256 * MiB  # the floor
+    assert session_module.default_threads(2, 16 * GiB) == 2
+    assert session_module.default_threads(128, 16 * GiB) == 16
+    assert session_module.default_threads(16, 300 * MiB) == 3  # 96 MiB of limit per thread
+    assert session_module.default_threads(8, 10 * MiB) == 1
+
+
+def test_session_defaults_read_back(plenty: int) -> None:
+    session = pk.Session()
+    try:
+        threads = min(duckdb_cores(), 16)
+        assert int(setting(session, "threads")) == threads
+        assert setting(session, "memory_limit") == duckdb_prints(max(1 * GiB, threads * 64 * MiB))
+        folder = Path(setting(session, "temp_directory"))
+        assert folder.parent == Path(tempfile.gettempdir())
+        assert folder.name.startswith(f"pikaplot-duckdb-{os.getpid()}-")
+        assert setting(session, "enable_external_file_cache") == "true"
+    finally:
+        session.close()
+
+
+def test_each_session_spills_into_a_folder_of_its_own(plenty: int) -> None:
+    """Each session spills into its own folder; closing one leaves the other's spilled rows intact
+    (the sum of every row, read back from the temp folder, is exact)."""
+    first, second = pk.Session(memory_limit="64MB"), pk.Session(memory_limit="64MB")
+    try:
+        assert setting(first, "temp_directory") != setting(second, "temp_directory")
+        for s in (first, second):
+            s.connection.execute("CREATE TABLE t AS SELECT range::DOUBLE AS x FROM range(20000000)")
+        spilled = second.connection.execute(
+            "SELECT sum(temporary_storage_bytes) FROM duckdb_memory()"
+        ).fetchone()
+        assert spilled is not None and spilled[0] > 0  # 160 MB of rows under a 64 MB limit
+        first.close()
+        total = second.connection.execute("SELECT sum(x) FROM t").fetchone()
+        assert total is not None and total[0] == pytest.approx(20_000_000 * 19_999_999 / 2)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_small_machine_caps_limit_and_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(session_module, "available_memory", lambda: 1200 * MiB)
+    session = pk.Session()
+    try:
+        assert setting(session, "memory_limit") == duckdb_prints(300 * MiB)  # a quarter of 1200 MiB
+        assert int(setting(session, "threads")) == min(duckdb_cores(), 3)
+        for _ in range(6):
+            session.reader()
+        assert setting(session, "memory_limit") == duckdb_prints(300 * MiB)  # plots do not pass the cap
+    finally:
+        session.close()
+
+
+@pytest.mark.parametrize("limit", ["3GB", "700MiB", 5 * GiB])
+def test_explicit_memory_limit_wins(plenty: int, limit: str | int) -> None:
+    session = pk.Session(memory_limit=limit, threads=16)
+    try:
+        expected = duckdb_prints(f"{limit // MiB}MiB" if isinstance(limit, int) else limit)
+        assert setting(session, "memory_limit") == expected
+        session.connection.execute("CREATE TABLE t AS SELECT range::DOUBLE AS x FROM range(4000000)")
+        for _ in range(5):
+            session.reader()
+        assert setting(session, "memory_limit") == expected  # neither plots nor tables move it
+        assert setting(session, "threads") == "16"
+    finally:
+        session.close()
+
+
+def test_wrapped_connection_keeps_its_settings(plenty: int) -> None:
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '5GB'")
+    con.execute("SET threads = 1")
+    before = {
+        name: str(con.execute(f"SELECT current_setting('{name}')").fetchone())
+        for name in ("memory_limit", "threads", "temp_directory")
+    }
+    session = pk.Session(connection=con)
+    session.reader()
+    after = {name: str(con.execute(f"SELECT current_setting('{name}')").fetchone()) for name in before}
+    assert after == before
+    session.close()
+
+
+def test_limit_grows_with_plots_on_many_threads(plenty: int) -> None:
+    session = pk.Session(threads=16)
+    try:
+        assert setting(session, "memory_limit") == duckdb_prints(1 * GiB)
+        readers = [session.reader() for _ in range(4)]
+        assert len(readers) == 4
+        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 6)  # 3 GiB
+        for reader in readers:
+            reader.close()
+        session.reader()  # closed plots no longer count, but the limit is never lowered here
+        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 6)
+    finally:
+        session.close()
+
+
+def test_closed_plots_do_not_raise_the_limit(plenty: int) -> None:
+    session = pk.Session(threads=16)
+    try:
+        for _ in range(6):
+            session.reader().close()
+        session.reader()
+        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 3)  # one open plot
+    finally:
+        session.close()
+
+
+def test_in_memory_tables_raise_the_limit(plenty: int) -> None:
+    session = pk.Session()
+    try:
+        before = parse_duckdb_size(setting(session, "memory_limit"))
+        session.connection.execute(
+            "CREATE TABLE big AS SELECT range::DOUBLE AS x, random() AS y FROM range(6000000)"
+        )
+        row = session.connection.execute(
+            "SELECT sum(memory_usage_bytes + temporary_storage_bytes) FROM duckdb_memory() "
+            "WHERE tag = 'IN_MEMORY_TABLE'"
+        ).fetchone()
+        assert row is not None and row[0] > 64 * MiB  # 6M rows x 2 doubles
+        session.reader()
+        after = parse_duckdb_size(setting(session, "memory_limit"))
+        working = max(1 * GiB, min(duckdb_cores(), 16) * 32 * MiB * 3)
+        assert after == pytest.approx(working + int(row[0]), abs=110 * MiB)  # DuckDB prints 0.1 GiB steps
+        assert after > before + 32 * MiB
+    finally:
+        session.close()
+
+
+def test_limit_set_by_someone_else_is_not_raised(plenty: int) -> None:
+    session = pk.Session(threads=16)
+    try:
+        session.set_memory_limit("300MB")  # the user, or the memory monitor under pressure
+        for _ in range(4):
+            session.reader()
+        assert setting(session, "memory_limit") == duckdb_prints("300MB")
+    finally:
+        session.close()
+
+
+def test_file_database_spills_beside_its_file(plenty: int, tmp_path: Path) -> None:
+    path = tmp_path / "data.duckdb"
+    session = pk.Session(str(path))
+    try:
+        assert setting(session, "temp_directory") == f"{path}.tmp"
+        assert setting(session, "memory_limit") == duckdb_prints(
+            max(1 * GiB, min(duckdb_cores(), 16) * 64 * MiB)
+        )
+    finally:
+        session.close()
+
+
+def test_default_session_plots_a_line_within_the_lean_limit(plenty: int) -> None:
+    """A real plot at defaults over a random walk: the index is built under the default limit, and a
+    deep view's y range equals a direct SQL min/max of the rows in view."""
+    rng = np.random.default_rng(5)
+    x = np.arange(1_500_000, dtype=np.float64)
+    table = pa.table({"x": x, "y": np.cumsum(rng.normal(size=x.size))})
+    session = pk.Session()
+    try:
+        plot = pk.line(table, x="x", y="y", session=session, width=300, height=200)
+        plot.to_array(timeout=120)
+        assert plot.stats["index_levels"] >= 1
+        for _ in range(3):
+            lo = float(rng.uniform(0, x.size - 400))
+            plot.x_range = (lo, lo + 150.0)
+            plot.to_array(timeout=120)
+            data = plot.controller.data
+            assert data is not None
+            inside = table.column("y").to_numpy()[(x >= lo) & (x <= lo + 150.0)]
+            assert data.y_min_in_view == pytest.approx(inside.min())
+            assert data.y_max_in_view == pytest.approx(inside.max())
+        assert setting(session, "memory_limit") == duckdb_prints(
+            max(1 * GiB, min(duckdb_cores(), 16) * 96 * MiB)
+        )
+        plot.close()
+    finally:
+        session.close()
