@@ -71,13 +71,17 @@ def y_list_series(cols: LineColumns, y: tuple[str, ...]) -> Series:
 
 def by_series(runner: QueryRunner, cols: LineColumns, by: str, limit: int = MAX_SERIES) -> Series:
     """Series of the values of column `by`: the `limit` with the most rows (ties: by value)."""
-    cols.source.column_type(by, "by")
+    kind = cols.source.column_type(by, "by")
+    if any(part in kind.upper() for part in ("STRUCT", "MAP", "UNION", "[")):
+        raise TypeError(f"by column {by!r} has type {kind}; a column of single values is needed")
     column = quote_ident(by)
     table = runner.run(
         f"SELECT v, n FROM (SELECT {column} AS v, count(*) AS n FROM {cols.source.from_sql} "
         f"GROUP BY {column}) ORDER BY v IS NULL, n DESC, v"
     )
     values, counts = table.column("v"), table.column("n").to_numpy()
+    if pa.types.is_dictionary(values.type):  # an ENUM (a pandas Categorical): its values
+        values = values.cast(values.type.value_type)
     valid = ~np.asarray(values.is_null().to_numpy(zero_copy_only=False), bool)
     kept = np.flatnonzero(valid)[:limit]
     order = np.asarray(pc.array_sort_indices(values.take(kept)), np.int64)

@@ -40,6 +40,8 @@ def _frame(rng, n, kind):
         late = sym == "late"
         frame["x"] = np.where(late, 800 + x / 5, x)  # "late" lives in [800, 1000] only
         frame["sym"], frame["y"] = sym, y
+        if kind == "cat":  # a pandas Categorical: an ENUM column in DuckDB
+            frame["sym"] = pd.Categorical(sym)
     return frame
 
 
@@ -92,7 +94,7 @@ def _check_columns(data, frame, kind, col_of, shared_rows):
             assert np.isnan(py).any(), name
 
 
-@pytest.mark.parametrize("kind", ["y", "by"])
+@pytest.mark.parametrize("kind", ["y", "by", "cat"])
 @pytest.mark.parametrize("case", range(4))
 def test_m4_per_series_matches_numpy(session, runner, rng, kind, case):
     frame = _frame(rng, int(rng.integers(5_000, 60_000)), kind)
@@ -406,3 +408,9 @@ def test_one_y_keeps_its_single_line(rng):
             p.hidden_series = ["y"]
     finally:
         p.close()
+
+
+def test_by_refuses_a_nested_column():
+    frame = pd.DataFrame({"x": [0.0, 1.0], "y": [1.0, 2.0], "tags": [[1], [2]]})
+    with pytest.raises(TypeError, match="by column 'tags'"):
+        pk.line(frame, "x", "y", by="tags")
