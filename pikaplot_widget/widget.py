@@ -111,6 +111,9 @@ class Plot(Theming, Reading, Output, SeriesLegend, RemoteFrameBuffer):
         axes); `x_range` and everything else the user sees are in data units."""
         if int(width) < 50 or int(height) < 50:
             raise ValueError(f"width and height must be at least 50 pixels, got {width}x{height}")
+        units = units or AxisUnits()
+        x_axis = None if x_range is None else units.to_axis(x_range, "x_range")  # checked before
+        y_axis = None if y_range is None else units.to_axis(y_range, "y_range")  # anything starts
         with _construct_lock, _without_output_widget():
             super().__init__(css_width=f"{int(width)}px", css_height=f"{int(height)}px")
         # In a kernel, worker threads reach the widget only through an event loop: the one that
@@ -124,7 +127,7 @@ class Plot(Theming, Reading, Output, SeriesLegend, RemoteFrameBuffer):
         self._hover_lock = threading.Lock()
         self._hover_next: tuple[ViewWorker, Event] | None = None
         self._hover_busy = False
-        self._units = units or AxisUnits()
+        self._units = units
         self.x_origin = self._units.x_origin
         self.width, self.height = int(width), int(height)
         self._export_lock = threading.Lock()
@@ -138,8 +141,6 @@ class Plot(Theming, Reading, Output, SeriesLegend, RemoteFrameBuffer):
             lambda: type(self).release_after_s,
             self._forget_frame,
         )
-        x_axis = None if x_range is None else self._units.to_axis(x_range, "x_range")  # checked before
-        y_axis = None if y_range is None else self._units.to_axis(y_range, "y_range")  # a worker starts
         if x_axis is not None:
             self.controller.set_x_range(*x_axis)
         if y_axis is not None:

@@ -3,6 +3,7 @@ one database, released and rebuilt plots, and the edges of the data (checked aga
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
 import time
@@ -363,3 +364,17 @@ def test_gpu_points_dropped_while_a_view_is_binned_fall_back_to_duckdb(session, 
     reference, _, _ = np.histogram2d(x, y, bins=[w, h], range=[box[:2], box[2:]])
     np.testing.assert_array_equal(grid.counts, reference.T.astype(np.int64))
     p.close()
+
+
+def test_a_refused_range_starts_nothing():
+    """Ranges are checked before the worker exists: a refused one leaves no thread or cursor behind."""
+    frame = pd.DataFrame({"x": np.arange(100.0), "y": np.arange(100.0) + 1})
+    pk.line(frame, "x", "y").close()  # the device and shared threads exist from here on
+    before = {t.name for t in threading.enumerate()}
+    for bad in [(5.0, 1.0), (float("nan"), 1.0), ("a", "b")]:
+        with pytest.raises((ValueError, TypeError), match="x_range"):
+            pk.line(frame, "x", "y", x_range=bad)
+    with pytest.raises(ValueError, match="positive on a log axis"):
+        pk.line(frame, "x", "y", log_y=True, y_range=(-1.0, 3.0))
+    gc.collect()
+    assert {t.name for t in threading.enumerate()} <= before
