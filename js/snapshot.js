@@ -1,14 +1,20 @@
 // The kernel follows each displayed plot with a PNG output of its latest view, for viewers that
 // cannot run the widget (exported HTML, GitHub, a notebook opened without a kernel). While the
-// widget is live that image would show the plot twice: hide the output right after the widget's,
-// when it is an image of the plot's size, and keep it hidden as outputs are added or updated.
+// widget is live that image would show the plot twice: hide the output right after this view's
+// own output when it is an image of the view's size, and keep it hidden as outputs change.
 
 function snapshotAfter (el, model) {
   const child = el.closest('.jp-OutputArea-child')
   const next = child && child.nextElementSibling
   if (!next || !model.get('_snapshot_output')) return null
-  const ours = next.querySelector('.jp-RenderedImage, .jp-RenderedText[data-mime-type="text/plain"]')
-  return ours ? next : null
+  const img = next.querySelector('.jp-RenderedImage img')
+  const view = el.querySelector('img.renderview-view')
+  if (!img || !view) return null
+  // The kernel gives the PNG the CSS size the view is drawn at (and the placeholder too).
+  const near = (a, b) => Math.abs(Number(a) - b) <= 2
+  return near(img.getAttribute('width'), view.clientWidth) && near(img.getAttribute('height'), view.clientHeight)
+    ? next
+    : null
 }
 
 export function hideSnapshot (model, el) {
@@ -17,10 +23,10 @@ export function hideSnapshot (model, el) {
     if (next) next.classList.add('pikaplot-snapshot-hidden')
   }
   hide()
-  // An update can replace the output's node (text placeholder -> image) and render into it later.
+  // An update may replace the output's node and render into it later; the view may resize.
   const area = el.closest('.jp-OutputArea')
   const observer = area ? new MutationObserver(hide) : null
-  if (observer) observer.observe(area, { childList: true, subtree: true })
+  if (observer) observer.observe(area, { childList: true, subtree: true, attributes: true, attributeFilter: ['width', 'height'] })
   model.on('change:_snapshot_output', hide)
   return () => {
     if (observer) observer.disconnect()

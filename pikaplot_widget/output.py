@@ -12,7 +12,6 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import ClassVar, Protocol
 
@@ -27,10 +26,6 @@ from .plots.base import ViewWorker
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 MAX_SCALE = 8.0
-# One thread encodes and sends the snapshots of every plot: PNG encoding stays off the event loop.
-_encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pikaplot-snapshot")
-_pending: weakref.WeakSet[Output] = weakref.WeakSet()  # plots with a refresh queued
-_pending_lock = threading.Lock()
 
 
 # jupyter_rfb's 1 px border would make frames 2 px smaller than asked: draw it as a shadow instead.
@@ -81,7 +76,6 @@ class Output:
     _live_size: Size | None  # the browser's latest resize, physical px and ratio
     snapshot_errors: int = 0
     _snapshots: list[DisplayHandle]
-    _snapshot_due: float  # monotonic time of the newest exact frame not yet in the snapshot
     _snapshot_shows: tuple[int, int]  # (worker id, generation) of the frame the snapshot shows
 
     # ---- provided by the widget --------------------------------------------------------------
@@ -163,15 +157,16 @@ class Output:
         return target
 
     # ---- the notebook's copy -----------------------------------------------------------------
-    def _snapshot_bundle(self, wait_s: float = 0.0) -> dict[str, object]:
+    def _snapshot_bundle(self, wait_s: float = 0.0) -> tuple[dict[str, object], dict[str, object]]:
         """image/png of the newest exact frame and a text line for viewers that show neither the
-        widget nor images. With `wait_s`, waits that long at most for the first exact frame, unless
-        a browser shows the plot first (it then gets progress and frames; the PNG follows)."""
+        widget nor images, with its metadata. With `wait_s`, waits that long at most for the first
+        exact frame, unless a browser shows the plot first (it then gets progress and frames; the
+        PNG follows)."""
         frame = self._exact_frame(wait_s)
         # Before the first frame, a blank pixel: the output keeps one mime type, so JupyterLab
         # updates it in place (the overlay's hiding of it stays put).
         image = _base64_png(frame) if frame is not None else _PLACEHOLDER
-        return {"text/plain": self._describe(), "image/png": image}
+        return {"text/plain": self._describe(), "image/png": image}, self._metadata(frame)
 
     def _exact_frame(self, wait_s: float) -> np.ndarray | None:
         """The exact frame of the current view, else the newest frame drawn (None before any)."""
@@ -191,8 +186,14 @@ class Output:
     def _describe(self) -> str:
         return f"<pikaplot {type(self).__name__} {self.width}x{self.height}: run the notebook to interact>"
 
-    def _metadata(self) -> dict[str, object]:
-        return {"image/png": {"width": self.width, "height": self.height}}
+    def _metadata(self, frame: np.ndarray | None = None) -> dict[str, object]:
+        """The PNG's size in CSS pixels: the frame's at the browser's pixel ratio (a resized view
+        shows at its own size), else the size asked for."""
+        width, height = self.width, self.height
+        if frame is not None and frame.shape[0] > 1:
+            ratio = self._live_size[2] if self._live_size else 1.0
+            width, height = round(frame.shape[1] / ratio), round(frame.shape[0] / ratio)
+        return {"image/png": {"width": width, "height": height}}
 
     def _widget_bundle(self) -> dict[str, object]:
         """The widget view (ipywidgets' bundle, without jupyter_rfb's HTML snapshot) and our text."""
@@ -208,8 +209,8 @@ class Output:
 
     def _repr_mimebundle_(self, **kwargs: object) -> tuple[dict[str, object], dict[str, object]]:
         """The widget view, a PNG of the current frame and a text line, in one bundle."""
-        data = {**self._snapshot_bundle(), **self._widget_bundle()}
-        return data, self._metadata()
+        data, metadata = self._snapshot_bundle()
+        return {**data, **self._widget_bundle()}, metadata
 
     def _ipython_display_(self) -> None:
         """Two outputs: the widget view, then the PNG snapshot (hidden by the overlay while the
@@ -218,42 +219,29 @@ class Output:
 
         display(self._widget_bundle(), raw=True)  # type: ignore[no-untyped-call]
         wait = self.snapshot_wait_s
-        bundle = self._snapshot_bundle(_default_wait() if wait is None else wait)
-        handle = display(bundle, raw=True, metadata=self._metadata(), display_id=True)  # type: ignore[no-untyped-call]
+        shows = self._shown_frame()  # before the frame is taken: a newer one then always follows
+        data, metadata = self._snapshot_bundle(_default_wait() if wait is None else wait)
+        handle = display(data, raw=True, metadata=metadata, display_id=True)  # type: ignore[no-untyped-call]
         if handle is not None:
             self._snapshots.append(handle)
-            self._snapshot_shows = self._shown_frame() if bundle["image/png"] != _PLACEHOLDER else (0, -1)
+            self._snapshot_shows = shows if data["image/png"] != _PLACEHOLDER else (0, -1)
             self._snapshot_output = True
+            self._exact_frame_shown()  # a frame drawn meanwhile found no output to refresh
 
     def _shown_frame(self) -> tuple[int, int]:
         worker = self.controller
         return id(worker), worker.drawn[0]
 
     def _exact_frame_shown(self) -> None:
-        """An exact frame was published: refresh the snapshots once things are quiet."""
-        if not self._snapshots:
-            return
-        self._snapshot_due = time.monotonic()
-        with _pending_lock:
-            if self in _pending:
-                return
-            _pending.add(self)
-        _encoder.submit(self._refresh_snapshots)
+        """An exact frame was published: refresh the snapshots once the view has been quiet for
+        `snapshot_delay_s` (the first image at once)."""
+        if self._snapshots:
+            first = self._snapshot_shows[1] < 0
+            _refresher.schedule(self, time.monotonic() + (0.0 if first else self.snapshot_delay_s))
 
     def _refresh_snapshots(self) -> None:
+        """Encode the current exact frame and update every PNG output of the plot (refresher thread)."""
         try:
-            self._refresh_when_quiet()
-        finally:
-            with _pending_lock:
-                _pending.discard(self)
-
-    def _refresh_when_quiet(self) -> None:
-        try:
-            while self._snapshot_shows[1] >= 0:  # the first image goes out at once
-                wait = self._snapshot_due + self.snapshot_delay_s - time.monotonic()
-                if wait <= 0:
-                    break
-                time.sleep(min(wait, self.snapshot_delay_s))
             shows = self._shown_frame()
             if self._closed or shows == self._snapshot_shows:
                 return
@@ -262,18 +250,51 @@ class Output:
             except (TimeoutError, PlotError):
                 return  # a newer view is on its way: its frame asks again
             self._snapshot_shows = shows
-            data = {
-                "text/plain": self._describe(),
-                "image/png": _base64_png(frame),
-            }
+            data = {"text/plain": self._describe(), "image/png": _base64_png(frame)}
+            metadata = self._metadata(frame)
             # Sent from this thread, not the kernel's loop: IPython then uses the parent of the cell
             # running now, which is what nbclient (nbconvert --execute) listens to.
             for handle in list(self._snapshots):
-                handle.update(data, raw=True, metadata=self._metadata())
+                handle.update(data, raw=True, metadata=metadata)
         except Exception:  # a snapshot is a courtesy: never let it break the plot
             self.snapshot_errors += 1
 
 
+class _Refresher:
+    """One thread refreshes the snapshots of every plot, each when its own time has come (a busy
+    plot only postpones itself); PNG encoding stays off the kernel's loop."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._due: dict[int, tuple[float, weakref.ref[Output]]] = {}
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, plot: Output, at: float) -> None:
+        """Refresh `plot` at monotonic time `at` (replacing an earlier time it had)."""
+        with self._cond:
+            self._due[id(plot)] = (at, weakref.ref(plot))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="pikaplot-snapshot", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._due:
+                    self._cond.wait()
+                key, (at, ref) = min(self._due.items(), key=lambda item: item[1][0])
+                wait = at - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                del self._due[key]
+            plot = ref()
+            if plot is not None:
+                plot._refresh_snapshots()
+
+
+_refresher = _Refresher()
 _PLACEHOLDER = base64.b64encode(png_bytes(np.full((1, 1, 4), (245, 245, 245, 255), np.uint8))).decode("ascii")
 
 

@@ -133,7 +133,7 @@ class Plot(Theming, Reading, Output, SeriesLegend, RemoteFrameBuffer):
         self._export_lock = threading.Lock()
         self._live_size: tuple[int, int, float] | None = None
         self._snapshots = []
-        self._snapshot_due, self._snapshot_shows = 0.0, (0, -1)
+        self._snapshot_shows = (0, -1)
         self._events_dropped = 0
         self._handler_errors = 0
         self._life = Lifecycle(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from PIL import Image
 
 import pikaplot_widget as pk
+from tests.unit.events import send
 
 
 @pytest.fixture
@@ -91,9 +93,80 @@ def test_the_mime_bundle_has_a_png_of_the_current_frame(plot: pk.Plot) -> None:
 def test_a_closed_plot_gives_text_and_clear_errors(plot: pk.Plot) -> None:
     plot.to_array()
     plot.close()  # ipywidgets drops the widget's mime bundle; the snapshot has nothing to show
-    data = plot._snapshot_bundle(wait_s=0.5)
+    data, _ = plot._snapshot_bundle(wait_s=0.5)
     with Image.open(io.BytesIO(base64.b64decode(str(data["image/png"])))) as image:
         assert image.size == (1, 1)  # a blank placeholder, not a stale plot
     assert "pikaplot" in str(data["text/plain"])
     with pytest.raises(pk.PlotError):
         plot.to_array(scale=2)
+
+
+class RecordingHandle:
+    """Stands in for IPython's DisplayHandle: records each update (what IPython would send)."""
+
+    def __init__(self) -> None:
+        self.updates: list[tuple[float, dict[str, object], dict[str, object]]] = []
+
+    def update(self, obj: object, **kwargs: object) -> None:
+        self.updates.append((time.monotonic(), dict(obj), dict(kwargs["metadata"])))  # type: ignore[arg-type]
+
+
+def _shown(plot: pk.Plot) -> RecordingHandle:
+    handle = RecordingHandle()
+    plot.to_array()
+    plot._snapshots.append(handle)
+    plot._snapshot_shows = plot._shown_frame()
+    return handle
+
+
+def _decoded(update: tuple[float, dict[str, object], dict[str, object]]) -> np.ndarray:
+    with Image.open(io.BytesIO(base64.b64decode(str(update[1]["image/png"])))) as image:
+        return np.asarray(image.convert("RGBA"))
+
+
+def test_snapshots_follow_each_plot_without_waiting_on_another(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pk.Plot, "snapshot_delay_s", 0.3)
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"x": np.arange(20_000.0), "y": np.cumsum(rng.normal(size=20_000))})
+    busy, quiet = (
+        pk.line(frame, "x", "y", width=300, height=200),
+        pk.line(frame, "x", "y", width=300, height=200),
+    )
+    try:
+        busy_handle, quiet_handle = _shown(busy), _shown(quiet)
+        quiet.x_range = (100.0, 900.0)
+        expected = quiet.to_array()
+        settled = time.monotonic()
+        for i in range(25):  # the busy plot keeps changing for 2.5 s
+            busy.x_range = (float(i), 5_000.0 + i)
+            time.sleep(0.1)
+        stopped = time.monotonic()
+        deadline = stopped + 10
+        while not busy_handle.updates and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(quiet_handle.updates) == 1
+        assert quiet_handle.updates[0][0] - settled < 1.5, "the quiet plot waited on the busy one"
+        assert np.array_equal(_decoded(quiet_handle.updates[0]), expected)
+        assert busy_handle.updates and busy_handle.updates[0][0] >= stopped  # postponed while busy
+        assert np.array_equal(_decoded(busy_handle.updates[-1]), busy.to_array())
+    finally:
+        busy.close()
+        quiet.close()
+
+
+def test_the_snapshot_has_the_size_the_browser_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pk.Plot, "snapshot_delay_s", 0.1)
+    frame = pd.DataFrame({"x": np.arange(1000.0), "y": np.sin(np.arange(1000.0) / 30)})
+    plot = pk.line(frame, "x", "y", width=800, height=400)
+    try:
+        handle = _shown(plot)
+        send(plot, type="resize", width=560, height=300, pwidth=1120, pheight=600, ratio=2.0)
+        deadline = time.monotonic() + 20
+        while not handle.updates and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert handle.updates, "no snapshot after the resize"
+        _, _, metadata = handle.updates[-1]
+        assert metadata == {"image/png": {"width": 560, "height": 300}}
+        assert _decoded(handle.updates[-1]).shape == (600, 1120, 4)
+    finally:
+        plot.close()
