@@ -181,7 +181,23 @@ def load_levels(
             order = np.lexsort((arrays["k"], codes))
             arrays = {name: values[order] for name, values in arrays.items()}
             arrays["s"] = codes[order]
+        if level == 0 and series is None:  # rows before each bucket: rows in a range at once
+            arrays["rows_before"] = np.r_[0, np.cumsum(arrays["n"])]
         pyramid.arrays[level] = arrays
+
+
+def rows_between(pyramid: Pyramid, lo: float, hi: float) -> int | None:
+    """At least the rows with x in [lo, hi], counted from level 0 when it is kept in memory (one
+    series); None when it is not."""
+    arrays = pyramid.arrays.get(0)
+    if arrays is None or "rows_before" not in arrays:
+        return None
+    first = math.floor((lo - pyramid.origin) / pyramid.bucket_width) - 1
+    last = math.floor((hi - pyramid.origin) / pyramid.bucket_width) + 1
+    start = int(np.searchsorted(arrays["k"], first, side="left"))
+    stop = int(np.searchsorted(arrays["k"], last, side="right"))
+    before = arrays["rows_before"]
+    return int(before[stop] - before[start])
 
 
 def _bucket_span(
@@ -266,7 +282,7 @@ def _merge_arrays(
     x0 = x_range[0]
     column_width, bucket, first, last = _bucket_span(pyramid, level, x_range, columns)
     lo, hi = np.searchsorted(arrays["k"], [first, last + 1])
-    part = {name: values[lo:hi] for name, values in arrays.items()}
+    part = {name: arrays[name][lo:hi] for name in LEVEL_COLUMNS}
     col = np.floor(((part["k"] + 0.5) * bucket + pyramid.origin - x0) / column_width).astype(np.int64)
     keep = (col >= -1) & (col <= columns)
     col = col[keep]

@@ -15,7 +15,7 @@ from ...core.downsample import lttb, minmax_lttb
 from ...engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_line, fetch_sample
 from ...engine.runner import ProgressCallback, QueryCancelled, QueryRunner, QueryStats, Ticket
 from ..provider import Provider
-from .index import Pyramid, build_pyramid, drop_pyramid, fetch_from_pyramid
+from .index import Pyramid, build_pyramid, drop_pyramid, fetch_from_pyramid, rows_between
 
 
 class LineProvider(Provider):
@@ -102,7 +102,11 @@ class LineProvider(Provider):
             data = fetch_from_pyramid(self.runner, pyramid, level, x_range, columns, on_progress, ticket)
         else:
             assert self._extent is not None
-            data = fetch_line(self.runner, self.columns, self._extent, x_range, columns, on_progress, ticket)
+            width = (x_range[1] - x_range[0]) / max(columns, 1)  # fetch_line reads a column more each side
+            rows = rows_between(pyramid, x_range[0] - width, x_range[1] + width) if pyramid else None
+            data = fetch_line(
+                self.runner, self.columns, self._extent, x_range, columns, on_progress, ticket, rows
+            )
         data = self.reduce(data)
         self.remember(data, x_range, columns)
         return data
