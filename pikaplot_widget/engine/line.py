@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from ..core.scale import LINEAR, AxisScale
 from .line_points import ColumnEdges, ColumnStats, LineData, m4_points, series_points
-from .line_rows import FAST_ROWS, m4_of_rows, rows_sql
+from .line_rows import FAST_ROWS, row_limit, rows_m4, rows_sql
 from .line_series import Series, series_codes, wide_m4_sql
 from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket, float_column
 from .sources import Source
@@ -301,10 +301,9 @@ def fetch_line(
     if extent.empty or not (x1 > x0) or lo > hi:
         return cols.view_points(_empty_m4(), x_range, columns, "raw")
     scale = columns / (x1 - x0)
-    if cols.series is None:
-        data = _m4_from_rows(runner, cols, extent, (lo, hi), x_range, columns, rows_in_range, ticket)
-        if data is not None:
-            return data
+    data = _m4_from_rows(runner, cols, extent, (lo, hi), x_range, columns, rows_in_range, ticket)
+    if data is not None:
+        return data
     params = [*cols.range_params(lo, hi), *cols.series_params(), x0, scale, columns]
     gaps = extent.invalid_rows > 0 or cols.series is not None  # the extent checks only the first y
     table = runner.run(cols.m4_sql(with_gaps=gaps), params, on_progress, ticket)
@@ -323,26 +322,30 @@ def _m4_from_rows(
     rows_in_range: int | None,
     ticket: Ticket,
 ) -> LineData | None:
-    """A view with at most FAST_ROWS rows: its rows read and aggregated in numpy (one series).
-    None when it may hold more (DuckDB's M4 then). Without a known bound (no index, x maybe
-    not spread evenly) a LIMIT guards the read; it makes DuckDB scan on one thread."""
+    """A view with few rows (`row_limit`): its rows read and aggregated in numpy. None when it
+    may hold more (DuckDB's M4 then). Without a known bound (no index; x maybe not spread
+    evenly) a LIMIT guards the read; it makes DuckDB scan on one thread, so only then."""
     lo, hi = bounds
-    guard = rows_in_range is None and extent.rows > FAST_ROWS
-    if rows_in_range is not None and rows_in_range > FAST_ROWS:
+    limit = row_limit(cols.series, FAST_ROWS)
+    guard = rows_in_range is None and extent.rows > limit
+    if rows_in_range is not None and rows_in_range > limit:
         return None
-    if guard and extent.rows * (hi - lo) / max(extent.x_max - extent.x_min, 1e-300) > FAST_ROWS:
+    if guard and extent.rows * (hi - lo) / max(extent.x_max - extent.x_min, 1e-300) > limit:
         return None
-    sql = rows_sql(cols.x_value, cols.y_value, cols.y_valid, cols.source.from_sql, cols._range_filter())
-    params = cols.range_params(lo, hi)
+    sql, params = rows_sql(cols), [*cols.range_params(lo, hi), *cols.series_params()]
     if guard:
-        sql, params = f"{sql} LIMIT ?", [*params, FAST_ROWS + 1]
+        sql, params = f"{sql} LIMIT ?", [*params, limit + 1]
     rows = runner.run(sql, params, ticket=ticket)
-    if len(rows) > FAST_ROWS:
+    if len(rows) > limit:
         return None
     x0, x1 = x_range
-    table = m4_of_rows(float_column(rows, "x"), float_column(rows, "y"), x0, columns / (x1 - x0), columns)
+    table, codes = rows_m4(rows, cols.series, x0, columns / (x1 - x0), columns)
     few = len(table) == 0 or int(table.column("n").to_numpy().max()) <= 2
-    return cols.view_points(table, x_range, columns, kind="raw" if few else "m4")
+    kind = "raw" if few else "m4"
+    series = cols.series
+    if series is None or codes is None:
+        return cols.view_points(table, x_range, columns, kind)
+    return series_points(table, codes, series.names, x_range, columns, kind, None, series.by is None)
 
 
 def _empty_m4() -> pa.Table:

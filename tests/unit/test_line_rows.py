@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pyarrow as pa
 import pytest
 
 from pikaplot_widget.engine import line as engine_line
 from pikaplot_widget.engine.line import LineColumns, fetch_extent, fetch_line
-from pikaplot_widget.engine.line_rows import m4_of_rows
+from pikaplot_widget.engine.line_rows import m4_of_rows, rows_m4
+from pikaplot_widget.engine.line_series import by_series, y_list_series
 from pikaplot_widget.engine.sources import resolve_source
 from pikaplot_widget.plots.line.index import build_pyramid, drop_pyramid, rows_between
 
@@ -106,7 +109,7 @@ def test_guarded_read_falls_back_when_a_narrow_range_holds_many_rows(session, ru
     extent = fetch_extent(runner, cols)
     monkeypatch.setattr(engine_line, "FAST_ROWS", 5_000)
     calls = []
-    monkeypatch.setattr(engine_line, "m4_of_rows", lambda *a: calls.append(a) or m4_of_rows(*a))
+    monkeypatch.setattr(engine_line, "rows_m4", lambda *a: calls.append(a) or rows_m4(*a))
     data = fetch_line(runner, cols, extent, (0.0, 1.0), 200)
     assert calls == [], "more rows than FAST_ROWS are not aggregated in numpy"
     assert data.kind == "m4" and data.rows_in_view == int(((x >= 0) & (x < 1)).sum())
@@ -126,5 +129,77 @@ def test_rows_between_bounds_the_rows_of_a_range(session, runner, rng):
             count = rows_between(pyramid, lo, hi)
             true = int(((x >= lo) & (x <= hi)).sum())
             assert count is not None and true <= count <= true + 4 * 8 + 40  # a few buckets more
+    finally:
+        drop_pyramid(runner, pyramid)
+
+
+def _series_table(session, runner, rng, kind, n):
+    """Three series, sorted or shuffled x, some invalid y: as y columns or a `by` column."""
+    x = np.sort(rng.uniform(0, 1e4, n))
+    if rng.random() < 0.5:
+        x = rng.permutation(x)
+    ys = [np.cumsum(rng.normal(size=n)) for _ in range(3)]
+    for y in ys:
+        y[rng.random(n) < 0.003] = np.nan
+    if kind == "y":
+        data = {"x": x, "a": ys[0], "b": ys[1], "c": ys[2]}
+    else:  # one row per (x, series); a NULL and an unknown label that are no series of the plot
+        label = rng.choice(np.array(["p", "q", "r", "z"], dtype=object), n, p=[0.3, 0.3, 0.3, 0.1])
+        label[rng.random(n) < 0.01] = None
+        data = {"x": x, "g": pa.array(label.tolist(), pa.string()), "a": ys[0]}
+    session.connection.register("frame_in", pa.table(data))
+    session.connection.execute("CREATE OR REPLACE TABLE t AS SELECT * FROM frame_in")
+    session.connection.unregister("frame_in")
+    cols = LineColumns.checked(resolve_source("t", session), "x", "a")
+    if kind == "y":
+        return replace(cols, series=y_list_series(cols, ("a", "b", "c")))
+    return replace(cols, series=by_series(runner, cols, "g", limit=3))
+
+
+@pytest.mark.parametrize("kind", ["y", "by"])
+def test_fast_path_of_several_series_draws_what_the_sql_path_draws(session, runner, rng, monkeypatch, kind):
+    cols = _series_table(session, runner, rng, kind, 120_000)
+    assert cols.series is not None and cols.series.count == 3
+    extent = fetch_extent(runner, cols)
+    for _ in range(6):
+        span = (extent.x_max - extent.x_min) * 10 ** rng.uniform(-3.5, 0)
+        centre = rng.uniform(extent.x_min, extent.x_max)
+        view, columns = (centre - span / 2, centre + span / 2), int(rng.integers(100, 900))
+        calls: list[int] = []
+        monkeypatch.setattr(engine_line, "rows_m4", lambda *a, seen=calls: seen.append(1) or rows_m4(*a))
+        fast = fetch_line(runner, cols, extent, view, columns)
+        assert calls, "the view was aggregated in numpy"
+        monkeypatch.setattr(engine_line, "FAST_ROWS", -1)
+        exact = fetch_line(runner, cols, extent, view, columns)
+        monkeypatch.undo()
+        assert fast.kind == exact.kind
+        np.testing.assert_array_equal(fast.series, exact.series)
+        np.testing.assert_array_equal(fast.x, exact.x)
+        np.testing.assert_array_equal(fast.y, exact.y)
+        assert fast.rows_in_view == exact.rows_in_view
+        np.testing.assert_array_equal(fast.series_bounds, exact.series_bounds)
+
+
+@pytest.mark.parametrize("kind", ["y", "by"])
+def test_rows_between_counts_the_rows_of_several_series(session, runner, rng, kind):
+    cols = _series_table(session, runner, rng, kind, 30_000)
+    assert cols.series is not None
+    if kind == "y":
+        x = session.connection.sql("SELECT x FROM t").to_arrow_table().column("x").to_numpy()
+        kept = other = np.ones(x.size, bool)
+    else:
+        table = session.connection.sql("SELECT x, g FROM t").to_arrow_table()
+        x, g = table.column("x").to_numpy(), np.array(table.column("g").to_pylist(), dtype=object)
+        kept = np.isin(g, list(cols.series.by_values))
+        other = kept | (g == None)  # noqa: E711 -- NULL labels may be counted (an upper bound)
+    extent = fetch_extent(runner, cols)
+    pyramid = build_pyramid(runner, cols, extent, min_rows=0, rows_per_bucket=8, top_level_buckets=64)
+    try:
+        for _ in range(30):
+            lo, hi = np.sort(rng.uniform(-100, 1.01e4, 2))
+            count = rows_between(pyramid, lo, hi)
+            inside = (x >= lo) & (x <= hi)
+            assert count is not None
+            assert int((inside & kept).sum()) <= count <= int((inside & other).sum()) + 4 * 8 + 40
     finally:
         drop_pyramid(runner, pyramid)

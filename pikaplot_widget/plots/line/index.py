@@ -181,21 +181,34 @@ def load_levels(
             order = np.lexsort((arrays["k"], codes))
             arrays = {name: values[order] for name, values in arrays.items()}
             arrays["s"] = codes[order]
-        if level == 0 and series is None:  # rows before each bucket: rows in a range at once
-            arrays["rows_before"] = np.r_[0, np.cumsum(arrays["n"])]
+        if level == 0:  # rows before each bucket: the rows of a range at once
+            _count_rows(arrays, series)
         pyramid.arrays[level] = arrays
 
 
+def _count_rows(arrays: dict[str, np.ndarray], series: Series | None) -> None:
+    """Level 0's rows per bucket (all series; y columns share their rows) and their running sum."""
+    k, n = arrays["k"], arrays["n"]
+    if series is not None and series.by is None:
+        first = arrays["s"] == 0
+        k, n = k[first], n[first]
+    elif series is not None:
+        k, inverse = np.unique(k, return_inverse=True)
+        n = np.bincount(inverse, weights=n, minlength=k.size).astype(np.int64)
+    arrays["rows_k"] = k
+    arrays["rows_before"] = np.r_[0, np.cumsum(n)]
+
+
 def rows_between(pyramid: Pyramid, lo: float, hi: float) -> int | None:
-    """At least the rows with x in [lo, hi], counted from level 0 when it is kept in memory (one
-    series); None when it is not."""
+    """At least the rows with x in [lo, hi], counted from level 0 when it is kept in memory;
+    None when it is not."""
     arrays = pyramid.arrays.get(0)
-    if arrays is None or "rows_before" not in arrays:
+    if arrays is None:
         return None
     first = math.floor((lo - pyramid.origin) / pyramid.bucket_width) - 1
     last = math.floor((hi - pyramid.origin) / pyramid.bucket_width) + 1
-    start = int(np.searchsorted(arrays["k"], first, side="left"))
-    stop = int(np.searchsorted(arrays["k"], last, side="right"))
+    start = int(np.searchsorted(arrays["rows_k"], first, side="left"))
+    stop = int(np.searchsorted(arrays["rows_k"], last, side="right"))
     before = arrays["rows_before"]
     return int(before[stop] - before[start])
 
