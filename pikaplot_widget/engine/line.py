@@ -9,8 +9,9 @@ import numpy as np
 import pyarrow as pa
 
 from ..core.scale import LINEAR, AxisScale
+from .line_cache import RowCache
 from .line_points import ColumnEdges, ColumnStats, LineData, m4_points, series_points
-from .line_rows import FAST_ROWS, row_limit, rows_m4, rows_sql
+from .line_rows import FAST_ROWS, m4_of_rows, row_limit, rows_m4, rows_sql
 from .line_series import Series, series_codes, wide_m4_sql
 from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket, float_column
 from .sources import Source
@@ -289,11 +290,15 @@ def fetch_line(
     on_progress: ProgressCallback | None = None,
     ticket: Ticket = NEVER_CANCELLED,
     rows_in_range: int | None = None,
+    row_cache: RowCache | None = None,
+    read: tuple[float, float] | None = None,
 ) -> LineData:
     """Query what a line plot of `columns` pixel columns over `x_range` needs to be drawn exactly.
 
     `rows_in_range`: an upper bound of the rows the view reads, where known (the line index
-    counts them); few rows are then read and aggregated in numpy without a guard."""
+    counts them); few rows are then read and aggregated in numpy without a guard. `row_cache`:
+    rows kept from earlier views, answering this one without a query when they cover it, else
+    filled by reading the range `read` (a wider one holding at most its `max_rows` rows)."""
     x0, x1 = x_range
     columns = max(int(columns), 1)
     width = (x1 - x0) / columns
@@ -301,6 +306,12 @@ def fetch_line(
     if extent.empty or not (x1 > x0) or lo > hi:
         return cols.view_points(_empty_m4(), x_range, columns, "raw")
     scale = columns / (x1 - x0)
+    if row_cache is not None and RowCache.usable(cols):
+        kept = row_cache.rows(runner, cols, (lo, hi), read, ticket)
+        if kept is not None:
+            table = m4_of_rows(kept[0], kept[1], x0, scale, columns)
+            few = len(table) == 0 or int(table.column("n").to_numpy().max()) <= 2
+            return cols.view_points(table, x_range, columns, kind="raw" if few else "m4")
     data = _m4_from_rows(runner, cols, extent, (lo, hi), x_range, columns, rows_in_range, ticket)
     if data is not None:
         return data
