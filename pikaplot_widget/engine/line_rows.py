@@ -108,8 +108,8 @@ def m4_of_rows(x: np.ndarray, y: np.ndarray, x0: float, scale: float, columns: i
         gap[np.isinf(gap)] = np.nan
     y_min = np.minimum.reduceat(y_low, starts)
     y_max = np.maximum.reduceat(y_high, starts)
-    at_min = _first_hit(y_low == np.repeat(y_min, counts), starts)
-    at_max = _first_hit(y_high == np.repeat(y_max, counts), starts)
+    at_min = first_hit(y_low == np.repeat(y_min, counts), starts)
+    at_max = first_hit(y_high == np.repeat(y_max, counts), starts)
 
     def pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return np.where(has, values[rows], np.nan)
@@ -131,7 +131,7 @@ def m4_of_rows(x: np.ndarray, y: np.ndarray, x0: float, scale: float, columns: i
     )
 
 
-def _first_hit(hit: np.ndarray, starts: np.ndarray) -> np.ndarray:
+def first_hit(hit: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Per group (groups start at `starts`), the first row where `hit` is true (the group's
     first row where none is: a group without a valid y, whose values are not used)."""
     rows = np.flatnonzero(hit)

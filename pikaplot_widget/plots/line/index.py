@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from ...engine.line import ColumnEdges, Extent, LineColumns, LineData, m4_points
 from ...engine.line_points import series_points
+from ...engine.line_rows import first_hit
 from ...engine.line_series import Series, series_codes, wide_m4_sql
 from ...engine.runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
 from ...engine.sql import quote_ident
@@ -309,9 +310,13 @@ def _merge_arrays(
     last_row = np.maximum.reduceat(np.where(valid, index, -1), starts)
     has_valid = last_row >= 0
     first_row, last_row = np.minimum(first_row, col.size - 1), np.maximum(last_row, 0)
-    # Within a group, sort by y (NaN last): the group's first row is its min (or, negated, its max).
-    by_min = np.lexsort((np.where(np.isnan(part["y_min"]), np.inf, part["y_min"]), col))[starts]
-    by_max = np.lexsort((np.where(np.isnan(part["y_max"]), np.inf, -part["y_max"]), col))[starts]
+    # Per group the first bucket holding its min (max); NaN counts as no value (a group of NaN
+    # only picks its first bucket, whose values are then not used).
+    counts = np.diff(np.r_[starts, col.size])
+    low = np.where(np.isnan(part["y_min"]), np.inf, part["y_min"])
+    high = np.where(np.isnan(part["y_max"]), -np.inf, part["y_max"])
+    by_min = first_hit(low == np.repeat(np.minimum.reduceat(low, starts), counts), starts)
+    by_max = first_hit(high == np.repeat(np.maximum.reduceat(high, starts), counts), starts)
 
     def pick(name: str, rows: np.ndarray) -> np.ndarray:
         return np.where(has_valid, part[name][rows], np.nan)
