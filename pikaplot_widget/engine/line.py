@@ -9,7 +9,9 @@ import numpy as np
 import pyarrow as pa
 
 from ..core.scale import LINEAR, AxisScale
+from .line_cache import RowCache
 from .line_points import ColumnEdges, ColumnStats, LineData, m4_points, series_points
+from .line_rows import FAST_ROWS, m4_of_rows, row_limit, rows_m4, rows_sql
 from .line_series import Series, series_codes, wide_m4_sql
 from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket, float_column
 from .sources import Source
@@ -287,20 +289,74 @@ def fetch_line(
     columns: int,
     on_progress: ProgressCallback | None = None,
     ticket: Ticket = NEVER_CANCELLED,
+    rows_in_range: int | None = None,
+    row_cache: RowCache | None = None,
+    read: tuple[float, float] | None = None,
 ) -> LineData:
-    """Query what a line plot of `columns` pixel columns over `x_range` needs to be drawn exactly."""
+    """Query what a line plot of `columns` pixel columns over `x_range` needs to be drawn exactly.
+
+    `rows_in_range`: an upper bound of the rows the view reads, where known (the line index
+    counts them); few rows are then read and aggregated in numpy without a guard. `row_cache`:
+    rows kept from earlier views, answering this one without a query when they cover it, else
+    filled by reading the range `read` (a wider one holding at most its `max_rows` rows)."""
     x0, x1 = x_range
     columns = max(int(columns), 1)
     width = (x1 - x0) / columns
     lo, hi = max(x0 - width, extent.x_min), min(x1 + width, extent.x_max)
     if extent.empty or not (x1 > x0) or lo > hi:
         return cols.view_points(_empty_m4(), x_range, columns, "raw")
-    params = [*cols.range_params(lo, hi), *cols.series_params(), x0, columns / (x1 - x0), columns]
+    scale = columns / (x1 - x0)
+    if row_cache is not None and RowCache.usable(cols):
+        kept = row_cache.rows(runner, cols, (lo, hi), read, ticket)
+        if kept is not None:
+            table = m4_of_rows(kept[0], kept[1], x0, scale, columns)
+            few = len(table) == 0 or int(table.column("n").to_numpy().max()) <= 2
+            return cols.view_points(table, x_range, columns, kind="raw" if few else "m4")
+    data = _m4_from_rows(runner, cols, extent, (lo, hi), x_range, columns, rows_in_range, ticket)
+    if data is not None:
+        return data
+    params = [*cols.range_params(lo, hi), *cols.series_params(), x0, scale, columns]
     gaps = extent.invalid_rows > 0 or cols.series is not None  # the extent checks only the first y
     table = runner.run(cols.m4_sql(with_gaps=gaps), params, on_progress, ticket)
     # With at most two rows in every column, first and last are all of them: the rows themselves.
     few = len(table) == 0 or table.column("n").to_numpy().max() <= 2
     return cols.view_points(table, x_range, columns, kind="raw" if few else "m4")
+
+
+def _m4_from_rows(
+    runner: QueryRunner,
+    cols: LineColumns,
+    extent: Extent,
+    bounds: tuple[float, float],
+    x_range: tuple[float, float],
+    columns: int,
+    rows_in_range: int | None,
+    ticket: Ticket,
+) -> LineData | None:
+    """A view with few rows (`row_limit`): its rows read and aggregated in numpy. None when it
+    may hold more (DuckDB's M4 then). Without a known bound (no index; x maybe not spread
+    evenly) a LIMIT guards the read; it makes DuckDB scan on one thread, so only then."""
+    lo, hi = bounds
+    limit = row_limit(cols.series, FAST_ROWS)
+    guard = rows_in_range is None and extent.rows > limit
+    if rows_in_range is not None and rows_in_range > limit:
+        return None
+    if guard and extent.rows * (hi - lo) / max(extent.x_max - extent.x_min, 1e-300) > limit:
+        return None
+    sql, params = rows_sql(cols), [*cols.range_params(lo, hi), *cols.series_params()]
+    if guard:
+        sql, params = f"{sql} LIMIT ?", [*params, limit + 1]
+    rows = runner.run(sql, params, ticket=ticket)
+    if len(rows) > limit:
+        return None
+    x0, x1 = x_range
+    table, codes = rows_m4(rows, cols.series, x0, columns / (x1 - x0), columns)
+    few = len(table) == 0 or int(table.column("n").to_numpy().max()) <= 2
+    kind = "raw" if few else "m4"
+    series = cols.series
+    if series is None or codes is None:
+        return cols.view_points(table, x_range, columns, kind)
+    return series_points(table, codes, series.names, x_range, columns, kind, None, series.by is None)
 
 
 def _empty_m4() -> pa.Table:

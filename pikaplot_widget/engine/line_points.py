@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -153,10 +154,12 @@ def series_points(
 ) -> LineData:
     """`m4_points` for each series of M4 rows with series numbers `codes` (ordered by series, then
     column), joined into one `LineData`. `shared_rows`: every series counts the same rows (y columns)."""
-    parts = [
-        m4_points(table.filter(pa.array(codes == s)), x_range, columns, kind, edges)
-        for s in range(len(names))
-    ]
+    if codes.size == 0 or bool(np.all(codes[1:] >= codes[:-1])):  # series in order: slices
+        starts = np.searchsorted(codes, np.arange(len(names) + 1))
+        tables = [table.slice(int(a), int(b - a)) for a, b in itertools.pairwise(starts)]
+    else:
+        tables = [table.filter(pa.array(codes == s)) for s in range(len(names))]
+    parts = [m4_points(part, x_range, columns, kind, edges) for part in tables]
     lengths = [part.x.size for part in parts]
     series = np.repeat(np.arange(len(names), dtype=np.int64), lengths)
     bounds = np.array([[part.y_min_in_view, part.y_max_in_view] for part in parts], np.float64).reshape(-1, 2)

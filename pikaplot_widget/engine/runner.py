@@ -78,6 +78,11 @@ class QueryRunner:
         self._poller.start()
 
     @property
+    def closed(self) -> bool:
+        """Whether the reader was closed (its plot or its DuckDB session was)."""
+        return self._closed
+
+    @property
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """The cursor (for registering in-memory sources on it)."""
         return self._cursor

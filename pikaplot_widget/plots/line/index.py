@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from ...engine.line import ColumnEdges, Extent, LineColumns, LineData, m4_points
 from ...engine.line_points import series_points
+from ...engine.line_rows import first_hit
 from ...engine.line_series import Series, series_codes, wide_m4_sql
 from ...engine.runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
 from ...engine.sql import quote_ident
@@ -181,7 +182,36 @@ def load_levels(
             order = np.lexsort((arrays["k"], codes))
             arrays = {name: values[order] for name, values in arrays.items()}
             arrays["s"] = codes[order]
+        if level == 0:  # rows before each bucket: the rows of a range at once
+            _count_rows(arrays, series)
         pyramid.arrays[level] = arrays
+
+
+def _count_rows(arrays: dict[str, np.ndarray], series: Series | None) -> None:
+    """Level 0's rows per bucket (all series; y columns share their rows) and their running sum."""
+    k, n = arrays["k"], arrays["n"]
+    if series is not None and series.by is None:
+        first = arrays["s"] == 0
+        k, n = k[first], n[first]
+    elif series is not None:
+        k, inverse = np.unique(k, return_inverse=True)
+        n = np.bincount(inverse, weights=n, minlength=k.size).astype(np.int64)
+    arrays["rows_k"] = k
+    arrays["rows_before"] = np.r_[0, np.cumsum(n)]
+
+
+def rows_between(pyramid: Pyramid, lo: float, hi: float) -> int | None:
+    """At least the rows with x in [lo, hi], counted from level 0 when it is kept in memory;
+    None when it is not."""
+    arrays = pyramid.arrays.get(0)
+    if arrays is None:
+        return None
+    first = math.floor((lo - pyramid.origin) / pyramid.bucket_width) - 1
+    last = math.floor((hi - pyramid.origin) / pyramid.bucket_width) + 1
+    start = int(np.searchsorted(arrays["rows_k"], first, side="left"))
+    stop = int(np.searchsorted(arrays["rows_k"], last, side="right"))
+    before = arrays["rows_before"]
+    return int(before[stop] - before[start])
 
 
 def _bucket_span(
@@ -266,7 +296,7 @@ def _merge_arrays(
     x0 = x_range[0]
     column_width, bucket, first, last = _bucket_span(pyramid, level, x_range, columns)
     lo, hi = np.searchsorted(arrays["k"], [first, last + 1])
-    part = {name: values[lo:hi] for name, values in arrays.items()}
+    part = {name: arrays[name][lo:hi] for name in LEVEL_COLUMNS}
     col = np.floor(((part["k"] + 0.5) * bucket + pyramid.origin - x0) / column_width).astype(np.int64)
     keep = (col >= -1) & (col <= columns)
     col = col[keep]
@@ -280,9 +310,13 @@ def _merge_arrays(
     last_row = np.maximum.reduceat(np.where(valid, index, -1), starts)
     has_valid = last_row >= 0
     first_row, last_row = np.minimum(first_row, col.size - 1), np.maximum(last_row, 0)
-    # Within a group, sort by y (NaN last): the group's first row is its min (or, negated, its max).
-    by_min = np.lexsort((np.where(np.isnan(part["y_min"]), np.inf, part["y_min"]), col))[starts]
-    by_max = np.lexsort((np.where(np.isnan(part["y_max"]), np.inf, -part["y_max"]), col))[starts]
+    # Per group the first bucket holding its min (max); NaN counts as no value (a group of NaN
+    # only picks its first bucket, whose values are then not used).
+    counts = np.diff(np.r_[starts, col.size])
+    low = np.where(np.isnan(part["y_min"]), np.inf, part["y_min"])
+    high = np.where(np.isnan(part["y_max"]), -np.inf, part["y_max"])
+    by_min = first_hit(low == np.repeat(np.minimum.reduceat(low, starts), counts), starts)
+    by_max = first_hit(high == np.repeat(np.maximum.reduceat(high, starts), counts), starts)
 
     def pick(name: str, rows: np.ndarray) -> np.ndarray:
         return np.where(has_valid, part[name][rows], np.nan)

@@ -13,9 +13,12 @@ import numpy as np
 
 from ...core.downsample import lttb, minmax_lttb
 from ...engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_line, fetch_sample
+from ...engine.line_cache import RowCache
 from ...engine.runner import ProgressCallback, QueryCancelled, QueryRunner, QueryStats, Ticket
 from ..provider import Provider
-from .index import Pyramid, build_pyramid, drop_pyramid, fetch_from_pyramid
+from .index import Pyramid, build_pyramid, drop_pyramid, fetch_from_pyramid, rows_between
+
+WIDE_READ_ROWS = 1 << 18  # the most rows read for the row cache beyond a view's own
 
 
 class LineProvider(Provider):
@@ -36,6 +39,7 @@ class LineProvider(Provider):
         self._extent: Extent | None = None
         self.pyramid: Pyramid | None = None
         self.downsample_s = 0.0  # time the last reduce() took
+        self.row_cache = RowCache()  # rows of recent narrow views (one series)
 
     @property
     def extent(self) -> Extent | None:
@@ -101,11 +105,38 @@ class LineProvider(Provider):
         if pyramid is not None and level is not None:
             data = fetch_from_pyramid(self.runner, pyramid, level, x_range, columns, on_progress, ticket)
         else:
-            assert self._extent is not None
-            data = fetch_line(self.runner, self.columns, self._extent, x_range, columns, on_progress, ticket)
+            extent = self._extent
+            assert extent is not None
+            width = (x_range[1] - x_range[0]) / max(columns, 1)  # fetch_line reads a column more each side
+            bounds = (max(x_range[0] - width, extent.x_min), min(x_range[1] + width, extent.x_max))
+            rows = rows_between(pyramid, *bounds) if pyramid else None
+            read = self._read_range(bounds, rows)
+            data = fetch_line(
+                self.runner, self.columns, extent, x_range, columns, on_progress, ticket, rows,
+                self.row_cache, read,
+            )  # fmt: skip
         data = self.reduce(data)
         self.remember(data, x_range, columns)
         return data
+
+    def _read_range(self, bounds: tuple[float, float], rows: int | None) -> tuple[float, float] | None:
+        """What to read into the row cache for a view of `bounds` (`rows` rows at most, where the
+        index counted them): a small table whole; from a file, up to 8x the view's range (its row
+        groups are decoded whole anyway); else the view's own rows. None: too many rows."""
+        extent, pyramid = self._extent, self.pyramid
+        assert extent is not None
+        if pyramid is None:
+            return (extent.x_min, extent.x_max) if extent.rows <= self.row_cache.max_rows else None
+        if rows is None or rows > WIDE_READ_ROWS:
+            return None
+        if self.columns.source.from_sql.startswith("read_"):
+            centre, half = (bounds[0] + bounds[1]) / 2, (bounds[1] - bounds[0]) / 2
+            for factor in (8, 4, 2):
+                wide = (max(centre - half * factor, extent.x_min), min(centre + half * factor, extent.x_max))
+                wide_rows = rows_between(pyramid, *wide)
+                if wide_rows is not None and wide_rows <= WIDE_READ_ROWS:
+                    return wide
+        return bounds
 
     def reduce(self, data: LineData) -> LineData:
         """Downsample to `max_points` with (MinMax)LTTB when the view has more points than that."""

@@ -31,6 +31,10 @@ Y_PAD = 0.05
 PROGRESSIVE_MIN_ROWS = 5_000_000  # smaller tables get their exact frame about as fast
 PROGRESSIVE_BUDGET_S = 1.0
 PREVIEW_DELAY_S = 0.05  # rows read faster than this need no preview frame
+# Neighbouring views are prefetched only once the user paused this long after an exact frame: a
+# prefetch that runs while views keep coming delays the next one by a query (it finishes before
+# the worker sees the new view) and takes a core from it.
+PREFETCH_IDLE_S = 0.12
 
 
 class LineWorker(ViewWorker):
@@ -70,6 +74,7 @@ class LineWorker(ViewWorker):
         )
         self.selection = Selection(session, columns, self.painter, self.redraw)
         self._data: LineData | None = None
+        self._exact_at = 0.0  # time.monotonic() of the newest exact frame
         self.start()
 
     def _initial_view(self, extent: object) -> Viewport:
@@ -202,6 +207,7 @@ class LineWorker(ViewWorker):
         self.timings.render = time.perf_counter() - started
         self._publish(generation, frame, exact=True, drawn=self._drawn_of(data, view, size))
         with self._cond:
+            self._exact_at = time.monotonic()
             self.error = None
             if generation == self._generation:
                 self._prefetch = _neighbours(view.x, self.extent)
@@ -212,7 +218,15 @@ class LineWorker(ViewWorker):
         return line_drawn(data, self.painter.layout(view, size), self.painter.hidden)
 
     def _prefetch_one(self, x_range: tuple[float, float], size: Size, ticket: Ticket) -> None:
-        """Query a neighbouring view into the result cache (Normal priority: a new view cancels it)."""
+        """Query a neighbouring view into the result cache (Normal priority: a new view cancels it),
+        once no new view came for PREFETCH_IDLE_S after the last exact frame."""
+        with self._cond:
+            generation = self._generation
+            wait = self._exact_at + PREFETCH_IDLE_S - time.monotonic()
+            if wait > 0:
+                self._cond.wait_for(lambda: self._generation != generation or self._closed, wait)
+            if self._generation != generation or self._closed:
+                return
         view = self.view
         if view is None:
             return
