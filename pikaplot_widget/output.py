@@ -5,6 +5,7 @@ notebooks opened without a kernel. Mixed into `widget.Plot`."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import math
 import os
@@ -77,6 +78,7 @@ class Output:
     snapshot_errors: int = 0
     _snapshots: list[DisplayHandle]
     _snapshot_shows: tuple[int, int]  # (worker id, generation) of the frame the snapshot shows
+    _snapshot_digest: bytes = b""  # of the pixels it shows: an unchanged frame sends nothing
 
     # ---- provided by the widget --------------------------------------------------------------
     @property
@@ -250,6 +252,10 @@ class Output:
             except (TimeoutError, PlotError):
                 return  # a newer view is on its way: its frame asks again
             self._snapshot_shows = shows
+            digest = hashlib.blake2b(np.ascontiguousarray(frame).data, digest_size=16).digest()
+            if digest == self._snapshot_digest:
+                return  # drawn again as it was (a reload, a re-shown view): nothing to update
+            self._snapshot_digest = digest
             data = {"text/plain": self._describe(), "image/png": _base64_png(frame)}
             metadata = self._metadata(frame)
             # Sent from this thread, not the kernel's loop: IPython then uses the parent of the cell

@@ -307,12 +307,12 @@ def fetch_line(
         return cols.view_points(_empty_m4(), x_range, columns, "raw")
     scale = columns / (x1 - x0)
     if row_cache is not None and RowCache.usable(cols):
-        kept = row_cache.rows(runner, cols, (lo, hi), read, ticket)
+        kept = row_cache.rows(runner, cols, (lo, hi), read, ticket, on_progress)
         if kept is not None:
             table = m4_of_rows(kept[0], kept[1], x0, scale, columns)
             few = len(table) == 0 or int(table.column("n").to_numpy().max()) <= 2
             return cols.view_points(table, x_range, columns, kind="raw" if few else "m4")
-    data = _m4_from_rows(runner, cols, extent, (lo, hi), x_range, columns, rows_in_range, ticket)
+    data = _m4_from_rows(runner, cols, extent, (lo, hi), x_range, columns, rows_in_range, ticket, on_progress)
     if data is not None:
         return data
     params = [*cols.range_params(lo, hi), *cols.series_params(), x0, scale, columns]
@@ -332,6 +332,7 @@ def _m4_from_rows(
     columns: int,
     rows_in_range: int | None,
     ticket: Ticket,
+    on_progress: ProgressCallback | None = None,
 ) -> LineData | None:
     """A view with few rows (`row_limit`): its rows read and aggregated in numpy. None when it
     may hold more (DuckDB's M4 then). Without a known bound (no index; x maybe not spread
@@ -346,7 +347,7 @@ def _m4_from_rows(
     sql, params = rows_sql(cols), [*cols.range_params(lo, hi), *cols.series_params()]
     if guard:
         sql, params = f"{sql} LIMIT ?", [*params, limit + 1]
-    rows = runner.run(sql, params, ticket=ticket)
+    rows = runner.run(sql, params, on_progress, ticket)
     if len(rows) > limit:
         return None
     x0, x1 = x_range

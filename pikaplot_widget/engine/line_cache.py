@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .line_rows import rows_sql
-from .runner import NEVER_CANCELLED, QueryRunner, ReaderClosedError, Ticket, float_column
+from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, ReaderClosedError, Ticket, float_column
 
 if TYPE_CHECKING:
     from .line import LineColumns
@@ -84,6 +84,7 @@ class RowCache:
         bounds: tuple[float, float],
         read: tuple[float, float] | None,
         ticket: Ticket = NEVER_CANCELLED,
+        on_progress: ProgressCallback | None = None,
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """The rows with x in `bounds`: from a block, or by reading the range `read` (which holds
         `bounds` and at most `max_rows` rows: the caller knows) into a new block. None when no
@@ -95,7 +96,7 @@ class RowCache:
         if block is None:
             if read is None or not (read[0] <= lo and hi <= read[1]):
                 return None
-            table = runner.run(rows_sql(cols), cols.range_params(*read), ticket=ticket)
+            table = runner.run(rows_sql(cols), cols.range_params(*read), on_progress, ticket)
             x, y = float_column(table, "x"), float_column(table, "y")
             if x.size and not bool(np.all(x[1:] >= x[:-1])):
                 order = np.argsort(x, kind="stable")
