@@ -143,7 +143,8 @@ class Reading:
     ) -> None:
         """Select the rows with x in `x` and y in `y` (data units; None: any), or inside `polygon`
         (a lasso: (x, y) vertices). `selection` then holds them as a DuckDB relation and the next
-        frame highlights them."""
+        frame highlights them. Several series: a y list selects a row when ANY visible y column is
+        inside; `by=` only rows of the shown values (hiding a series selects again)."""
         worker = self._ensure_worker()
         to_axis = self._units.bound_to_axis
         if polygon is not None:

@@ -9,7 +9,8 @@ from collections.abc import Callable
 import duckdb
 
 from ..core.errors import PlotError
-from ..engine.selection import MAX_POLYGON_VERTICES, AxisColumns, Bounds, Polygon, SelectedRows
+from ..engine.line_series import Series
+from ..engine.selection import MAX_POLYGON_VERTICES, AxisColumns, Bounds, Polygon, SelectedRows, SeriesScope
 from ..engine.session import Session
 from .painter import Painter
 
@@ -46,12 +47,20 @@ def checked_bounds(value: object, name: str) -> Bounds | None:
 
 
 class Selection:
-    """Rows of the plot's source inside x and/or y bounds; setting it redraws the plot highlighted."""
+    """Rows of the plot's source inside x and/or y bounds; setting it redraws the plot highlighted.
+    A line plot of several series selects only rows of its visible series (see
+    `engine.selection.selection_filter`); hiding a series selects again."""
 
     def __init__(
-        self, session: Session, columns: AxisColumns, painter: Painter, redraw: Callable[[], None]
+        self,
+        session: Session,
+        columns: AxisColumns,
+        painter: Painter,
+        redraw: Callable[[], None],
+        series: Series | None = None,
     ) -> None:
         self._session, self._columns, self._painter, self._redraw = session, columns, painter, redraw
+        self._scope = SeriesScope(series)
         self._lock = threading.Lock()
         self._rows: SelectedRows | None = None
         self._closed = False
@@ -64,12 +73,13 @@ class Selection:
             self.clear()
             return
         self._check_open()
-        rows = SelectedRows(self._session, self._columns, x, y)
+        rows = SelectedRows(self._session, self._columns, x, y, scope=self._scope)
         with self._lock:
             old, self._rows = self._rows, rows
             self.spec = (x, y, None)
         if old is not None:
             old.close()
+        self._follow_scope()
         self._painter.selection = (*(x or (None, None)), *(y or (None, None)))
         self._painter.selection_polygon = None
         self._redraw()
@@ -78,16 +88,41 @@ class Selection:
         """Select the rows inside a lasso (axis units); the highlight dims what is outside its box
         and outlines it."""
         self._check_open()
-        rows = SelectedRows(self._session, self._columns, None, None, polygon)
+        rows = SelectedRows(self._session, self._columns, None, None, polygon, self._scope)
         with self._lock:
             old, self._rows = self._rows, rows
             self.spec = (None, None, polygon)
         if old is not None:
             old.close()
+        self._follow_scope()
         xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
         self._painter.selection = (min(xs), max(xs), min(ys), max(ys))
         self._painter.selection_polygon = polygon
         self._redraw()
+
+    def set_hidden(self, hidden: frozenset[int]) -> None:
+        """Hidden series (numbers into the series' names) are no longer selected: the rows of the
+        current selection are read again without them (the caller redraws)."""
+        with self._lock:
+            if hidden == self._scope.hidden:
+                return
+            self._scope = SeriesScope(self._scope.series, hidden)
+        self._follow_scope()
+
+    def _follow_scope(self) -> None:
+        """Read the selected rows again while they were read with other hidden series than now
+        (a selection set while the hidden series changed)."""
+        while True:
+            with self._lock:
+                rows, scope = self._rows, self._scope
+                if rows is None or self._closed or rows.scope == scope:
+                    return
+            fresh = SelectedRows(self._session, self._columns, rows.x, rows.y, rows.polygon, scope)
+            with self._lock:
+                replaced = self._rows is rows  # else a newer selection came meanwhile: check it
+                if replaced:
+                    self._rows = fresh
+            (rows if replaced else fresh).close()
 
     def restore(self, other: Selection) -> None:
         """Select what `other` (a released worker's selection) had selected."""

@@ -72,7 +72,7 @@ class LineWorker(ViewWorker):
         self.provider: LineProvider = LineProvider(
             columns, session.reader(), self.query_stats, max_points, downsampler
         )
-        self.selection = Selection(session, columns, self.painter, self.redraw)
+        self.selection = Selection(session, columns, self.painter, self.redraw, columns.series)
         self._data: LineData | None = None
         self._exact_at = 0.0  # time.monotonic() of the newest exact frame
         self.start()
@@ -107,6 +107,7 @@ class LineWorker(ViewWorker):
             if hidden == self.painter.hidden:
                 return
             self.painter.hidden = hidden
+        self.selection.set_hidden(hidden)  # the selected rows follow what is shown
         self.redraw()
 
     def legend_entry(self, x: float, y: float) -> int | None:
