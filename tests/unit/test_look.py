@@ -308,3 +308,18 @@ def test_fixed_point_scale_labels_rows(how, rng):
     assert [label for _, label in fixed.ticks()] == [label for _, label in real.ticks()]
     assert [p for p, _ in fixed.ticks()] == pytest.approx([p for p, _ in real.ticks()])
     np.testing.assert_allclose(fixed(steps), real(steps / 16), equal_nan=True)
+
+
+def test_numpy_numbers_are_line_widths_drawn_as_python_numbers(session):
+    frame = pd.DataFrame({"x": np.arange(200.0), "y": np.sin(np.arange(200.0) / 9)})
+    plain = pk.line(frame, "x", "y", line_width=2, session=session)
+    reference = plain.to_array()
+    plain.close()
+    for width in (np.int64(2), np.float32(2.0), np.uint8(2)):
+        p = pk.line(frame, "x", "y", line_width=width, session=session)
+        try:
+            assert np.array_equal(p.to_array(), reference)
+        finally:
+            p.close()
+    with pytest.raises(TypeError, match="line_width"):
+        pk.line(frame, "x", "y", line_width=np.bool_(True), session=session)
