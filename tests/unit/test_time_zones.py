@@ -178,3 +178,29 @@ def test_zoned_ticks_on_random_windows_read_their_own_wall_time(seed):
             assert (wall.year, wall.month, wall.day, wall.hour) == (int(label), 1, 1, 0)
         else:
             assert (wall.hour, wall.minute) == (0, 0)  # dates and months start at local midnight
+
+
+# ----------------------------------------------------------------------------------- zone names
+
+
+def test_zone_names_are_those_browsers_know():
+    """Reference: zoneinfo's list minus the system files and copies that Intl.DateTimeFormat
+    refuses (checked by hand in node and Chromium: Factory, localtime, posixrules, posix/, right/)."""
+    from zoneinfo import available_timezones
+
+    from pikaplot_widget.core.scale import checked_zone
+
+    refused = {"localtime", "posixrules", "Factory"}
+    accepted = {
+        z for z in available_timezones() if z not in refused and not z.startswith(("posix/", "right/"))
+    }
+    for name in sorted(accepted):
+        assert checked_zone(name) in (name, "UTC")
+    for name in ("localtime", "posixrules", "Factory", "posix/Europe/Berlin", "right/Europe/Berlin"):
+        with pytest.raises(ValueError, match="tz: unknown time zone") as caught:
+            checked_zone(name)
+        if "Berlin" in name:
+            assert "Europe/Berlin" in str(caught.value)  # the suggestion names the real zone
+    frame = pd.DataFrame({"t": pd.date_range("2026-01-01", periods=3, freq="h"), "y": [0.0, 1.0, 2.0]})
+    with pytest.raises(ValueError, match="right/Europe/Berlin"):
+        pk.line(frame, "t", "y", tz="right/Europe/Berlin")
