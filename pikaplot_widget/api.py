@@ -169,8 +169,9 @@ def scatter(
         x_range, y_range: the first view (default: the full extent); as for `line`.
         log_x, log_y, tz: as for `line`.
         colormap: a table's name (viridis, cividis, inferno, magma, plasma, fire), a list of
-            two or more colours (CSS names or hex) interpolated evenly, or an (N, 3|4) array of
-            floats in [0, 1] or uint8.
+            two or more colours (CSS names or hex) interpolated evenly, or an (N, 3|4) array or
+            list of tuples: floats in [0, 1], uint8 in 0..255, other integers in 0..255 unless
+            all are 0 or 1 (then read as floats: [(1, 0, 0), (0, 0, 1)] is red to blue).
         normalization: how rows per pixel map to colour: "eq_hist" (histogram-equalised,
             default), "log" or "linear".
         marker_limit: draw markers when at most this many rows are in view.
