@@ -66,9 +66,17 @@ def checked_zone(tz: object, name: str = "tz") -> str:
 
 
 def not_shown_note(counts: dict[str, int]) -> str:
-    """The in-plot note for rows a log axis leaves out, e.g. "1,234 rows with y ≤ 0 not shown on
-    the log axis" ("" when there are none)."""
-    parts = [f"{n:,} {'row' if n == 1 else 'rows'} with {axis} <= 0" for axis, n in counts.items() if n]
+    """The in-plot note for rows a log axis leaves out, e.g. "1,234 rows with y <= 0 not shown on
+    the log axis" ("" when there are none). Keys "x" and "y" are totals; "y:<column>" keys (a list
+    of y columns) name the columns that have some: "... y <= 0 (b: 500) not shown ..."."""
+    parts = []
+    for axis in ("x", "y"):
+        n = counts.get(axis, 0)
+        if not n:
+            continue
+        columns = [f"{key[2:]}: {c:,}" for key, c in counts.items() if key.startswith(f"{axis}:") and c]
+        named = f" ({', '.join(columns)})" if columns else ""
+        parts.append(f"{n:,} {'row' if n == 1 else 'rows'} with {axis} <= 0{named}")
     if not parts:
         return ""
     axes = "log axes" if len(parts) > 1 else "log axis"
