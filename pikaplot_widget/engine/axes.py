@@ -84,7 +84,7 @@ def axis_scale(
 ) -> AxisScale:
     """The checked `log_x`, `log_y` and `tz` arguments of `line`/`scatter` for columns of these
     types. `tz` defaults to the session's TimeZone for TIMESTAMPTZ x and to UTC otherwise (naive
-    times are taken as UTC and shown in `tz`)."""
+    times are taken as UTC and shown in `tz`); a DATE x refuses any zone but UTC (ValueError)."""
     for name, flag, type_name in (("log_x", log_x, x_type), ("log_y", log_y, y_type)):
         if not isinstance(flag, (bool, np.bool_)):
             raise TypeError(f"{name} must be True or False, got {flag!r}")
@@ -96,4 +96,9 @@ def axis_scale(
         zone = checked_zone(tz)
         if not is_temporal_type(x_type):
             raise ValueError(f"tz applies to a date or time x; this x is {x_type}")
+        if x_type == "DATE" and zone != UTC_NAME:
+            raise ValueError(
+                f"tz={tz!r} does not apply to a DATE x: a date has no time zone (days are drawn as "
+                "they are); cast x to TIMESTAMP or TIMESTAMPTZ to show it in a zone"
+            )
     return AxisScale(bool(log_x), bool(log_y), zone)

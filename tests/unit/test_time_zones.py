@@ -204,3 +204,29 @@ def test_zone_names_are_those_browsers_know():
     frame = pd.DataFrame({"t": pd.date_range("2026-01-01", periods=3, freq="h"), "y": [0.0, 1.0, 2.0]})
     with pytest.raises(ValueError, match="right/Europe/Berlin"):
         pk.line(frame, "t", "y", tz="right/Europe/Berlin")
+
+
+@pytest.mark.parametrize("kind", ["line", "scatter"])
+def test_a_date_x_refuses_a_zone_and_draws_its_days_at_midnight(session, kind):
+    make = pk.line if kind == "line" else pk.scatter
+    days = pd.date_range("2026-03-01", periods=40, freq="D").date
+    frame = pd.DataFrame({"d": days, "y": np.arange(40.0)})
+    for zone in ("America/New_York", "Europe/Berlin", "Asia/Kolkata"):
+        with pytest.raises(ValueError, match=f"tz='{zone}' does not apply to a DATE x"):
+            make(frame, "d", "y", tz=zone, session=session)
+    for zone in (None, "UTC", "Etc/UTC"):
+        p = make(frame, "d", "y", tz=zone, session=session)
+        try:
+            p.to_array()
+            assert p.controller.painter.scale.tz == "UTC"
+            layout = p.controller.layout()
+            assert layout is not None
+            # numpy reference: each day tick lands on that day's midnight (no shift to the day before)
+            midnights = set(np.arange(days[0], days[-1] + dt.timedelta(1), dtype="datetime64[D]"))
+            for value, label in zip(layout.x_ticks.values, layout.x_ticks.labels, strict=True):
+                instant = np.datetime64(round((value + p.x_origin) * 1e6), "us")
+                day = instant.astype("datetime64[D]")
+                assert instant == day.astype("datetime64[us]") and day in midnights
+                assert label == pd.Timestamp(day).strftime("%b %d")
+        finally:
+            p.close()
