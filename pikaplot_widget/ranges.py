@@ -15,6 +15,7 @@ import traitlets
 from .core.scale import LINEAR, UTC_NAME, AxisScale, to_axis, to_data
 from .core.viewport import LIMIT, Range
 
+RangeEnd = float | dt.date | np.datetime64  # what a range end may be (datetime and Timestamp are dates)
 _SMALLEST = 5e-324  # the smallest positive float: what a log axis's range can reach down to
 
 
@@ -135,6 +136,14 @@ class AxisUnits:
             lo, hi = min(max(lo, _SMALLEST), LIMIT), min(max(hi, _SMALLEST), LIMIT)
         # A window narrower than float64 resolves at this magnitude keeps a width of one ulp.
         return lo, max(hi, math.nextafter(lo, math.inf))
+
+    def selection_ends(self, value: object, name: str) -> object:
+        """A selection's (lo, hi) with its time ends (datetime, date, numpy.datetime64, pandas
+        Timestamp) as seconds, read as `x_range` reads them; anything else as given (checked later)."""
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            return value
+        times = (dt.date, np.datetime64)
+        return tuple(to_seconds(v, self.scale.tz, name) if isinstance(v, times) else v for v in value)
 
     def bound_to_axis(self, value: float, axis: str) -> float:
         """One selection bound (data units) in worker units; on a log axis a bound <= 0 stands for

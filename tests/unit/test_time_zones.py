@@ -290,3 +290,30 @@ def test_plot_ranges_agree_across_types_on_the_dst_gap_and_fold(session, rng):
         assert p.x_range == pytest.approx((_utc(2026, 10, 25, 0, 30), _utc(2026, 10, 25, 2, 30)), abs=1e-6)
     finally:
         p.close()
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Berlin", "America/New_York"])
+def test_select_takes_datetimes_as_x_range_does(session, rng, tz):
+    n = 5_000
+    ts = _timestamps(n, rng)
+    frame = pd.DataFrame({"t": ts, "y": rng.normal(size=n)})
+    p = pk.scatter(frame, "t", "y", tz=tz, session=session)
+    zone = tz or "UTC"
+    try:
+        p.to_array()
+        for lo, hi in (("2026-03-28 06:00", "2026-03-29 02:30"), ("2026-03-27 10:15:30", "2026-03-30 23:59")):
+            # numpy/pandas reference: rows whose instant lies within the wall times localized in the zone
+            lo_ns, hi_ns = (
+                pd.Timestamp(v).tz_localize(zone, nonexistent="shift_forward").tz_convert(None).as_unit("us")
+                for v in (lo, hi)
+            )
+            expected = int(((ts >= lo_ns.to_datetime64()) & (ts <= hi_ns.to_datetime64())).sum())
+            for convert in (dt.datetime.fromisoformat, np.datetime64, pd.Timestamp):
+                p.select(x=(convert(lo), convert(hi)))
+                assert len(p.selection.fetchall()) == expected, (convert, lo, hi)
+            p.x_range = (pd.Timestamp(lo), pd.Timestamp(hi))
+            assert p.selection_bounds["x"] == pytest.approx(list(p.x_range), abs=1e-6)
+        with pytest.raises(ValueError, match="x"):
+            p.select(x=(dt.datetime(2026, 3, 28), "tomorrow"))
+    finally:
+        p.close()
