@@ -62,13 +62,15 @@ def line(
         width, height: size in CSS pixels.
         title, x_label, y_label: text around the plot (labels default to the column names).
         x_range, y_range: the first view (default: the full extent, y fitted to the data), in
-            data units; x may also be given as datetime (naive: wall time in `tz`), date,
-            numpy.datetime64 or pandas.Timestamp on a time axis.
+            data units; x may also be given as datetime, date, numpy.datetime64 or
+            pandas.Timestamp on a time axis (naive ones: wall time in `tz`; a time a DST change
+            skips moves forward to the gap's end, a repeated one is its first occurrence).
         log_x, log_y: log10 axes (rows with values <= 0 are left out, counted in the note and in
-            `stats["log_skipped_rows"]`).
+            `stats["log_skipped_rows"]`; with a list of y, "y" is their total and "y:<column>"
+            each column's count).
         tz: an IANA time zone ("Europe/Berlin") to show a time x in: ticks on its wall clock
             (right across DST), hover in it too. Default: the session's TimeZone for TIMESTAMPTZ
-            columns, else UTC (naive timestamps are taken as UTC).
+            columns, else UTC (naive timestamp columns are taken as UTC). A DATE x takes no zone.
         max_points: downsample the drawn points to this many with `downsampler`
             ("minmax_lttb" or "lttb"), per series; by default every M4 point is drawn (exact).
         colors: a list of CSS colours (names or hex), one per series, or a dict series name ->
@@ -169,8 +171,9 @@ def scatter(
         x_range, y_range: the first view (default: the full extent); as for `line`.
         log_x, log_y, tz: as for `line`.
         colormap: a table's name (viridis, cividis, inferno, magma, plasma, fire), a list of
-            two or more colours (CSS names or hex) interpolated evenly, or an (N, 3|4) array of
-            floats in [0, 1] or uint8.
+            two or more colours (CSS names or hex) interpolated evenly, or an (N, 3|4) array or
+            list of tuples: floats in [0, 1], uint8 in 0..255, other integers in 0..255 unless
+            all are 0 or 1 (then read as floats: [(1, 0, 0), (0, 0, 1)] is red to blue).
         normalization: how rows per pixel map to colour: "eq_hist" (histogram-equalised,
             default), "log" or "linear".
         marker_limit: draw markers when at most this many rows are in view.

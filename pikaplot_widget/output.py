@@ -8,6 +8,7 @@ import base64
 import hashlib
 import io
 import math
+import numbers
 import os
 import threading
 import time
@@ -44,8 +45,9 @@ class DisplayHandle(Protocol):
 
 
 def checked_scale(scale: object) -> float:
-    """A render scale: a finite number in (0, MAX_SCALE] (ValueError/TypeError otherwise)."""
-    if isinstance(scale, bool) or not isinstance(scale, int | float):
+    """A render scale: a finite real number (numpy numbers too) in (0, MAX_SCALE]
+    (ValueError/TypeError otherwise)."""
+    if isinstance(scale, (bool, np.bool_)) or not isinstance(scale, numbers.Real):
         raise TypeError(f"scale must be a number, got {type(scale).__name__}")
     value = float(scale)
     if not (math.isfinite(value) and 0 < value <= MAX_SCALE):

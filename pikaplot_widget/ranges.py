@@ -12,32 +12,82 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import traitlets
 
-from .core.scale import LINEAR, AxisScale, to_axis, to_data
+from .core.scale import LINEAR, UTC_NAME, AxisScale, to_axis, to_data
 from .core.viewport import LIMIT, Range
 
+RangeEnd = float | dt.date | np.datetime64  # what a range end may be (datetime and Timestamp are dates)
 _SMALLEST = 5e-324  # the smallest positive float: what a log axis's range can reach down to
 
 
+_EPOCH = dt.datetime(1970, 1, 1)
+_EPOCH_UTC = _EPOCH.replace(tzinfo=dt.timezone.utc)
+_NS = 1_000_000_000
+_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": _NS}
+
+
+def _wall_clock(instant_s: int, zone: ZoneInfo) -> dt.datetime:
+    """The naive wall time in `zone` at `instant_s` seconds since the epoch."""
+    return (_EPOCH_UTC + dt.timedelta(seconds=instant_s)).astimezone(zone).replace(tzinfo=None)
+
+
+def wall_to_instant(wall_s: int, tz: str) -> tuple[int, bool]:
+    """Seconds since the epoch of a naive wall time (`wall_s`: seconds since 1970-01-01 00:00 on
+    the wall clock) in zone `tz`, and whether it fell in a DST gap. A repeated wall time (a fold)
+    is its first occurrence; a skipped one (a gap) is shifted forward to the instant the gap ends."""
+    if tz == UTC_NAME:
+        return wall_s, False
+    zone, naive = ZoneInfo(tz), _EPOCH + dt.timedelta(seconds=wall_s)
+    offsets = [naive.replace(tzinfo=zone, fold=fold).utcoffset() or dt.timedelta() for fold in (0, 1)]
+    first = wall_s - int(offsets[0].total_seconds())  # fold=0: the first occurrence of a fold
+    if _wall_clock(first, zone) == naive:
+        return first, False
+    lo, hi = wall_s - int(offsets[1].total_seconds()), first  # a gap: its end lies in (lo, hi]
+    while hi - lo > 1:
+        middle = (lo + hi) // 2
+        lo, hi = (lo, middle) if _wall_clock(middle, zone) >= naive else (middle, hi)
+    return hi, True
+
+
+def _naive_to_seconds(wall: np.datetime64, tz: str) -> float:
+    """A naive numpy time read on the wall clock of `tz`, as seconds since the epoch (any unit,
+    no nanosecond overflow past 2262)."""
+    unit = np.datetime_data(wall.dtype)[0]
+    if unit not in _PER_SECOND:
+        wall, unit = wall.astype("datetime64[s]"), "s"
+    whole, fraction = divmod(int(wall.astype(np.int64)), _PER_SECOND[unit])
+    instant, in_gap = wall_to_instant(whole, tz)
+    if in_gap:
+        return float(instant)  # exactly where the gap ends
+    return instant + fraction * (_NS // _PER_SECOND[unit]) / 1e9
+
+
 def to_seconds(value: object, tz: str, name: str) -> float:
-    """One range end as a float: numbers as they are; `datetime.datetime` (naive: wall time in
-    `tz`; aware: converted), `datetime.date` (midnight in `tz`), `numpy.datetime64` and pandas
-    `Timestamp` as seconds since the epoch. TypeError for anything else."""
+    """One range end as a float: numbers as they are; `datetime.datetime`, `numpy.datetime64`
+    and pandas `Timestamp` as seconds since the epoch (aware: converted; naive: wall time in `tz`,
+    a DST fold's first occurrence, a DST gap's end); `datetime.date` as midnight in `tz`.
+    TypeError for anything else; ValueError for a time outside years 1..9999 of a zone."""
+    try:
+        return _seconds(value, tz, name)
+    except OverflowError:
+        raise ValueError(f"{name}: {value!r} lies outside the dates a time zone can place") from None
+
+
+def _seconds(value: object, tz: str, name: str) -> float:
     if isinstance(value, np.datetime64):
         if np.isnat(value):
             raise ValueError(f"{name} must not hold NaT, got {value!r}")
-        return float(value.astype("datetime64[ns]").astype(np.int64)) / 1e9
+        return _naive_to_seconds(value, tz)
     if isinstance(value, dt.datetime) and hasattr(value, "tz_localize"):  # a pandas Timestamp
-        if value.tzinfo is None:
-            value = value.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
-        nanos: int = value.value  # type: ignore[attr-defined]  # nanoseconds since the epoch
-        return float(nanos) / 1e9
+        if value.tzinfo is not None:
+            value = value.tz_convert("UTC").tz_localize(None)  # type: ignore[attr-defined]
+            tz = UTC_NAME
+        return _naive_to_seconds(value.asm8, tz)  # type: ignore[attr-defined]  # the numpy form
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-            value = value.replace(tzinfo=ZoneInfo(tz))
-        whole = value.astimezone(dt.timezone.utc).replace(microsecond=0).timestamp()
-        return whole + value.microsecond / 1e6
+        if value.tzinfo is not None and value.tzinfo.utcoffset(value) is not None:
+            value, tz = value.astimezone(dt.timezone.utc), UTC_NAME
+        return _naive_to_seconds(np.datetime64(value.replace(tzinfo=None), "us"), tz)
     if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=ZoneInfo(tz)).timestamp()
+        return float(wall_to_instant((value - _EPOCH.date()).days * 86_400, tz)[0])
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(
             f"{name} ends must be numbers, datetime, date, numpy.datetime64 or pandas.Timestamp, "
@@ -86,6 +136,14 @@ class AxisUnits:
             lo, hi = min(max(lo, _SMALLEST), LIMIT), min(max(hi, _SMALLEST), LIMIT)
         # A window narrower than float64 resolves at this magnitude keeps a width of one ulp.
         return lo, max(hi, math.nextafter(lo, math.inf))
+
+    def selection_ends(self, value: object, name: str) -> object:
+        """A selection's (lo, hi) with its time ends (datetime, date, numpy.datetime64, pandas
+        Timestamp) as seconds, read as `x_range` reads them; anything else as given (checked later)."""
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            return value
+        times = (dt.date, np.datetime64)
+        return tuple(to_seconds(v, self.scale.tz, name) if isinstance(v, times) else v for v in value)
 
     def bound_to_axis(self, value: float, axis: str) -> float:
         """One selection bound (data units) in worker units; on a log axis a bound <= 0 stands for

@@ -14,7 +14,7 @@ from .messages import Event
 from .plots.base import ViewWorker
 from .plots.drawn import MAX_SENT_POINTS
 from .plots.selection import checked_bounds, checked_polygon
-from .ranges import AxisUnits
+from .ranges import AxisUnits, RangeEnd
 
 
 class Reading:
@@ -137,21 +137,23 @@ class Reading:
 
     def select(
         self,
-        x: tuple[float, float] | None = None,
-        y: tuple[float, float] | None = None,
+        x: tuple[RangeEnd, RangeEnd] | None = None,
+        y: tuple[RangeEnd, RangeEnd] | None = None,
         polygon: Sequence[tuple[float, float]] | None = None,
     ) -> None:
-        """Select the rows with x in `x` and y in `y` (data units; None: any), or inside `polygon`
-        (a lasso: (x, y) vertices). `selection` then holds them as a DuckDB relation and the next
-        frame highlights them. Several series: a y list selects a row when ANY visible y column is
-        inside; `by=` only rows of the shown values (hiding a series selects again)."""
+        """Select the rows with x in `x` and y in `y` (data units, or datetimes on a time axis as
+        `x_range` takes them; None: any), or inside `polygon` (a lasso: (x, y) vertices).
+        `selection` then holds them as a DuckDB relation and the next frame highlights them.
+        Several series: a y list selects a row when ANY visible y column is inside; `by=` only rows
+        of the shown values (hiding a series selects again)."""
         worker = self._ensure_worker()
         to_axis = self._units.bound_to_axis
         if polygon is not None:
             vertices = checked_polygon(polygon)
             worker.selection.set_polygon(tuple((to_axis(vx, "x"), to_axis(vy, "y")) for vx, vy in vertices))
         else:
-            bounds_x, bounds_y = checked_bounds(x, "x"), checked_bounds(y, "y")
+            ends = self._units.selection_ends  # datetimes as x_range takes them
+            bounds_x, bounds_y = checked_bounds(ends(x, "x"), "x"), checked_bounds(ends(y, "y"), "y")
             if bounds_x is not None:
                 bounds_x = (to_axis(bounds_x[0], "x"), to_axis(bounds_x[1], "x"))
             if bounds_y is not None:

@@ -41,7 +41,9 @@ def colormap(spec: ColormapSpec) -> np.ndarray:
 
     `spec`: the name of a table in `colormap_tables` ("viridis", ...); a list of two or more
     colours (CSS names or hex "#rgb", "#rrggbb", "#rrggbbaa") spread evenly and interpolated; or an
-    (N, 3) or (N, 4) array of floats in [0, 1] or of uint8, interpolated to 256 entries.
+    (N, 3) or (N, 4) array (or list of tuples) interpolated to 256 entries: floats in [0, 1]; uint8
+    in 0..255; other integers in 0..255, except that integers which are all 0 or 1 are read as the
+    floats 0.0 and 1.0 (so [(1, 0, 0), (0, 0, 1)] runs red to blue).
     Raises ValueError or TypeError naming `colormap` for anything else.
     """
     if isinstance(spec, str):
@@ -62,7 +64,8 @@ def colormap(spec: ColormapSpec) -> np.ndarray:
 
 
 def _array_stops(array: np.ndarray) -> np.ndarray:
-    """RGBA stops in [0, 1] from an (N, 3|4) array of floats in [0, 1] or of integers in 0..255."""
+    """RGBA stops in [0, 1] from an (N, 3|4) array of floats in [0, 1], of uint8, or of other
+    integers in 0..255 (all 0 or 1: read as floats)."""
     if array.ndim != 2 or array.shape[1] not in (3, 4) or array.shape[0] < 2:
         raise ValueError(f"a colormap array must have shape (N >= 2, 3 or 4), got {array.shape}")
     if array.dtype == np.uint8:
@@ -70,7 +73,8 @@ def _array_stops(array: np.ndarray) -> np.ndarray:
     elif array.dtype.kind in "iu":
         if array.min() < 0 or array.max() > 255:
             raise ValueError("integer colormap values must lie in 0..255")
-        stops = array.astype(np.float64) / 255.0
+        only_zero_one = bool(np.isin(array, (0, 1)).all())  # (1, 0, 0): red, the floats 0.0 and 1.0
+        stops = array.astype(np.float64) / (1.0 if only_zero_one else 255.0)
     elif array.dtype.kind == "f":
         if not np.isfinite(array).all() or array.min() < 0.0 or array.max() > 1.0:
             raise ValueError("float colormap values must be finite and lie in [0, 1]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -56,10 +57,11 @@ def series_colors(names: Sequence[str], colors: object = None) -> np.ndarray:
 
 
 def checked_line_width(value: object) -> float | None:
-    """A line width in CSS pixels, in (0, MAX_LINE_WIDTH_PX] (None: the theme's)."""
+    """A line width in CSS pixels, in (0, MAX_LINE_WIDTH_PX] (None: the theme's); any real number,
+    numpy numbers included."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"line_width must be a number of CSS pixels, got {value!r}")
     width = float(value)
     if not math.isfinite(width) or not 0 < width <= MAX_LINE_WIDTH_PX:

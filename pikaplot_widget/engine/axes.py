@@ -10,6 +10,7 @@ import duckdb
 import numpy as np
 
 from ..core.scale import UTC_NAME, AxisScale, checked_zone
+from .line_series import Series
 from .runner import NEVER_CANCELLED, QueryRunner, Ticket
 from .session import Session
 from .sources import Source
@@ -36,29 +37,36 @@ class LogColumns(Protocol):
 
 
 def count_not_positive(
-    runner: QueryRunner, cols: LogColumns, ticket: Ticket = NEVER_CANCELLED
+    runner: QueryRunner, cols: LogColumns, ticket: Ticket = NEVER_CANCELLED, series: Series | None = None
 ) -> dict[str, int]:
-    """Per log axis ("x", "y"), the rows whose value is valid (not NULL, NaN or inf) but zero or
-    negative: one scan for both; {} when no axis is log (no query then)."""
-    axes = {
-        axis: (column, type_name)
-        for axis, column, type_name, log in (
-            ("x", cols.x, cols.x_type, cols.log_x),
-            ("y", cols.y, cols.y_type, cols.log_y),
-        )
-        if log
-    }
-    if not axes:
+    """Per log axis ("x", "y"), the values that are valid (not NULL, NaN or inf) but zero or
+    negative, in one scan; {} when no axis is log (no query then). With a list of y columns
+    (`series`), "y" is their total and "y:<column>" each column's own count."""
+    y_columns: tuple[tuple[str, str], ...] = ((cols.y, cols.y_type),)
+    if series is not None and series.y_columns:
+        y_columns = tuple(zip(series.y_columns, series.y_types, strict=True))
+    counted: list[tuple[str, str, str]] = []  # (key, column, type)
+    if cols.log_x:
+        counted.append(("x", cols.x, cols.x_type))
+    if cols.log_y:
+        several = len(y_columns) > 1
+        counted.extend((f"y:{column}" if several else "y", column, kind) for column, kind in y_columns)
+    if not counted:
         return {}
-    source = cols.source
-    parts: list[str] = []
-    for column, type_name in axes.values():
+    parts = []
+    for number, (_, column, type_name) in enumerate(counted):
         name = quote_ident(column)
         parts.append(
-            f"count(*) FILTER (WHERE {valid_value_expr(name, type_name)} AND {name} <= 0) AS n{len(parts)}"
+            f"count(*) FILTER (WHERE {valid_value_expr(name, type_name)} AND {name} <= 0) AS n{number}"
         )
-    row = runner.run(f"SELECT {', '.join(parts)} FROM {source.from_sql}", ticket=ticket).to_pylist()[0]
-    return {axis: int(n or 0) for axis, n in zip(axes, row.values(), strict=True)}
+    sql = f"SELECT {', '.join(parts)} FROM {cols.source.from_sql}"
+    row = runner.run(sql, ticket=ticket).to_pylist()[0]
+    counts = {key: int(n or 0) for (key, _, _), n in zip(counted, row.values(), strict=True)}
+    per_column = {key: n for key, n in counts.items() if key.startswith("y:")}
+    if not per_column:
+        return counts
+    axes = {"x": counts["x"]} if "x" in counts else {}
+    return {**axes, "y": sum(per_column.values()), **per_column}
 
 
 def session_time_zone(session: Session) -> str:
@@ -76,7 +84,7 @@ def axis_scale(
 ) -> AxisScale:
     """The checked `log_x`, `log_y` and `tz` arguments of `line`/`scatter` for columns of these
     types. `tz` defaults to the session's TimeZone for TIMESTAMPTZ x and to UTC otherwise (naive
-    times are taken as UTC and shown in `tz`)."""
+    times are taken as UTC and shown in `tz`); a DATE x refuses any zone but UTC (ValueError)."""
     for name, flag, type_name in (("log_x", log_x, x_type), ("log_y", log_y, y_type)):
         if not isinstance(flag, (bool, np.bool_)):
             raise TypeError(f"{name} must be True or False, got {flag!r}")
@@ -88,4 +96,9 @@ def axis_scale(
         zone = checked_zone(tz)
         if not is_temporal_type(x_type):
             raise ValueError(f"tz applies to a date or time x; this x is {x_type}")
+        if x_type == "DATE" and zone != UTC_NAME:
+            raise ValueError(
+                f"tz={tz!r} does not apply to a DATE x: a date has no time zone (days are drawn as "
+                "they are); cast x to TIMESTAMP or TIMESTAMPTZ to show it in a zone"
+            )
     return AxisScale(bool(log_x), bool(log_y), zone)

@@ -356,3 +356,39 @@ def test_selection_on_log_axes_is_in_data_units(session, rng):
         assert p.selection_bounds["x"] == pytest.approx([1.0, 100.0])
     finally:
         p.close()
+
+
+def test_log_y_counts_the_non_positive_rows_of_every_y_column(session, rng):
+    n = 4_000
+    x = np.arange(n, dtype=float)
+    a = rng.lognormal(size=n)
+    b = rng.lognormal(size=n)
+    a[rng.choice(n, 37, replace=False)] = -rng.uniform(0, 5, 37)
+    b[rng.choice(n, 500, replace=False)] = rng.choice([0.0, -1.0, -1e-9], 500)
+    b[rng.choice(n, 20, replace=False)] = rng.choice([np.nan, np.inf, -np.inf], 20)  # not counted
+    frame = pd.DataFrame({"x": x, "a": a, "b": b})
+    reference = {col: int((np.isfinite(v) & (v <= 0)).sum()) for col, v in (("a", a), ("b", b))}
+    p = pk.line(frame, "x", ["a", "b"], log_y=True, session=session)
+    try:
+        p.to_array()
+        assert p.stats["log_skipped_rows"] == {
+            "y": reference["a"] + reference["b"],
+            "y:a": reference["a"],
+            "y:b": reference["b"],
+        }
+        total = reference["a"] + reference["b"]
+        assert p.controller.painter.axis_note == (
+            f"{total:,} rows with y <= 0 (a: {reference['a']:,}, b: {reference['b']:,}) "
+            "not shown on the log axis"
+        )
+    finally:
+        p.close()
+    only_b = pk.line(frame.assign(a=np.abs(a) + 1), "x", ["a", "b"], log_y=True, session=session)
+    try:
+        only_b.to_array()
+        assert only_b.stats["log_skipped_rows"]["y"] == reference["b"]
+        assert (
+            "(b: " in only_b.controller.painter.axis_note and "a: " not in only_b.controller.painter.axis_note
+        )
+    finally:
+        only_b.close()

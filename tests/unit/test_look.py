@@ -308,3 +308,43 @@ def test_fixed_point_scale_labels_rows(how, rng):
     assert [label for _, label in fixed.ticks()] == [label for _, label in real.ticks()]
     assert [p for p, _ in fixed.ticks()] == pytest.approx([p for p, _ in real.ticks()])
     np.testing.assert_allclose(fixed(steps), real(steps / 16), equal_nan=True)
+
+
+def test_numpy_numbers_are_line_widths_drawn_as_python_numbers(session):
+    frame = pd.DataFrame({"x": np.arange(200.0), "y": np.sin(np.arange(200.0) / 9)})
+    plain = pk.line(frame, "x", "y", line_width=2, session=session)
+    reference = plain.to_array()
+    plain.close()
+    for width in (np.int64(2), np.float32(2.0), np.uint8(2)):
+        p = pk.line(frame, "x", "y", line_width=width, session=session)
+        try:
+            assert np.array_equal(p.to_array(), reference)
+        finally:
+            p.close()
+    with pytest.raises(TypeError, match="line_width"):
+        pk.line(frame, "x", "y", line_width=np.bool_(True), session=session)
+
+
+@pytest.mark.parametrize(
+    ("spec", "low", "high"),
+    [
+        ([(1, 0, 0), (0, 0, 1)], (1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),  # ints all 0 or 1: floats
+        (np.array([[0, 1, 0, 1], [1, 1, 0, 0]]), (0.0, 1.0, 0.0, 1.0), (1.0, 1.0, 0.0, 0.0)),
+        ([(255, 0, 0), (0, 0, 255)], (1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),  # other ints: 0..255
+        (np.array([[1, 2, 3], [0, 0, 1]], np.int32), (1 / 255, 2 / 255, 3 / 255), (0.0, 0.0, 1 / 255)),
+        (np.array([[1, 0, 0], [0, 0, 1]], np.uint8), (1 / 255, 0.0, 0.0), (0.0, 0.0, 1 / 255)),  # uint8
+        ([(1.0, 0.0, 0.0), (0, 0, 1)], (1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
+    ],
+)
+def test_integer_colormaps_ends_of_the_ramp(spec, low, high):
+    from pikaplot_widget.core.colors import colormap
+
+    table = colormap(spec)
+
+    def rgba(stop: tuple[float, ...]) -> np.ndarray:  # numpy reference: the stop in 0..255
+        return np.round(np.array([*stop, 1.0][:4]) * 255).astype(np.uint8)
+
+    np.testing.assert_array_equal(table[0], rgba(low))
+    np.testing.assert_array_equal(table[-1], rgba(high))
+    middle = np.round((rgba(low).astype(float) + rgba(high)) / 2)
+    assert np.abs(table[128].astype(float) - middle).max() <= 1.5

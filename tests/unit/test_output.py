@@ -170,3 +170,11 @@ def test_the_snapshot_has_the_size_the_browser_shows(monkeypatch: pytest.MonkeyP
         assert _decoded(handle.updates[-1]).shape == (600, 1120, 4)
     finally:
         plot.close()
+
+
+def test_numpy_numbers_are_scales_and_draw_as_python_numbers(plot: pk.Plot) -> None:
+    reference = plot.to_array(scale=2)
+    for scale in (np.float32(2), np.int64(2), np.float64(2.0)):
+        assert np.array_equal(plot.to_array(scale=scale), reference)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="scale"):
+        plot.to_array(scale=np.bool_(True))  # type: ignore[arg-type]

@@ -178,3 +178,142 @@ def test_zoned_ticks_on_random_windows_read_their_own_wall_time(seed):
             assert (wall.year, wall.month, wall.day, wall.hour) == (int(label), 1, 1, 0)
         else:
             assert (wall.hour, wall.minute) == (0, 0)  # dates and months start at local midnight
+
+
+# ----------------------------------------------------------------------------------- zone names
+
+
+def test_zone_names_are_those_browsers_know():
+    """Reference: zoneinfo's list minus the system files and copies that Intl.DateTimeFormat
+    refuses (checked by hand in node and Chromium: Factory, localtime, posixrules, posix/, right/)."""
+    from zoneinfo import available_timezones
+
+    from pikaplot_widget.core.scale import checked_zone
+
+    refused = {"localtime", "posixrules", "Factory"}
+    accepted = {
+        z for z in available_timezones() if z not in refused and not z.startswith(("posix/", "right/"))
+    }
+    for name in sorted(accepted):
+        assert checked_zone(name) in (name, "UTC")
+    for name in ("localtime", "posixrules", "Factory", "posix/Europe/Berlin", "right/Europe/Berlin"):
+        with pytest.raises(ValueError, match="tz: unknown time zone") as caught:
+            checked_zone(name)
+        if "Berlin" in name:
+            assert "Europe/Berlin" in str(caught.value)  # the suggestion names the real zone
+    frame = pd.DataFrame({"t": pd.date_range("2026-01-01", periods=3, freq="h"), "y": [0.0, 1.0, 2.0]})
+    with pytest.raises(ValueError, match="right/Europe/Berlin"):
+        pk.line(frame, "t", "y", tz="right/Europe/Berlin")
+
+
+@pytest.mark.parametrize("kind", ["line", "scatter"])
+def test_a_date_x_refuses_a_zone_and_draws_its_days_at_midnight(session, kind):
+    make = pk.line if kind == "line" else pk.scatter
+    days = pd.date_range("2026-03-01", periods=40, freq="D").date
+    frame = pd.DataFrame({"d": days, "y": np.arange(40.0)})
+    for zone in ("America/New_York", "Europe/Berlin", "Asia/Kolkata"):
+        with pytest.raises(ValueError, match=f"tz='{zone}' does not apply to a DATE x"):
+            make(frame, "d", "y", tz=zone, session=session)
+    for zone in (None, "UTC", "Etc/UTC"):
+        p = make(frame, "d", "y", tz=zone, session=session)
+        try:
+            p.to_array()
+            assert p.controller.painter.scale.tz == "UTC"
+            layout = p.controller.layout()
+            assert layout is not None
+            # numpy reference: each day tick lands on that day's midnight (no shift to the day before)
+            midnights = set(np.arange(days[0], days[-1] + dt.timedelta(1), dtype="datetime64[D]"))
+            for value, label in zip(layout.x_ticks.values, layout.x_ticks.labels, strict=True):
+                instant = np.datetime64(round((value + p.x_origin) * 1e6), "us")
+                day = instant.astype("datetime64[D]")
+                assert instant == day.astype("datetime64[us]") and day in midnights
+                assert label == pd.Timestamp(day).strftime("%b %d")
+        finally:
+            p.close()
+
+
+@pytest.mark.parametrize("tz", ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"])
+def test_naive_range_ends_are_wall_time_in_the_zone_whatever_their_type(tz, rng):
+    """datetime, numpy.datetime64 and pandas.Timestamp give the same seconds; reference: pandas'
+    tz_localize with the same rules (fold: first occurrence, gap: shifted forward)."""
+    from pikaplot_widget.ranges import to_seconds
+
+    fixed = ["2026-03-29 02:30", "2026-03-29 02:00", "2026-10-25 02:30", "2026-10-25 02:59:59.999999"]
+    fixed += ["2026-03-08 02:15:00.25", "2026-11-01 01:30", "2026-10-04 02:10", "2026-04-05 01:45"]
+    # random wall times, half of them within a day of a transition of 2026 in these zones
+    near = pd.to_datetime(
+        ["2026-03-29", "2026-10-25", "2026-03-08", "2026-11-01", "2026-10-04", "2026-04-05"]
+    )
+    offsets_us = rng.integers(0, 86_400 * 10**6, 120)
+    random = [near[i % len(near)] + pd.Timedelta(microseconds=int(o)) for i, o in enumerate(offsets_us)]
+    random += list(pd.Timestamp("1960-01-01") + pd.to_timedelta(rng.integers(0, 3 * 10**15, 60), "us"))
+    random.append(pd.Timestamp(np.datetime64("3000-07-01T12:00:00.5", "us")))  # past nanoseconds' range
+    for wall in [pd.Timestamp(w) for w in fixed] + random:
+        forms = (wall.to_pydatetime(), np.datetime64(wall.to_datetime64(), "us"), wall)
+        seconds = [to_seconds(form, tz, "x_range") for form in forms]
+        assert seconds[0] == seconds[1] == seconds[2], (wall, seconds)
+        reference = wall.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+        assert seconds[0] == pytest.approx(reference.timestamp(), abs=1e-5), (wall, tz)
+
+
+def test_a_half_hour_dst_gap_shifts_to_its_end():
+    """Lord Howe skips 02:00-02:30 (hand-checked with zoneinfo: 01:59:59 +10:30, then 02:30 +11:00);
+    pandas 3.1 shifts such a time to 03:00, so it is no reference here."""
+    from pikaplot_widget.ranges import to_seconds
+
+    end = dt.datetime(2026, 10, 3, 15, 30, tzinfo=dt.timezone.utc).timestamp()
+    for form in (
+        dt.datetime(2026, 10, 4, 2, 10),
+        np.datetime64("2026-10-04T02:10"),
+        pd.Timestamp("2026-10-04 02:10"),
+    ):
+        assert to_seconds(form, "Australia/Lord_Howe", "x_range") == end
+    fold = to_seconds(dt.datetime(2026, 4, 5, 1, 45), "Australia/Lord_Howe", "x_range")
+    assert fold == dt.datetime(2026, 4, 4, 14, 45, tzinfo=dt.timezone.utc).timestamp()  # first: +11:00
+
+
+def test_plot_ranges_agree_across_types_on_the_dst_gap_and_fold(session, rng):
+    n = 2_000
+    frame = pd.DataFrame({"t": _timestamps(n, rng), "y": rng.normal(size=n)})
+    p = pk.line(frame, "t", "y", tz="Europe/Berlin", session=session)
+    try:
+        p.to_array()
+        for lo, hi in (("2026-03-29 02:30", "2026-10-25 02:30"), ("2026-03-28 23:00", "2026-03-29 02:15")):
+            ranges = []
+            for convert in (dt.datetime.fromisoformat, np.datetime64, pd.Timestamp):
+                p.x_range = (convert(lo), convert(hi))
+                ranges.append(p.x_range)
+            assert ranges[0] == ranges[1] == ranges[2]
+        # 02:15 on 29 March does not exist in Berlin: shifted forward to 03:00 CEST (01:00 UTC)
+        assert ranges[0] == pytest.approx((_utc(2026, 3, 28, 22), _utc(2026, 3, 29, 1)), abs=1e-6)
+        p.x_range = (np.datetime64("2026-10-25T02:30"), np.datetime64("2026-10-25T03:30"))
+        assert p.x_range == pytest.approx((_utc(2026, 10, 25, 0, 30), _utc(2026, 10, 25, 2, 30)), abs=1e-6)
+    finally:
+        p.close()
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Berlin", "America/New_York"])
+def test_select_takes_datetimes_as_x_range_does(session, rng, tz):
+    n = 5_000
+    ts = _timestamps(n, rng)
+    frame = pd.DataFrame({"t": ts, "y": rng.normal(size=n)})
+    p = pk.scatter(frame, "t", "y", tz=tz, session=session)
+    zone = tz or "UTC"
+    try:
+        p.to_array()
+        for lo, hi in (("2026-03-28 06:00", "2026-03-29 02:30"), ("2026-03-27 10:15:30", "2026-03-30 23:59")):
+            # numpy/pandas reference: rows whose instant lies within the wall times localized in the zone
+            lo_ns, hi_ns = (
+                pd.Timestamp(v).tz_localize(zone, nonexistent="shift_forward").tz_convert(None).as_unit("us")
+                for v in (lo, hi)
+            )
+            expected = int(((ts >= lo_ns.to_datetime64()) & (ts <= hi_ns.to_datetime64())).sum())
+            for convert in (dt.datetime.fromisoformat, np.datetime64, pd.Timestamp):
+                p.select(x=(convert(lo), convert(hi)))
+                assert len(p.selection.fetchall()) == expected, (convert, lo, hi)
+            p.x_range = (pd.Timestamp(lo), pd.Timestamp(hi))
+            assert p.selection_bounds["x"] == pytest.approx(list(p.x_range), abs=1e-6)
+        with pytest.raises(ValueError, match="x"):
+            p.select(x=(dt.datetime(2026, 3, 28), "tomorrow"))
+    finally:
+        p.close()

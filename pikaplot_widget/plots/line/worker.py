@@ -139,7 +139,9 @@ class LineWorker(ViewWorker):
     def _extent_known(self, extent: object) -> None:
         """Large tables get a sampled first look while the index is built."""
         assert isinstance(extent, Extent)
-        self.painter.set_log_skipped(count_not_positive(self.provider.runner, self.columns, self._lifetime))
+        self.painter.set_log_skipped(
+            count_not_positive(self.provider.runner, self.columns, self._lifetime, self.columns.series)
+        )
         if extent.rows >= PROGRESSIVE_MIN_ROWS and self.columns.series is None:  # samples mix series
             self._draw_first_look(extent)
 
