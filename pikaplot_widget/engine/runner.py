@@ -55,6 +55,42 @@ class Ticket:
 
 
 NEVER_CANCELLED = Ticket()
+GATE_POLL_S = 0.05  # a query waiting for the gate checks this often whether it was cancelled
+
+
+class ExclusiveGate:
+    """Lets one heavy query (a line index build) run at a time on a database; the others wait, and
+    stay cancellable while they wait. `after_others` waits as well for those already waiting."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._active = False
+        self._waiting = 0
+
+    @contextlib.contextmanager
+    def held(self, ticket: Ticket, runner: QueryRunner, after_others: bool = False) -> Iterator[None]:
+        """Hold the gate; raises QueryCancelled if the ticket is cancelled or the runner closed first."""
+        with self._cond:
+            if not after_others:
+                self._waiting += 1
+            try:
+                while self._active or (after_others and self._waiting > 0):
+                    if ticket.cancelled or runner.closed:
+                        raise QueryCancelled("cancelled while waiting for another index build")
+                    self._cond.wait(GATE_POLL_S)
+                if ticket.cancelled or runner.closed:
+                    raise QueryCancelled("cancelled while waiting for another index build")
+                self._active = True
+            finally:
+                if not after_others:
+                    self._waiting -= 1
+                self._cond.notify_all()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active = False
+                self._cond.notify_all()
 
 
 class QueryRunner:
@@ -65,8 +101,19 @@ class QueryRunner:
     Several plots may share a runner (a Session's reader pool); their queries take turns.
     """
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, poll_interval: float = 0.05) -> None:
+    def __init__(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        poll_interval: float = 0.05,
+        *,
+        gate: ExclusiveGate | None = None,
+        on_close: Callable[[], None] | None = None,
+        counts_as_plot: bool = True,
+    ) -> None:
         self._cursor = cursor
+        self.gate = gate if gate is not None else ExclusiveGate()  # shared by a session's readers
+        self.counts_as_plot = counts_as_plot  # False: a short-lived reader the memory limit ignores
+        self._on_close = on_close
         self._poll_interval = poll_interval
         self._lock = threading.Lock()  # serialises queries on the cursor
         self._state = threading.Condition()
@@ -201,8 +248,11 @@ class QueryRunner:
 
     def close(self) -> None:
         """Cancel what runs, stop the poller and close the cursor (idempotent). The interrupt is
-        repeated until the query stops: one sent as it starts may be dropped by DuckDB."""
+        repeated until the query stops: one sent as it starts may be dropped by DuckDB. Then calls
+        the `on_close` hook (the session refits its memory limit)."""
         with self._state:
+            if self._closed:
+                return
             self._closed = True
             self._state.notify_all()
         deadline = time.monotonic() + CLOSE_WAIT_S
@@ -217,6 +267,9 @@ class QueryRunner:
             time.sleep(0.02)
         with self._lock, contextlib.suppress(duckdb.Error):
             self._cursor.close()
+        if self._on_close is not None:
+            with contextlib.suppress(duckdb.Error):
+                self._on_close()
 
 
 def float_column(table: pa.Table, name: str) -> np.ndarray:

@@ -13,7 +13,7 @@ import weakref
 import duckdb
 
 from ..runtime.memory import available_memory, memory_budget
-from .runner import QueryRunner
+from .runner import ExclusiveGate, QueryRunner
 
 # Progress is reported by query_progress() only with these settings, and DuckDB's own
 # printed (or ipywidgets) progress bar must stay off: the widget draws its own.
@@ -33,6 +33,7 @@ AVAILABLE_SHARE = 0.25  # never more than this share of the memory available at 
 MIN_LIMIT = 256 * 2**20
 THREAD_BYTES_MIN = 96 * 2**20  # the default threads leave at least this much limit per thread
 MAX_THREADS = 16  # the default threads: DuckDB's (one per core), at most this many
+LIMIT_STEP = 16 * 2**20  # the limit is refitted only when it would move by more than this
 TABLES_SHARE = 0.5  # in-memory tables raise the limit (else they spill), up to this share of the budget
 _temp_folders = itertools.count(1)
 _live_sessions: weakref.WeakSet[Session] = weakref.WeakSet()
@@ -96,6 +97,8 @@ class Session:
         owned = connection is None
         self.connection = duckdb.connect(path or ":memory:") if connection is None else connection
         self._lock = threading.Lock()
+        self._fit_lock = threading.Lock()  # one fit_limit at a time (it reads, then sets)
+        self.index_gate = ExclusiveGate()  # one line index build at a time on this database
         self._names = itertools.count(1)
         self._configure(self.connection)
         self._cap: int | None = None  # set while the limit is ours to fit to the plots and tables
@@ -130,11 +133,15 @@ class Session:
         self._configure(cur)
         return cur
 
-    def reader(self) -> QueryRunner:
-        """A new reader on a cursor of its own, for one plot; the caller closes it (so does close())."""
+    def reader(self, *, transient: bool = False) -> QueryRunner:
+        """A new reader on a cursor of its own, for one plot; the caller closes it (so does close()).
+        `transient`: a short-lived reader (a query while a plot is set up) that is no plot: the memory
+        limit makes no room for it. Opening and closing a plot's reader refits the limit."""
         if self.closed:
             raise ValueError("this DuckDB session is closed")
-        runner = QueryRunner(self.cursor())
+        runner = QueryRunner(
+            self.cursor(), gate=self.index_gate, on_close=self.fit_limit, counts_as_plot=not transient
+        )
         with self._lock:
             self._readers.add(runner)
         self.fit_limit()
@@ -174,20 +181,26 @@ class Session:
         return int(row[0]) if row else 0
 
     def fit_limit(self) -> None:
-        """Under the default limit, make room for the plots' index builds (`default_memory_limit` for
-        the open readers) and, on top, for the in-memory tables (up to TABLES_SHARE of the
-        memory budget), so scanning them reads no spilled blocks. Only raises, and only a limit this
-        session set itself (not one set by the user or lowered under memory pressure since)."""
-        if self._cap is None:
+        """Under the default limit, fit it to the open plots (`default_memory_limit` for the open
+        readers that count as plots) plus the in-memory tables (up to TABLES_SHARE of the memory
+        budget), so scanning them reads no spilled blocks. Raised as plots open; lowered as they close,
+        never below what DuckDB holds now. Only a limit this session set itself: one set by the user
+        or lowered under memory pressure since is left alone."""
+        if self._cap is None or self.closed:
             return
-        with contextlib.suppress(duckdb.Error):
+        with self._fit_lock, contextlib.suppress(duckdb.Error):
             if self.memory_limit != self._auto_limit[1]:
                 return
-            plots = sum(not getattr(reader, "_closed", False) for reader in self.readers)  # open ones
+            plots = sum(reader.counts_as_plot and not reader.closed for reader in self.readers)
             working = default_memory_limit(self._setting_int("threads"), plots, self._cap)
             tables = min(self.table_bytes(), max(int(memory_budget() * TABLES_SHARE) - working, 0))
-            if working + tables > self._auto_limit[0] + 16 * 2**20:
-                self._set_auto_limit(working + tables)
+            target = working + tables
+            if target > self._auto_limit[0] + LIMIT_STEP:
+                self._set_auto_limit(target)
+            elif target < self._auto_limit[0] - LIMIT_STEP:
+                lowered = max(target, self.memory_in_use())
+                if lowered < self._auto_limit[0] - LIMIT_STEP:
+                    self._set_auto_limit(lowered)
 
     def _set_auto_limit(self, limit: int) -> None:
         self.set_memory_limit(limit)

@@ -153,8 +153,81 @@ def test_limit_grows_with_plots_on_many_threads(plenty: int) -> None:
         assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 6)  # 3 GiB
         for reader in readers:
             reader.close()
-        session.reader()  # closed plots no longer count, but the limit is never lowered here
-        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 6)
+        assert setting(session, "memory_limit") == duckdb_prints(1 * GiB)  # no plot open: back down
+        session.reader()
+        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 3)
+    finally:
+        session.close()
+
+
+def test_limit_comes_back_down_as_plots_close(plenty: int) -> None:
+    """6 plots open, 5 closed: the limit is the formula's for one plot again, (1 + 2) x 16 x 32 MiB."""
+    session = pk.Session(threads=16)
+    try:
+        readers = [session.reader() for _ in range(6)]
+        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 8)  # 4 GiB
+        for reader in readers[1:]:
+            reader.close()
+        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 3)  # 1.5 GiB
+        for _ in range(10):  # many re-run cells: each opens a plot and closes the last one
+            fresh = session.reader()
+            readers[0].close()
+            readers[0] = fresh
+        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 3)
+    finally:
+        session.close()
+
+
+def test_limit_is_not_lowered_below_what_duckdb_holds(plenty: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(session_module, "memory_budget", lambda: 2 * GiB)  # tables add nothing
+    session = pk.Session(threads=16)
+    try:
+        readers = [session.reader() for _ in range(6)]
+        session.connection.execute(
+            "CREATE TEMP TABLE held AS SELECT range::DOUBLE AS x, random() AS y FROM range(90000000)"
+        )  # ~1.4 GiB in the buffer pool, more than the 1 GiB the formula gives for no plot
+        for reader in readers:
+            reader.close()
+        row = session.connection.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()
+        assert row is not None
+        held = int(row[0])
+        limit = parse_duckdb_size(setting(session, "memory_limit"))
+        assert held > 1 * GiB + 64 * MiB  # else the test does not test anything
+        assert limit >= held - 64 * MiB  # DuckDB prints 0.1 GiB steps
+        assert limit < 16 * 32 * MiB * 8 - 64 * MiB  # but it did come down from 4 GiB
+    finally:
+        session.close()
+
+
+def test_transient_readers_do_not_count_as_plots(plenty: int) -> None:
+    session = pk.Session(threads=16)
+    try:
+        plot = session.reader()
+        setup = [session.reader(transient=True) for _ in range(4)]
+        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 3)
+        for reader in setup:
+            reader.close()
+        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 3)
+        plot.close()
+    finally:
+        session.close()
+
+
+def test_line_by_column_setup_does_not_raise_the_limit(plenty: int) -> None:
+    """line(by=)'s top-values query runs on a transient reader: only the plot itself counts."""
+    rng = np.random.default_rng(3)
+    n = 20_000
+    table = pa.table(
+        {"x": np.arange(n, dtype=np.float64), "y": rng.normal(size=n), "g": rng.integers(0, 5, n)}
+    )
+    session = pk.Session(threads=16)
+    try:
+        plot = pk.line(table, x="x", y="y", by="g", session=session, width=200, height=120)
+        plot.to_array(timeout=60)
+        assert plot.stats["series_shown"] == 5
+        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 3)
+        plot.close()
+        assert setting(session, "memory_limit") == duckdb_prints(1 * GiB)
     finally:
         session.close()
 
@@ -195,9 +268,23 @@ def test_limit_set_by_someone_else_is_not_raised(plenty: int) -> None:
     session = pk.Session(threads=16)
     try:
         session.set_memory_limit("300MB")  # the user, or the memory monitor under pressure
-        for _ in range(4):
-            session.reader()
+        readers = [session.reader() for _ in range(4)]
+        for reader in readers:
+            reader.close()
         assert setting(session, "memory_limit") == duckdb_prints("300MB")
+    finally:
+        session.close()
+
+
+def test_user_limit_never_changes_as_plots_open_and_close(plenty: int) -> None:
+    session = pk.Session(threads=16, memory_limit="3GB")
+    try:
+        readers = [session.reader() for _ in range(6)]
+        assert setting(session, "memory_limit") == duckdb_prints("3GB")
+        for reader in readers:
+            reader.close()
+        session.reader(transient=True).close()
+        assert setting(session, "memory_limit") == duckdb_prints("3GB")
     finally:
         session.close()
 

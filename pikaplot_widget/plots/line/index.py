@@ -121,9 +121,33 @@ def build_pyramid(
     rows_per_bucket: int = ROWS_PER_BUCKET,
     top_level_buckets: int = TOP_LEVEL_BUCKETS,
 ) -> Pyramid | None:
-    """Build the index in one pass over the source (None when the data is too small or flat)."""
+    """Build the index in one pass over the source (None when the data is too small or flat).
+
+    One build runs at a time per database (the runner's gate; the others wait, cancellable): the
+    GROUP BY's hash tables of builds at once overflow a lean memory_limit. A build that still runs out
+    of memory is tried once more after the builds waiting then; a second failure raises
+    duckdb.OutOfMemoryException."""
     if extent.empty or extent.rows < min_rows or not extent.x_max > extent.x_min:
         return None
+    args = (runner, cols, extent, on_progress, ticket, rows_per_bucket, top_level_buckets)
+    try:
+        with runner.gate.held(ticket, runner):
+            return _build_once(*args)
+    except duckdb.OutOfMemoryException:
+        pass
+    with runner.gate.held(ticket, runner, after_others=True):
+        return _build_once(*args)
+
+
+def _build_once(
+    runner: QueryRunner,
+    cols: LineColumns,
+    extent: Extent,
+    on_progress: ProgressCallback | None,
+    ticket: Ticket,
+    rows_per_bucket: int,
+    top_level_buckets: int,
+) -> Pyramid | None:
     if not ensure_schema(runner):
         return None
     buckets = bucket_count(extent.rows, rows_per_bucket, top_level_buckets)

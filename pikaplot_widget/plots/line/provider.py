@@ -9,6 +9,7 @@ import threading
 import time
 from dataclasses import replace
 
+import duckdb
 import numpy as np
 
 from ...core.downsample import lttb, minmax_lttb
@@ -38,6 +39,7 @@ class LineProvider(Provider):
         self._downsample = {"minmax_lttb": minmax_lttb, "lttb": lttb}[downsampler]
         self._extent: Extent | None = None
         self.pyramid: Pyramid | None = None
+        self.index_error = ""  # why the line index could not be built ("" when it was, or not needed)
         self.downsample_s = 0.0  # time the last reduce() took
         self.row_cache = RowCache()  # rows of recent narrow views (one series)
 
@@ -69,9 +71,14 @@ class LineProvider(Provider):
         return LineData(x, y, "sample", int(x.size), lo, hi, (extent.x_min, extent.x_max), 0)
 
     def build_index(self, on_progress: ProgressCallback | None, ticket: Ticket) -> None:
-        """One pass over the source for the line index (small tables get none)."""
+        """One pass over the source for the line index (small tables get none; when DuckDB runs out of
+        memory twice, none either, and `index_error` says why)."""
         assert self._extent is not None
-        pyramid = build_pyramid(self.runner, self.columns, self._extent, on_progress, ticket)
+        try:
+            pyramid = build_pyramid(self.runner, self.columns, self._extent, on_progress, ticket)
+        except duckdb.OutOfMemoryException as error:  # twice: views read the rows instead
+            self.index_error = str(error).splitlines()[0]
+            return
         if self.closed and pyramid is not None:  # closed while building: nobody else will drop it
             with contextlib.suppress(Exception):
                 drop_pyramid(self.runner, pyramid)

@@ -31,7 +31,7 @@ def line_columns(
         return replace(columns, series=y_list_series(columns, ys)), ""
     if by is None:
         return columns, ""
-    runner = session.reader()
+    runner = session.reader(transient=True)
     try:
         source.prepare(runner.cursor)
         series = by_series(runner, columns, by)

@@ -91,6 +91,7 @@ class LineWorker(ViewWorker):
             "log_skipped_rows": self.painter.log_skipped,
             "cache_hits": self.provider.cache_hits,
             "index_levels": len(self.pyramid.tables) if self.pyramid else 0,
+            "index_error": self.provider.index_error,
             "series_shown": series.count if series else 1,
             "series_dropped": series.series_dropped if series else 0,
             "rows_dropped": series.rows_dropped if series else 0,
