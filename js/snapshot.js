@@ -8,13 +8,16 @@ function snapshotAfter (el, model) {
   const next = child && child.nextElementSibling
   if (!next || !model.get('_snapshot_output')) return null
   const img = next.querySelector('.jp-RenderedImage img')
+  if (!img) return null
+  // The kernel gives the PNG the CSS size the view is drawn at (the placeholder too): the
+  // widget's size, or the view's own once resized (not laid out yet right after a reload).
   const view = el.querySelector('img.renderview-view')
-  if (!img || !view) return null
-  // The kernel gives the PNG the CSS size the view is drawn at (and the placeholder too).
+  const css = (name) => parseFloat(model.get('_' + name) ?? model.get(name))
+  const sizes = [[css('css_width'), css('css_height')]]
+  if (view) sizes.push([view.clientWidth, view.clientHeight])
   const near = (a, b) => Math.abs(Number(a) - b) <= 2
-  return near(img.getAttribute('width'), view.clientWidth) && near(img.getAttribute('height'), view.clientHeight)
-    ? next
-    : null
+  const [w, h] = [img.getAttribute('width'), img.getAttribute('height')]
+  return sizes.some(([a, b]) => near(w, a) && near(h, b)) ? next : null
 }
 
 export function hideSnapshot (model, el) {
@@ -28,8 +31,10 @@ export function hideSnapshot (model, el) {
   const observer = area ? new MutationObserver(hide) : null
   if (observer) observer.observe(area, { childList: true, subtree: true, attributes: true, attributeFilter: ['width', 'height'] })
   model.on('change:_snapshot_output', hide)
+  model.on('msg:custom', hide) // each exact frame: the view has its size by then
   return () => {
     if (observer) observer.disconnect()
     model.off('change:_snapshot_output', hide)
+    model.off('msg:custom', hide)
   }
 }
