@@ -73,8 +73,9 @@ def line(
             columns, else UTC (naive timestamp columns are taken as UTC). A DATE x takes no zone.
         max_points: downsample the drawn points to this many with `downsampler`
             ("minmax_lttb" or "lttb"), per series; by default every M4 point is drawn (exact).
-        colors: a list of CSS colours (names or hex), one per series, or a dict series name ->
-            colour (others keep the palette's); one colour for a single line.
+        colors: a list of CSS colours (names or hex) in series order, repeated when there are
+            more series; one colour for every series; or a dict series name -> colour (others
+            keep the palette's).
         line_width: the lines' width in CSS pixels (0, 20]; default 1.5.
         theme: "auto" (follow JupyterLab's light or dark theme; light outside a browser),
             "light" or "dark". `Plot.theme` reads and changes it later.

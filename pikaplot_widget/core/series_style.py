@@ -30,8 +30,9 @@ def parse_color(value: object, where: str) -> tuple[int, int, int]:
 def series_colors(names: Sequence[str], colors: object = None) -> np.ndarray:
     """(len(names), 3) uint8 colours: the category palette, replaced where `colors` says.
 
-    `colors`: None, a list of colours (one per series, in order), or a dict series name -> colour
-    (series it leaves out keep the palette's colour).
+    `colors`: None, a list of colours taken in series order and repeated when there are more
+    series (as plotly's and matplotlib's colour cycles; extra colours are unused), one colour for
+    every series, or a dict series name -> colour (series it leaves out keep the palette's colour).
     """
     out = np.array(palette(len(names))[: len(names)], np.uint8)
     if colors is None:
@@ -45,13 +46,14 @@ def series_colors(names: Sequence[str], colors: object = None) -> np.ndarray:
             out[at[str(key)]] = parse_color(value, f"colors[{key!r}]")
         return out
     if isinstance(colors, (list, tuple)):
-        if len(colors) != len(names):
-            raise ValueError(f"colors lists {len(colors)} colours for {len(names)} series")
-        for i, value in enumerate(colors):
-            out[i] = parse_color(value, f"colors[{i}]")
+        if not colors:
+            raise ValueError("colors is an empty list; give at least one colour")
+        parsed = [parse_color(value, f"colors[{i}]") for i, value in enumerate(colors)]
+        for i in range(len(names)):
+            out[i] = parsed[i % len(parsed)]
         return out
-    if isinstance(colors, str) and len(names) == 1:
-        out[0] = parse_color(colors, "colors")
+    if isinstance(colors, str):
+        out[:] = parse_color(colors, "colors")
         return out
     raise TypeError(f"colors must be a list of colours or a dict series name -> colour, got {colors!r}")
 

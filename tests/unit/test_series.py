@@ -256,8 +256,8 @@ def test_colors_and_line_width_are_checked():
     frame = pd.DataFrame({"x": [0.0, 1, 2], "a": [1.0, 2, 3], "b": [3.0, 2, 1], "s": ["p", "q", "p"]})
     with pytest.raises(ValueError, match="unknown colour"):
         pk.line(frame, "x", ["a", "b"], colors=["red", "notacolour"])
-    with pytest.raises(ValueError, match="2 series"):
-        pk.line(frame, "x", ["a", "b"], colors=["red"])
+    with pytest.raises(ValueError, match="empty"):
+        pk.line(frame, "x", ["a", "b"], colors=[])
     with pytest.raises(ValueError, match="unknown series"):
         pk.line(frame, "x", "a", by="s", colors={"zzz": "red"})
     with pytest.raises(TypeError, match="colors"):
@@ -414,3 +414,13 @@ def test_by_refuses_a_nested_column():
     frame = pd.DataFrame({"x": [0.0, 1.0], "y": [1.0, 2.0], "tags": [[1], [2]]})
     with pytest.raises(TypeError, match="by column 'tags'"):
         pk.line(frame, "x", "y", by="tags")
+
+
+def test_a_short_colour_list_cycles_and_one_colour_paints_every_series():
+    from pikaplot_widget.core.series_style import series_colors
+
+    names = ["a", "b", "c", "d", "e"]
+    cycled = series_colors(names, ["#ff0000", "#0000ff"])
+    assert cycled.tolist() == [[255, 0, 0], [0, 0, 255], [255, 0, 0], [0, 0, 255], [255, 0, 0]]
+    assert series_colors(names, "#00ff00").tolist() == [[0, 255, 0]] * 5
+    assert series_colors(names[:2], ["#ff0000", "#0000ff", "#00ff00"]).tolist() == [[255, 0, 0], [0, 0, 255]]
