@@ -159,7 +159,7 @@ class Plot(Theming, Reading, Output, SeriesLegend, RemoteFrameBuffer):
     # ---- from the worker thread to the kernel's event loop --------------------------------
     def _call_in_loop(self, function: Callable[..., object], *args: object) -> None:
         loop = self._loop
-        if loop is not None and not loop.is_closed():
+        if loop is not None and loop.is_running():  # a stopped loop (a subshell gone) would hold it forever
             loop.call_soon_threadsafe(function, *args)
         else:
             function(*args)
