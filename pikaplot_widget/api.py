@@ -11,9 +11,9 @@ from .core.colors import colormap as colormap_table
 from .core.series_style import checked_line_width, series_colors
 from .core.types import Labels
 from .engine.axes import axis_scale
+from .engine.backend import Backend, backend_for
 from .engine.scatter import ScatterColumns
-from .engine.session import Session, default_session
-from .engine.sources import resolve_source, time_origin_us
+from .engine.sources import time_origin_us
 from .plots.line.series import line_columns
 from .plots.line.worker import LineWorker
 from .plots.protocols import FrameCallback, StateCallback, ViewCallback
@@ -45,7 +45,7 @@ def line(
     colors: Sequence[str] | Mapping[str, str] | str | None = None,
     line_width: float | None = None,
     theme: str = "auto",
-    session: Session | None = None,
+    session: Backend | None = None,
 ) -> Plot:
     """A zoomable line plot of column `y` against column `x` of `data`: one line, one per column
     of a list `y`, or one per value of column `by`.
@@ -79,7 +79,8 @@ def line(
         line_width: the lines' width in CSS pixels (0, 20]; default 1.5.
         theme: "auto" (follow JupyterLab's light or dark theme; light outside a browser),
             "light" or "dark". `Plot.theme` reads and changes it later.
-        session: the DuckDB database to run in (default: a shared in-memory one).
+        session: the database to run in: a `Session` (DuckDB) or `Session.spark(...)` (Spark
+            Connect); default: a shared in-memory DuckDB one, or a Spark DataFrame's own session.
 
     Raises:
         ValueError: an unknown column (the message lists the available ones), a bad colour,
@@ -93,8 +94,8 @@ def line(
     if max_points is not None and int(max_points) < 3:
         raise ValueError(f"max_points must be at least 3, got {max_points}")
     width_px = checked_line_width(line_width)
-    session = session or default_session()
-    source = resolve_source(data, session)
+    session = backend_for(data, session)
+    source = session.resolve(data)
     columns, notice = line_columns(source, session, x, y, by)
     columns = replace(columns, scale=axis_scale(columns.x_type, columns.y_type, session, log_x, log_y, tz))
     if columns.x_is_time:
@@ -155,7 +156,7 @@ def scatter(
     marker_limit: int = MARKER_LIMIT,
     gpu_points: str = "auto",
     theme: str = "auto",
-    session: Session | None = None,
+    session: Backend | None = None,
 ) -> Plot:
     """A zoomable scatter plot of columns `x` and `y`: markers when few rows are in view, else a
     density image (rows per pixel, binned in DuckDB or read from the density index).
@@ -182,7 +183,8 @@ def scatter(
             each view there with a compute shader (on a CPU adapter the density index and
             DuckDB are faster); "always" or "never" force the choice.
         theme: as for `line`.
-        session: the DuckDB database to run in (default: a shared in-memory one).
+        session: the database to run in: a `Session` (DuckDB) or `Session.spark(...)` (Spark
+            Connect); default: a shared in-memory DuckDB one, or a Spark DataFrame's own session.
 
     Raises:
         ValueError: an unknown column, colormap, normalization or theme.
@@ -203,8 +205,8 @@ def scatter(
         if not 0 < marker_size <= 100:
             raise ValueError(f"size must be a column name or a diameter in (0, 100] pixels, got {size!r}")
         size = None
-    session = session or default_session()
-    source = resolve_source(data, session)
+    session = backend_for(data, session)
+    source = session.resolve(data)
     columns = ScatterColumns.checked(source, x, y, color, size)
     columns = replace(columns, scale=axis_scale(columns.x_type, columns.y_type, session, log_x, log_y, tz))
     if columns.x_is_time:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import duckdb
 
@@ -203,5 +204,6 @@ class Reading:
 
     @property
     def selection(self) -> duckdb.DuckDBPyRelation | None:
-        """The selected rows as a lazy DuckDB relation (filters pushed down, nothing materialised)."""
-        return self.controller.selection.relation
+        """The selected rows as a lazy DuckDB relation (filters pushed down, nothing materialised);
+        on Spark, a Spark DataFrame (typed as DuckDB's here, the common case)."""
+        return cast("duckdb.DuckDBPyRelation | None", self.controller.selection.relation)

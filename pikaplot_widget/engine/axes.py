@@ -11,10 +11,16 @@ import numpy as np
 
 from ..core.scale import UTC_NAME, AxisScale, checked_zone
 from .line_series import Series
-from .runner import NEVER_CANCELLED, QueryRunner, Ticket
+from .runner import NEVER_CANCELLED, Reader, Ticket
 from .session import Session
 from .sources import Source
-from .sql import is_temporal_type, quote_ident, valid_value_expr
+from .sql import is_temporal_type, valid_value_expr
+
+
+class ZoneSource(Protocol):
+    """An engine session that knows the zone it shows time-zone-aware values in."""
+
+    def time_zone(self) -> str: ...
 
 
 class LogColumns(Protocol):
@@ -37,7 +43,7 @@ class LogColumns(Protocol):
 
 
 def count_not_positive(
-    runner: QueryRunner, cols: LogColumns, ticket: Ticket = NEVER_CANCELLED, series: Series | None = None
+    runner: Reader, cols: LogColumns, ticket: Ticket = NEVER_CANCELLED, series: Series | None = None
 ) -> dict[str, int]:
     """Per log axis ("x", "y"), the values that are valid (not NULL, NaN or inf) but zero or
     negative, in one scan; {} when no axis is log (no query then). With a list of y columns
@@ -53,12 +59,11 @@ def count_not_positive(
         counted.extend((f"y:{column}" if several else "y", column, kind) for column, kind in y_columns)
     if not counted:
         return {}
-    parts = []
+    parts, d = [], cols.source.dialect
     for number, (_, column, type_name) in enumerate(counted):
-        name = quote_ident(column)
-        parts.append(
-            f"count(*) FILTER (WHERE {valid_value_expr(name, type_name)} AND {name} <= 0) AS n{number}"
-        )
+        name = d.ident(column)
+        valid = valid_value_expr(name, type_name, dialect=d)
+        parts.append(f"{d.count_where(f'{valid} AND {name} <= 0')} AS n{number}")
     sql = f"SELECT {', '.join(parts)} FROM {cols.source.from_sql}"
     row = runner.run(sql, ticket=ticket).to_pylist()[0]
     counts = {key: int(n or 0) for (key, _, _), n in zip(counted, row.values(), strict=True)}
@@ -80,7 +85,7 @@ def session_time_zone(session: Session) -> str:
 
 
 def axis_scale(
-    x_type: str, y_type: str, session: Session, log_x: object, log_y: object, tz: object
+    x_type: str, y_type: str, session: ZoneSource, log_x: object, log_y: object, tz: object
 ) -> AxisScale:
     """The checked `log_x`, `log_y` and `tz` arguments of `line`/`scatter` for columns of these
     types. `tz` defaults to the session's TimeZone for TIMESTAMPTZ x and to UTC otherwise (naive
@@ -91,7 +96,7 @@ def axis_scale(
         if flag and is_temporal_type(type_name):
             raise ValueError(f"{name} needs a numeric column; dates and times have no log axis")
     if tz is None:
-        zone = session_time_zone(session) if x_type == "TIMESTAMP WITH TIME ZONE" else UTC_NAME
+        zone = session.time_zone() if x_type == "TIMESTAMP WITH TIME ZONE" else UTC_NAME
     else:
         zone = checked_zone(tz)
         if not is_temporal_type(x_type):

@@ -9,16 +9,16 @@ import numpy as np
 import pyarrow as pa
 
 from ..core.scale import LINEAR, AxisScale
+from .dialect import Dialect
 from .line_cache import RowCache
 from .line_points import ColumnEdges, ColumnStats, LineData, m4_points, series_points
 from .line_rows import FAST_ROWS, m4_of_rows, row_limit, rows_m4, rows_sql
 from .line_series import Series, series_codes, wide_m4_sql
-from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket, float_column
+from .runner import NEVER_CANCELLED, ProgressCallback, Reader, Ticket, float_column
 from .sources import Source
 from .sql import (
     axis_value_expr,
     is_temporal_type,
-    quote_ident,
     range_filter_sql,
     range_params,
     valid_value_expr,
@@ -69,12 +69,17 @@ class LineColumns:
 
     # ---- SQL pieces -------------------------------------------------------------------------
     @property
+    def dialect(self) -> Dialect:
+        """The SQL dialect of the engine the source lives in."""
+        return self.source.dialect
+
+    @property
     def _x_sql(self) -> str:
-        return quote_ident(self.x)
+        return self.dialect.ident(self.x)
 
     @property
     def _y_sql(self) -> str:
-        return quote_ident(self.y)
+        return self.dialect.ident(self.y)
 
     @property
     def log_x(self) -> bool:
@@ -89,29 +94,29 @@ class LineColumns:
     @property
     def x_value(self) -> str:
         """x as DOUBLE in axis units."""
-        return axis_value_expr(self._x_sql, self.x_type, self.x_origin_us, self.log_x)
+        return axis_value_expr(self._x_sql, self.x_type, self.x_origin_us, self.log_x, self.dialect)
 
     @property
     def y_value(self) -> str:
         """y as DOUBLE in axis units."""
-        return axis_value_expr(self._y_sql, self.y_type, log=self.log_y)
+        return axis_value_expr(self._y_sql, self.y_type, log=self.log_y, dialect=self.dialect)
 
     @property
     def x_valid(self) -> str:
         """True where x is neither NULL nor NaN/inf (nor, on a log axis, non-positive)."""
-        return valid_value_expr(self._x_sql, self.x_type, self.log_x)
+        return valid_value_expr(self._x_sql, self.x_type, self.log_x, self.dialect)
 
     @property
     def y_valid(self) -> str:
         """True where y is neither NULL nor NaN/inf (nor, on a log axis, non-positive)."""
-        return valid_value_expr(self._y_sql, self.y_type, self.log_y)
+        return valid_value_expr(self._y_sql, self.y_type, self.log_y, self.dialect)
 
     def _range_filter(self) -> str:
-        return range_filter_sql(self._x_sql, self.x_type)
+        return range_filter_sql(self._x_sql, self.x_type, self.dialect)
 
     def range_params(self, lo: float, hi: float) -> list[object]:
         """Bound values for the range filter, in the column's own type (keeps zone maps usable)."""
-        return range_params(self.x_type, lo, hi, self.x_origin_us, self.log_x)
+        return range_params(self.x_type, lo, hi, self.x_origin_us, self.log_x, self.dialect)
 
     def extent_sql(self) -> str:
         """Bounds of x and y over rows where both are valid, the row count and the invalid rows.
@@ -131,12 +136,13 @@ class LineColumns:
         """Plain min/max/counts of the raw columns: answered from statistics where the source
         keeps them (Parquet footers), so often without reading the data. NaN/inf make it unusable.
         """
-        x, y = self._x_sql, self._y_sql
+        x, y, d = self._x_sql, self._y_sql, self.dialect
         return (
-            f"SELECT {axis_value_expr('mn_x', self.x_type, self.x_origin_us, self.log_x)}, "
-            f"{axis_value_expr('mx_x', self.x_type, self.x_origin_us, self.log_x)}, "
-            f"{axis_value_expr('mn_y', self.y_type, log=self.log_y)}, "
-            f"{axis_value_expr('mx_y', self.y_type, log=self.log_y)}, n, (n - n_y) + (n - n_x) FROM ("
+            f"SELECT {axis_value_expr('mn_x', self.x_type, self.x_origin_us, self.log_x, d)}, "
+            f"{axis_value_expr('mx_x', self.x_type, self.x_origin_us, self.log_x, d)}, "
+            f"{axis_value_expr('mn_y', self.y_type, log=self.log_y, dialect=d)}, "
+            f"{axis_value_expr('mx_y', self.y_type, log=self.log_y, dialect=d)}, "
+            "n, (n - n_y) + (n - n_x) FROM ("
             f"SELECT min({x}) AS mn_x, max({x}) AS mx_x, min({y}) AS mn_y, max({y}) AS mx_y, "
             f"count(*) AS n, count({y}) AS n_y, count({x}) AS n_x FROM {self.source.from_sql})"
         )
@@ -181,8 +187,9 @@ class LineColumns:
         gap = "min(CASE WHEN NOT ok THEN x END)" if with_gaps else "CAST(NULL AS DOUBLE)"
         series = self.series
         by = series is not None and series.by is not None
-        s_in = f"{quote_ident(series.by)} AS s, " if series is not None and series.by is not None else ""
-        s_filter = series.filter_sql() if series is not None else ""
+        d = self.dialect
+        s_in = f"{d.ident(series.by)} AS s, " if series is not None and series.by is not None else ""
+        s_filter = series.filter_sql(d) if series is not None else ""
         s_out = "s, " if by else ""
         return f"""
 WITH rows AS (
@@ -194,10 +201,10 @@ WITH rows AS (
     FROM rows
 )
 SELECT {s_out}{key_name},
-    min(xo) AS x_first, arg_min(yo, xo) AS y_first,
-    arg_min(xo, yo) AS x_at_min, min(yo) AS y_min,
-    arg_max(xo, yo) AS x_at_max, max(yo) AS y_max,
-    max(xo) AS x_last, arg_max(yo, xo) AS y_last,
+    min(xo) AS x_first, {d.arg_min("yo", "xo")} AS y_first,
+    {d.arg_min("xo", "yo")} AS x_at_min, min(yo) AS y_min,
+    {d.arg_max("xo", "yo")} AS x_at_max, max(yo) AS y_max,
+    max(xo) AS x_last, {d.arg_max("yo", "xo")} AS y_last,
     {gap} AS x_gap,
     count(*) AS n
 FROM binned
@@ -226,7 +233,7 @@ ORDER BY {s_out}{key_name}"""
 
 
 def fetch_extent(
-    runner: QueryRunner,
+    runner: Reader,
     cols: LineColumns,
     on_progress: ProgressCallback | None = None,
     ticket: Ticket = NEVER_CANCELLED,
@@ -261,7 +268,7 @@ def _extent_row(table: pa.Table) -> Extent:
 
 
 def fetch_sample(
-    runner: QueryRunner,
+    runner: Reader,
     cols: LineColumns,
     extent: Extent,
     windows: int = 8,
@@ -282,7 +289,7 @@ def fetch_sample(
 
 
 def fetch_line(
-    runner: QueryRunner,
+    runner: Reader,
     cols: LineColumns,
     extent: Extent,
     x_range: tuple[float, float],
@@ -324,7 +331,7 @@ def fetch_line(
 
 
 def _m4_from_rows(
-    runner: QueryRunner,
+    runner: Reader,
     cols: LineColumns,
     extent: Extent,
     bounds: tuple[float, float],

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .line_rows import rows_sql
-from .runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, ReaderClosedError, Ticket, float_column
+from .runner import NEVER_CANCELLED, ProgressCallback, Reader, ReaderClosedError, Ticket, float_column
 
 if TYPE_CHECKING:
     from .line import LineColumns
@@ -79,7 +79,7 @@ class RowCache:
 
     def rows(
         self,
-        runner: QueryRunner,
+        runner: Reader,
         cols: LineColumns,
         bounds: tuple[float, float],
         read: tuple[float, float] | None,

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from .line_series import Series, series_codes
 from .runner import float_column
-from .sql import quote_ident, range_filter_sql
+from .sql import range_filter_sql
 
 if TYPE_CHECKING:
     from .line import LineColumns
@@ -46,8 +46,12 @@ def rows_sql(cols: LineColumns) -> str:
         one = [replace(cols, y=name, y_type=kind, series=None) for name, kind in pairs]
         ys = [f"CASE WHEN {c.y_valid} THEN {c.y_value} END AS y{i}" for i, c in enumerate(one)]
     else:
-        ys = [f"{quote_ident(series.by)} AS s", f"CASE WHEN {cols.y_valid} THEN {cols.y_value} END AS y"]
-    where = range_filter_sql(quote_ident(cols.x), cols.x_type) + (series.filter_sql() if series else "")
+        ys = [
+            f"{cols.dialect.ident(series.by)} AS s",
+            f"CASE WHEN {cols.y_valid} THEN {cols.y_value} END AS y",
+        ]
+    d = cols.dialect
+    where = range_filter_sql(d.ident(cols.x), cols.x_type, d) + (series.filter_sql(d) if series else "")
     return f"SELECT {cols.x_value} AS x, {', '.join(ys)} FROM {cols.source.from_sql} WHERE {where}"
 
 

@@ -16,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .runner import QueryRunner
-from .sql import quote_ident
+from .dialect import DUCKDB, Dialect
+from .runner import Reader
 
 if TYPE_CHECKING:
     from .line import LineColumns
@@ -47,12 +47,12 @@ class Series:
         """Number of series."""
         return len(self.names)
 
-    def filter_sql(self) -> str:
+    def filter_sql(self, dialect: Dialect = DUCKDB) -> str:
         """` AND by IN (?, ...)` when values were dropped (params: `params()`), else ``."""
         if self.by is None or not self.filtered:
             return ""
         marks = ", ".join("?" for _ in self.by_values)
-        return f" AND {quote_ident(self.by)} IN ({marks})"
+        return f" AND {dialect.ident(self.by)} IN ({marks})"
 
     def params(self) -> list[object]:
         """Bound values of `filter_sql`."""
@@ -69,12 +69,12 @@ def y_list_series(cols: LineColumns, y: tuple[str, ...]) -> Series:
     return Series(names=tuple(y), y_columns=tuple(y), y_types=types)
 
 
-def by_series(runner: QueryRunner, cols: LineColumns, by: str, limit: int = MAX_SERIES) -> Series:
+def by_series(runner: Reader, cols: LineColumns, by: str, limit: int = MAX_SERIES) -> Series:
     """Series of the values of column `by`: the `limit` with the most rows (ties: by value)."""
     kind = cols.source.column_type(by, "by")
     if any(part in kind.upper() for part in ("STRUCT", "MAP", "UNION", "[")):
         raise TypeError(f"by column {by!r} has type {kind}; a column of single values is needed")
-    column = quote_ident(by)
+    column = cols.dialect.ident(by)
     table = runner.run(
         f"SELECT v, n FROM (SELECT {column} AS v, count(*) AS n FROM {cols.source.from_sql} "
         f"GROUP BY {column}) ORDER BY v IS NULL, n DESC, v"
@@ -117,14 +117,14 @@ def wide_m4_sql(cols: LineColumns, key: str, key_name: str, where: str, key_filt
     pairs = zip(series.y_columns, series.y_types, strict=True)
     one = [replace(cols, y=name, y_type=kind, series=None) for name, kind in pairs]
     selects = ", ".join(f"{c.y_value} AS y{i}, {c.y_valid} AS ok{i}" for i, c in enumerate(one))
-    aggregates = []
+    aggregates, d = [], cols.dialect
     for i in range(len(one)):
         xo, yo = f"CASE WHEN ok{i} THEN x END", f"CASE WHEN ok{i} THEN y{i} END"
         aggregates.append(
-            f"min({xo}) AS x_first_{i}, arg_min({yo}, {xo}) AS y_first_{i}, "
-            f"arg_min({xo}, {yo}) AS x_at_min_{i}, min({yo}) AS y_min_{i}, "
-            f"arg_max({xo}, {yo}) AS x_at_max_{i}, max({yo}) AS y_max_{i}, "
-            f"max({xo}) AS x_last_{i}, arg_max({yo}, {xo}) AS y_last_{i}, "
+            f"min({xo}) AS x_first_{i}, {d.arg_min(yo, xo)} AS y_first_{i}, "
+            f"{d.arg_min(xo, yo)} AS x_at_min_{i}, min({yo}) AS y_min_{i}, "
+            f"{d.arg_max(xo, yo)} AS x_at_max_{i}, max({yo}) AS y_max_{i}, "
+            f"max({xo}) AS x_last_{i}, {d.arg_max(yo, xo)} AS y_last_{i}, "
             f"min(CASE WHEN NOT ok{i} THEN x END) AS x_gap_{i}"
         )
     wide = f"""

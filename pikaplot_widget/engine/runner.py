@@ -7,12 +7,20 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
+from .dialect import DUCKDB, Dialect
+
+if TYPE_CHECKING:
+    from .sources import Source
+
 ProgressCallback = Callable[[float], None]
+OUT_OF_MEMORY: tuple[type[Exception], ...] = (duckdb.OutOfMemoryException,)  # an engine ran out of memory
+INDEX_SCHEMA = "pikaplot_index"  # the in-memory database DuckDB keeps line index tables in
 CLOSE_WAIT_S = 5.0  # closing interrupts the running query this long at most, then waits for it
 
 
@@ -32,6 +40,12 @@ class QueryStats:
     cancelled: int = 0
 
 
+class Interruptible(Protocol):
+    """A reader whose running query a ticket can interrupt."""
+
+    def _interrupt_for(self, ticket: Ticket) -> bool: ...
+
+
 class Ticket:
     """One request's right to run queries; cancelling it stops its running query and refuses new ones."""
 
@@ -39,7 +53,7 @@ class Ticket:
         self.stats = stats if stats is not None else QueryStats()
         self._lock = threading.Lock()
         self._cancelled = False
-        self._runner: QueryRunner | None = None  # set while one of its queries runs
+        self._runner: Interruptible | None = None  # set while one of its queries runs
 
     @property
     def cancelled(self) -> bool:
@@ -68,7 +82,7 @@ class ExclusiveGate:
         self._waiting = 0
 
     @contextlib.contextmanager
-    def held(self, ticket: Ticket, runner: QueryRunner, after_others: bool = False) -> Iterator[None]:
+    def held(self, ticket: Ticket, runner: Reader, after_others: bool = False) -> Iterator[None]:
         """Hold the gate; raises QueryCancelled if the ticket is cancelled or the runner closed first."""
         with self._cond:
             if not after_others:
@@ -93,6 +107,40 @@ class ExclusiveGate:
                 self._cond.notify_all()
 
 
+class Reader(Protocol):
+    """The engine seam: what plots ask of an engine, one reader per plot (DuckDB: `QueryRunner`;
+    Spark Connect: `engine.spark.SparkReader`). Queries are SQL of the reader's `dialect` with `?`
+    parameters; results come back as Arrow."""
+
+    dialect: Dialect
+    gate: ExclusiveGate  # one heavy build at a time per database
+    counts_as_plot: bool
+
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def busy(self) -> bool: ...
+    def run(
+        self,
+        sql: str,
+        params: list[object] | None = None,
+        on_progress: ProgressCallback | None = None,
+        ticket: Ticket = ...,
+    ) -> pa.Table: ...
+    def run_batches(
+        self,
+        sql: str,
+        params: list[object] | None,
+        on_batch: Callable[[pa.RecordBatch], None],
+        on_progress: ProgressCallback | None = None,
+        ticket: Ticket = ...,
+    ) -> None: ...
+    def attach(self, source: Source) -> None: ...
+    def detach(self, source: Source) -> None: ...
+    def index_table(self, name: str) -> str | None: ...
+    def close(self) -> None: ...
+
+
 class QueryRunner:
     """Owns one DuckDB cursor; runs one query at a time on it and reports its progress.
 
@@ -111,6 +159,7 @@ class QueryRunner:
         counts_as_plot: bool = True,
     ) -> None:
         self._cursor = cursor
+        self.dialect = DUCKDB
         self.gate = gate if gate is not None else ExclusiveGate()  # shared by a session's readers
         self.counts_as_plot = counts_as_plot  # False: a short-lived reader the memory limit ignores
         self._on_close = on_close
@@ -174,6 +223,31 @@ class QueryRunner:
             finally:
                 with contextlib.suppress(Exception):
                     reader.close()
+
+    def attach(self, source: Source) -> None:
+        """Make a source's in-memory objects (DataFrames, Arrow tables) queryable on this cursor."""
+        with self._lock:
+            source.prepare(self._cursor)
+
+    def detach(self, source: Source) -> None:
+        """Undo `attach` (the plot is closed)."""
+        with self._lock:
+            source.release(self._cursor)
+
+    def index_table(self, name: str) -> str | None:
+        """Where an index table called `name` is kept: an in-memory database attached once (shared
+        by every cursor of the session). None where DuckDB refuses one (a read-only database)."""
+        attached = self.run("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [INDEX_SCHEMA])
+        if attached.column(0)[0].as_py() == 0:
+            try:
+                self.run(f"ATTACH ':memory:' AS {self.dialect.ident(INDEX_SCHEMA)}")
+            except duckdb.Error as error:
+                message = str(error).lower()
+                if "read-only" in message or "read only" in message:
+                    return None
+                if "already" not in message:  # else another plot attached it first
+                    raise
+        return f"{self.dialect.ident(INDEX_SCHEMA)}.{self.dialect.ident(name)}"
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-import duckdb
-
+from .dialect import DUCKDB, Dialect
 from .line_series import Series
-from .session import Session
 from .sources import Source
-from .sql import axis_value_expr, inclusive_filter, quote_ident, valid_value_expr
+from .sql import axis_value_expr, inclusive_filter, valid_value_expr
 
 
 class AxisColumns(Protocol):
@@ -85,16 +82,16 @@ class SeriesScope:
     def y_columns(self, cols: AxisColumns) -> list[tuple[str, str, str]]:
         """(quoted column, DuckDB type, axis value SQL) of each y column a row can be selected by:
         the visible ones of a y list, else the one y."""
-        series = self.series
+        series, d = self.series, cols.source.dialect
         if series is None or series.by is not None:
-            return [(quote_ident(cols.y), cols.y_type, cols.y_value)]
+            return [(d.ident(cols.y), cols.y_type, cols.y_value)]
         return [
-            (quote_ident(name), kind, axis_value_expr(quote_ident(name), kind, log=cols.log_y))
+            (d.ident(name), kind, axis_value_expr(d.ident(name), kind, log=cols.log_y, dialect=d))
             for i, (name, kind) in enumerate(zip(series.y_columns, series.y_types, strict=True))
             if i not in self.hidden
         ]
 
-    def by_filter(self) -> tuple[str, list[object]]:
+    def by_filter(self, dialect: Dialect = DUCKDB) -> tuple[str, list[object]]:
         """`by IN (?, ...)` over the kept, visible values of a `by` column (`TRUE` without one,
         `FALSE` when all are hidden), and its bound values."""
         series = self.series
@@ -103,7 +100,7 @@ class SeriesScope:
         values = [v for i, v in enumerate(series.by_values) if i not in self.hidden]
         if not values:
             return "FALSE", []
-        return f"{quote_ident(series.by)} IN ({', '.join('?' for _ in values)})", values
+        return f"{dialect.ident(series.by)} IN ({', '.join('?' for _ in values)})", values
 
 
 YTerm = Callable[[str, str, str], tuple[str, list[object]]]
@@ -114,24 +111,25 @@ def _rows_filter(
 ) -> tuple[str, list[object]]:
     """Valid x (in `x`), AND any selectable y column valid (and passing `y_term`), AND the series
     filter; every value a bound parameter, in the order the SQL reads them."""
-    parts = [valid_value_expr(quote_ident(cols.x), cols.x_type, cols.log_x)]
+    d = cols.source.dialect
+    parts = [valid_value_expr(d.ident(cols.x), cols.x_type, cols.log_x, d)]
     params: list[object] = []
     if x is not None:
         sql, values = inclusive_filter(
-            quote_ident(cols.x), cols.x_type, cols.x_value, *x, cols.x_origin_us, cols.log_x
+            d.ident(cols.x), cols.x_type, cols.x_value, *x, cols.x_origin_us, cols.log_x, d
         )
         parts.append(sql)
         params += values
     terms = []
     for column, type_name, value in scope.y_columns(cols):
-        term = valid_value_expr(column, type_name, cols.log_y)
+        term = valid_value_expr(column, type_name, cols.log_y, d)
         if y_term is not None:
             sql, values = y_term(column, type_name, value)
             term += f" AND {sql}"
             params += values
         terms.append(f"({term})")
     parts.append(" OR ".join(terms) if len(terms) == 1 else f"({' OR '.join(terms) or 'FALSE'})")
-    sql, values = scope.by_filter()
+    sql, values = scope.by_filter(d)
     parts.append(sql)
     params += values
     return " AND ".join(parts), params
@@ -149,7 +147,7 @@ def selection_filter(
 
     def y_term(column: str, type_name: str, value: str) -> tuple[str, list[object]]:
         assert y is not None
-        return inclusive_filter(column, type_name, value, *y, 0, cols.log_y)
+        return inclusive_filter(column, type_name, value, *y, 0, cols.log_y, cols.source.dialect)
 
     return _rows_filter(cols, x, scope or SeriesScope(), None if y is None else y_term)
 
@@ -173,7 +171,9 @@ def polygon_filter(
         return "FALSE", []
 
     def y_term(column: str, type_name: str, yv: str) -> tuple[str, list[object]]:
-        sql, params = inclusive_filter(column, type_name, yv, min(ys), max(ys), 0, cols.log_y)
+        sql, params = inclusive_filter(
+            column, type_name, yv, min(ys), max(ys), 0, cols.log_y, cols.source.dialect
+        )
         terms: list[str] = []
         for x0, y0, x1, y1 in edges:
             terms.append(f"CAST(({yv} > ?) <> ({yv} > ?) AND {xv} < ? + ({yv} - ?) * ? AS INTEGER)")
@@ -184,12 +184,13 @@ def polygon_filter(
 
 
 class SelectedRows:
-    """The rows of a plot's source inside a selection, on a cursor of their own (so reading them
-    never collides with the plot's queries). `relation` runs the query each time it is read."""
+    """The rows of a plot's source inside a selection, as the engine's lazy relation (a DuckDB
+    relation on a cursor of its own, so reading it never collides with the plot's queries; a Spark
+    DataFrame). `relation` runs the query each time it is read."""
 
     def __init__(
         self,
-        session: Session,
+        session: LazyQueries,
         cols: AxisColumns,
         x: Bounds | None,
         y: Bounds | None,
@@ -199,14 +200,16 @@ class SelectedRows:
         where, params = (
             selection_filter(cols, x, y, scope) if polygon is None else polygon_filter(cols, polygon, scope)
         )
-        self.cursor = session.cursor()
-        cols.source.prepare(self.cursor)
-        self.relation: duckdb.DuckDBPyRelation = self.cursor.sql(
-            f"SELECT * FROM {cols.source.from_sql} WHERE {where}", params=params
-        )
+        sql = f"SELECT * FROM {cols.source.from_sql} WHERE {where}"
+        self.relation, self._close = session.lazy(cols.source, sql, params)
         self.x, self.y, self.polygon, self.scope = x, y, polygon, scope or SeriesScope()
 
     def close(self) -> None:
-        """Free the cursor (the relation can no longer be read)."""
-        with contextlib.suppress(duckdb.Error):
-            self.cursor.close()
+        """Free the relation's cursor (it can no longer be read)."""
+        self._close()
+
+
+class LazyQueries(Protocol):
+    """An engine session that hands out lazy relations (engine/backend.py)."""
+
+    def lazy(self, source: Source, sql: str, params: list[object]) -> tuple[object, Callable[[], None]]: ...

@@ -9,11 +9,19 @@ import os
 import tempfile
 import threading
 import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import duckdb
+import pyarrow as pa
 
 from ..runtime.memory import available_memory, memory_budget
+from .dialect import DUCKDB, Dialect
 from .runner import ExclusiveGate, QueryRunner
+
+if TYPE_CHECKING:
+    from .sources import Source
+    from .spark_session import SparkConnectSession
 
 # Progress is reported by query_progress() only with these settings, and DuckDB's own
 # printed (or ipywidgets) progress bar must stay off: the widget draws its own.
@@ -84,6 +92,8 @@ class Session:
         connection: an existing DuckDB connection to wrap instead of opening one; its settings are
             left as they are, except those passed here.
     """
+
+    dialect: Dialect = DUCKDB
 
     def __init__(
         self,
@@ -217,6 +227,52 @@ class Session:
     def unique_name(self, prefix: str) -> str:
         """A fresh name for an object this session registers."""
         return f"__pikaplot_{prefix}_{next(self._names)}"
+
+    @staticmethod
+    def spark(remote: str | None = None, *, spark: object | None = None) -> SparkConnectSession:
+        """Plots on Apache Spark through Spark Connect instead of DuckDB: a session on the Spark
+        Connect server at `remote` ("sc://host:15002"; default $SPARK_REMOTE), or on an open
+        `pyspark.sql.SparkSession` (`spark=`). Needs `pip install 'pikaplot_widget[spark]'`."""
+        from .spark_session import SparkConnectSession  # the Spark client is optional
+
+        if spark is not None:
+            return SparkConnectSession.of(spark)
+        return SparkConnectSession.connect(remote)
+
+    # ---- the engine seam (engine/backend.py) ------------------------------------------------
+    def resolve(self, data: object) -> Source:
+        """What the user passed as `data` as a Source (see `sources.resolve_source`)."""
+        from .sources import resolve_source
+
+        return resolve_source(data, self)
+
+    def query(self, source: Source, sql: str, params: list[object] | None = None) -> pa.Table:
+        """A short query on a cursor of its own (with the source's objects registered), as Arrow."""
+        cursor = self.cursor()
+        try:
+            source.prepare(cursor)
+            return cursor.sql(sql, params=params or None).to_arrow_table()
+        finally:
+            cursor.close()
+
+    def lazy(self, source: Source, sql: str, params: list[object]) -> tuple[object, Callable[[], None]]:
+        """A DuckDB relation of `sql` on a cursor of its own (nothing computed until it is read),
+        and what closes that cursor."""
+        cursor = self.cursor()
+        source.prepare(cursor)
+        relation = cursor.sql(sql, params=params)
+
+        def close() -> None:
+            with contextlib.suppress(duckdb.Error):
+                cursor.close()
+
+        return relation, close
+
+    def time_zone(self) -> str:
+        """The TimeZone DuckDB shows TIMESTAMPTZ in (UTC when unset or unknown to zoneinfo)."""
+        from .axes import session_time_zone
+
+        return session_time_zone(self)
 
     def close(self) -> None:
         """Close the readers and the writer connection (plots on it then fail with a clear message)."""

@@ -7,9 +7,12 @@ import glob
 import os
 import re
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import duckdb
+import pyarrow as pa
 
+from .dialect import DUCKDB, Dialect
 from .session import Session
 from .sql import is_numeric_type, is_temporal_type, quote_ident, quote_string
 
@@ -29,6 +32,7 @@ class Source:
     from_sql: str
     columns: dict[str, str]
     registrations: dict[str, object] = field(default_factory=dict)
+    dialect: Dialect = DUCKDB  # the engine the SQL runs on
 
     def prepare(self, cursor: duckdb.DuckDBPyConnection) -> None:
         """Register in-memory objects (DataFrames, Arrow tables) on a cursor before querying."""
@@ -42,7 +46,7 @@ class Source:
                 cursor.unregister(name)
 
     def column_type(self, name: str, role: str) -> str:
-        """The DuckDB type of a column, or a ValueError naming the columns there are."""
+        """The (DuckDB-named) type of a column, or a ValueError naming the columns there are."""
         if not isinstance(name, str):
             raise TypeError(f"{role} must be a column name (str), got {type(name).__name__}")
         if name not in self.columns:
@@ -185,21 +189,26 @@ def _from_relation(
         probe.close()
 
 
-def time_origin_us(source: Source, session: Session, column: str) -> int:
+class SetupQueries(Protocol):
+    """An engine session answering short queries while a plot is set up (engine/backend.py)."""
+
+    def query(self, source: Source, sql: str, params: list[object] | None = None) -> pa.Table: ...
+
+
+def time_origin_us(source: Source, session: SetupQueries, column: str) -> int:
     """For a time column: the first row's instant, in whole seconds as microseconds since the epoch
     (a cheap LIMIT 1, any row will do): axis values then count seconds from it, and float64 keeps
     microseconds near the data. 0 when the column has no value."""
-    cursor = session.cursor()
-    try:
-        source.prepare(cursor)
-        name = quote_ident(column)
-        sql = f"SELECT epoch_us(CAST({name} AS TIMESTAMP)) FROM {source.from_sql} WHERE {name} IS NOT NULL"
-        row = cursor.execute(sql + " LIMIT 1").fetchone()
-    finally:
-        cursor.close()
-    if row is None or row[0] is None:
+    d = source.dialect
+    name = d.ident(column)
+    kind = source.columns.get(column, "TIMESTAMP")
+    kind = "TIMESTAMP" if kind == "TIMESTAMP_NS" else kind  # micros are enough for an origin
+    value = d.epoch_us(name if kind != "TIMESTAMP_NS" else f"CAST({name} AS TIMESTAMP)", kind)
+    sql = f"SELECT {value} AS origin FROM {source.from_sql} WHERE {name} IS NOT NULL LIMIT 1"
+    rows = session.query(source, sql).column(0).to_pylist()
+    if not rows or rows[0] is None:
         return 0
-    return int(row[0]) // 10**6 * 10**6
+    return int(rows[0]) // 10**6 * 10**6
 
 
 def describe(source: Source, session: Session) -> dict[str, str]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from collections.abc import Callable
+
+from .dialect import DUCKDB, Dialect
 
 NUMERIC_TYPES = frozenset(
     {
@@ -39,14 +40,12 @@ INTEGER_RANGES = {
     "UBIGINT": (0, 2**64 - 1),
 }
 FLOAT32_MAX = 3.4028234663852886e38
-NS_RANGE_US = (-(2**63) // 1000 + 1, (2**63 - 1) // 1000 - 1)  # what TIMESTAMP_NS holds (1677..2262)
 
 
 def quote_ident(name: str) -> str:
-    """Quote an identifier for DuckDB (double quotes, embedded quotes doubled)."""
-    if "\x00" in name:
-        raise ValueError("identifiers may not contain NUL characters")
-    return '"' + name.replace('"', '""') + '"'
+    """Quote an identifier for DuckDB (double quotes, embedded quotes doubled); `Dialect.ident` for
+    SQL that may run on another engine."""
+    return DUCKDB.ident(name)
 
 
 def quote_string(text: str) -> str:
@@ -66,7 +65,9 @@ def is_temporal_type(type_name: str) -> bool:
     return type_name in TEMPORAL_TYPES
 
 
-def axis_value_expr(column_sql: str, type_name: str, origin_us: int = 0, log: bool = False) -> str:
+def axis_value_expr(
+    column_sql: str, type_name: str, origin_us: int = 0, log: bool = False, dialect: Dialect = DUCKDB
+) -> str:
     """An expression giving a column as DOUBLE in axis units: for time, seconds since `origin_us`
     (microseconds since the epoch; subtracted as integers, so a plot near its origin keeps
     microseconds that float64 seconds since 1970 would round away); on a log axis log10 of the
@@ -75,29 +76,28 @@ def axis_value_expr(column_sql: str, type_name: str, origin_us: int = 0, log: bo
         return f"log10(CASE WHEN {column_sql} > 0 THEN CAST({column_sql} AS DOUBLE) END)"
     if type_name == "TIMESTAMP_NS":  # nanoseconds kept: the origin is subtracted in integers
         shift = f" - {int(origin_us) * 1000}" if origin_us else ""
-        return f"((epoch_ns({column_sql}){shift}) / 1e9)"
+        return f"(({dialect.epoch_ns(column_sql)}{shift}) / 1e9)"
     if is_temporal_type(type_name):
-        value = f"CAST({column_sql} AS TIMESTAMP)" if type_name == "DATE" else column_sql
         shift = f" - {int(origin_us)}" if origin_us else ""
-        return f"((epoch_us({value}){shift}) / 1e6)"
+        return f"(({dialect.epoch_us(column_sql, type_name)}{shift}) / 1e6)"
     return f"CAST({column_sql} AS DOUBLE)"
 
 
-def valid_value_expr(column_sql: str, type_name: str, log: bool = False) -> str:
+def valid_value_expr(column_sql: str, type_name: str, log: bool = False, dialect: Dialect = DUCKDB) -> str:
     """A boolean expression that is true where the value is neither NULL nor NaN/inf (and, on a log
     axis, positive)."""
     positive = f" AND {column_sql} > 0" if log else ""
     if type_name in FLOAT_TYPES:
-        return f"({column_sql} IS NOT NULL AND isfinite({column_sql}){positive})"
+        return f"({column_sql} IS NOT NULL AND {dialect.is_finite(column_sql)}{positive})"
     return f"({column_sql} IS NOT NULL{positive})"
 
 
-def range_filter_sql(column_sql: str, type_name: str) -> str:
+def range_filter_sql(column_sql: str, type_name: str, dialect: Dialect = DUCKDB) -> str:
     """`column BETWEEN ? AND ?` with the bounds cast to the column's own type (zone maps stay usable)."""
-    if type_name == "TIMESTAMP_NS":  # bounds bound as integer nanoseconds (datetime has only micro)
-        return f"{column_sql} >= make_timestamp_ns(?) AND {column_sql} <= make_timestamp_ns(?)"
-    cast_type = "TIMESTAMPTZ" if type_name == "TIMESTAMP WITH TIME ZONE" else type_name
-    return f"{column_sql} >= CAST(? AS {cast_type}) AND {column_sql} <= CAST(? AS {cast_type})"
+    if is_temporal_type(type_name):  # TIMESTAMP_NS: bound as integer nanoseconds (datetime has micros)
+        bound = dialect.time_bound(type_name)
+        return f"{column_sql} >= {bound} AND {column_sql} <= {bound}"
+    return f"{column_sql} >= CAST(? AS {type_name}) AND {column_sql} <= CAST(? AS {type_name})"
 
 
 def inclusive_filter(
@@ -108,19 +108,22 @@ def inclusive_filter(
     hi: float,
     origin_us: int = 0,
     log: bool = False,
+    dialect: Dialect = DUCKDB,
 ) -> tuple[str, list[object]]:
     """Rows whose axis value lies in [lo, hi]: a filter on the raw column (zone maps skip row
     groups) with bounds rounded outwards to its type, plus, where that rounding can let rows in
     (every type but DOUBLE, and every log axis), the exact check on the axis value `value_sql`."""
-    sql = range_filter_sql(column_sql, type_name)
-    params = range_params(type_name, lo, hi, origin_us, log)
+    sql = range_filter_sql(column_sql, type_name, dialect)
+    params = range_params(type_name, lo, hi, origin_us, log, dialect)
     if type_name != "DOUBLE" or log:
         sql += f" AND {value_sql} BETWEEN ? AND ?"
         params += [lo, hi]
     return sql, params
 
 
-def range_params(type_name: str, lo: float, hi: float, origin_us: int = 0, log: bool = False) -> list[object]:
+def range_params(
+    type_name: str, lo: float, hi: float, origin_us: int = 0, log: bool = False, dialect: Dialect = DUCKDB
+) -> list[object]:
     """Bound values for `range_filter_sql` from axis units (for time: seconds since `origin_us`; on
     a log axis log10 of the value, the bounds widened by a few ulps so rounding loses no row)."""
     if log:
@@ -133,11 +136,9 @@ def range_params(type_name: str, lo: float, hi: float, origin_us: int = 0, log: 
             min(max(origin_ns + _ceil(hi * 1e9), low), high),
         ]
     if is_temporal_type(type_name):
-        tz = dt.timezone.utc if type_name == "TIMESTAMP WITH TIME ZONE" else None
-        bounds = NS_RANGE_US if type_name == "TIMESTAMP_NS" else None
         return [
-            _to_datetime(lo, origin_us, tz, math.floor, bounds),
-            _to_datetime(hi, origin_us, tz, math.ceil, bounds),
+            dialect.time_param(_to_micros(lo, origin_us, math.floor), type_name),
+            dialect.time_param(_to_micros(hi, origin_us, math.ceil), type_name),
         ]
     if type_name == "FLOAT":
         return [max(lo, -FLOAT32_MAX), min(hi, FLOAT32_MAX)]
@@ -175,18 +176,10 @@ def _ceil(value: float) -> int:
     return math.ceil(value) if math.isfinite(value) else (-(2**128) if value < 0 else 2**128)
 
 
-def _to_datetime(
-    seconds: float,
-    origin_us: int,
-    tz: dt.timezone | None,
-    rounding: Callable[[float], int],
-    bounds: tuple[int, int] | None = None,
-) -> dt.datetime:
-    """`origin_us` + `seconds` as a datetime, rounded to microseconds (integer arithmetic past the
-    origin keeps them exact), clamped to the years 1..9999 (or to `bounds`, epoch microseconds)."""
-    lo_us, hi_us = bounds or (-62135596800 * 10**6, 253402300799 * 10**6)  # 0001-01-01 .. 9999-12-31
+def _to_micros(seconds: float, origin_us: int, rounding: Callable[[float], int]) -> int:
+    """`origin_us` + `seconds` in microseconds since the epoch, rounded (integer arithmetic past the
+    origin keeps them exact), clamped to the years 1..9999."""
+    lo_us, hi_us = -62135596800 * 10**6, 253402300799 * 10**6  # 0001-01-01 .. 9999-12-31
     relative = seconds * 1e6 if math.isfinite(seconds) else math.copysign(1e30, seconds)
     micros = origin_us + rounding(min(max(relative, lo_us - origin_us - 1.0), hi_us - origin_us + 1.0))
-    micros = min(max(micros, lo_us), hi_us)
-    value = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=micros)
-    return value.replace(tzinfo=tz) if tz else value
+    return min(max(micros, lo_us), hi_us)

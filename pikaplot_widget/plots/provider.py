@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from ..engine import cache
-from ..engine.runner import ProgressCallback, QueryRunner, QueryStats, Ticket
+from ..engine.runner import ProgressCallback, QueryStats, Reader, Ticket
 from ..engine.sources import Source
 
 
@@ -17,14 +17,14 @@ class Provider:
     provider's id, so closing the plot drops exactly its own entries.
     """
 
-    def __init__(self, source: Source, runner: QueryRunner, stats: QueryStats) -> None:
+    def __init__(self, source: Source, runner: Reader, stats: QueryStats) -> None:
         self.id = cache.next_owner_id()
         self.source = source
         self.runner = runner
         self.stats = stats
         self.cache_hits = 0
         self.closed = False
-        source.prepare(runner.cursor)
+        runner.attach(source)
 
     @property
     def extent(self) -> object | None:
@@ -54,6 +54,5 @@ class Provider:
         self.closed = True
         self.release()
         cache.results.drop(lambda key: isinstance(key, tuple) and key[0] == self.id)
-        with self.runner.locked():
-            self.source.release(self.runner.cursor)
+        self.runner.detach(self.source)
         self.runner.close()  # the plot's own cursor and its progress poller

@@ -6,12 +6,10 @@ import math
 import threading
 from collections.abc import Callable
 
-import duckdb
-
 from ..core.errors import PlotError
+from ..engine.backend import Backend
 from ..engine.line_series import Series
 from ..engine.selection import MAX_POLYGON_VERTICES, AxisColumns, Bounds, Polygon, SelectedRows, SeriesScope
-from ..engine.session import Session
 from .painter import Painter
 
 
@@ -53,7 +51,7 @@ class Selection:
 
     def __init__(
         self,
-        session: Session,
+        session: Backend,
         columns: AxisColumns,
         painter: Painter,
         redraw: Callable[[], None],
@@ -148,8 +146,9 @@ class Selection:
             self._redraw()
 
     @property
-    def relation(self) -> duckdb.DuckDBPyRelation | None:
-        """The selected rows (read lazily: filters are pushed down, nothing is materialised)."""
+    def relation(self) -> object | None:
+        """The selected rows (read lazily: filters are pushed down, nothing is materialised): a
+        DuckDB relation, or a Spark DataFrame on Spark."""
         with self._lock:
             return None if self._rows is None else self._rows.relation
 

@@ -16,16 +16,15 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
+from ...engine.dialect import Dialect
 from ...engine.line import ColumnEdges, Extent, LineColumns, LineData, m4_points
 from ...engine.line_points import series_points
 from ...engine.line_rows import first_hit
 from ...engine.line_series import Series, series_codes, wide_m4_sql
-from ...engine.runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
-from ...engine.sql import quote_ident
+from ...engine.runner import NEVER_CANCELLED, OUT_OF_MEMORY, ProgressCallback, Reader, Ticket
 
 FANOUT = 16
 ROWS_PER_BUCKET = 256
@@ -33,16 +32,17 @@ MIN_BUCKETS_PER_COLUMN = 4
 MIN_ROWS = 1_000_000  # below this a plain M4 over the rows is as fast as the index
 MAX_BUCKETS = 1 << 22
 TOP_LEVEL_BUCKETS = 4096
-SCHEMA = "pikaplot_index"
 _names = itertools.count(1)
 
-# Merging buckets: the first of the firsts, the last of the lasts, the min of the mins, ...
-_MERGE = """
-    min(x_first) AS x_first, arg_min(y_first, x_first) AS y_first,
-    arg_min(x_at_min, y_min) AS x_at_min, min(y_min) AS y_min,
-    arg_max(x_at_max, y_max) AS x_at_max, max(y_max) AS y_max,
-    max(x_last) AS x_last, arg_max(y_last, x_last) AS y_last,
-    min(x_gap) AS x_gap, sum(n)::BIGINT AS n"""
+
+def _merge_sql(d: Dialect) -> str:
+    """Merging buckets: the first of the firsts, the last of the lasts, the min of the mins, ..."""
+    return f"""
+    min(x_first) AS x_first, {d.arg_min("y_first", "x_first")} AS y_first,
+    {d.arg_min("x_at_min", "y_min")} AS x_at_min, min(y_min) AS y_min,
+    {d.arg_max("x_at_max", "y_max")} AS x_at_max, max(y_max) AS y_max,
+    max(x_last) AS x_last, {d.arg_max("y_last", "x_last")} AS y_last,
+    min(x_gap) AS x_gap, CAST(sum(n) AS BIGINT) AS n"""
 
 
 LEVEL_COLUMNS = (
@@ -86,23 +86,7 @@ class Pyramid:
 
 
 def _table_name(index_id: int, level: int) -> str:
-    return f"{quote_ident(SCHEMA)}.{quote_ident(f'line_{index_id}_level_{level}')}"
-
-
-def ensure_schema(runner: QueryRunner) -> bool:
-    """Attach the in-memory database that holds the index tables (shared by all cursors); False
-    where DuckDB refuses one (a read-only database: views then read the rows, still exact)."""
-    attached = runner.run("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [SCHEMA])
-    if attached.column(0)[0].as_py() == 0:
-        try:
-            runner.run(f"ATTACH ':memory:' AS {quote_ident(SCHEMA)}")
-        except duckdb.Error as error:
-            message = str(error).lower()
-            if "read-only" in message or "read only" in message:
-                return False
-            if "already" not in message:  # else another plot attached it first
-                raise
-    return True
+    return f"line_{index_id}_level_{level}"
 
 
 def bucket_count(rows: int, rows_per_bucket: int = ROWS_PER_BUCKET, smallest: int = TOP_LEVEL_BUCKETS) -> int:
@@ -111,7 +95,7 @@ def bucket_count(rows: int, rows_per_bucket: int = ROWS_PER_BUCKET, smallest: in
 
 
 def build_pyramid(
-    runner: QueryRunner,
+    runner: Reader,
     cols: LineColumns,
     extent: Extent,
     on_progress: ProgressCallback | None = None,
@@ -126,21 +110,21 @@ def build_pyramid(
     One build runs at a time per database (the runner's gate; the others wait, cancellable): the
     GROUP BY's hash tables of builds at once overflow a lean memory_limit. A build that still runs out
     of memory is tried once more after the builds waiting then; a second failure raises
-    duckdb.OutOfMemoryException."""
+    the engine's out-of-memory error."""
     if extent.empty or extent.rows < min_rows or not extent.x_max > extent.x_min:
         return None
     args = (runner, cols, extent, on_progress, ticket, rows_per_bucket, top_level_buckets)
     try:
         with runner.gate.held(ticket, runner):
             return _build_once(*args)
-    except duckdb.OutOfMemoryException:
+    except OUT_OF_MEMORY:
         pass
     with runner.gate.held(ticket, runner, after_others=True):
         return _build_once(*args)
 
 
 def _build_once(
-    runner: QueryRunner,
+    runner: Reader,
     cols: LineColumns,
     extent: Extent,
     on_progress: ProgressCallback | None,
@@ -148,12 +132,13 @@ def _build_once(
     rows_per_bucket: int,
     top_level_buckets: int,
 ) -> Pyramid | None:
-    if not ensure_schema(runner):
+    index_id = next(_names)
+    first_table = runner.index_table(_table_name(index_id, 0))
+    if first_table is None:  # nowhere to keep it (a read-only database): views read the rows
         return None
     buckets = bucket_count(extent.rows, rows_per_bucket, top_level_buckets)
     width = (extent.x_max - extent.x_min) / buckets
-    index_id = next(_names)
-    tables = [_table_name(index_id, 0)]
+    tables, d = [first_table], runner.dialect
     key = "LEAST(CAST(floor((x - ?) / ?) AS BIGINT), ?)"
     series = cols.series
     if series is not None and series.by is None:
@@ -161,19 +146,19 @@ def _build_once(
     else:
         gaps = extent.invalid_rows > 0 or series is not None
         select = cols.m4_grouped_sql(key, "k", cols.x_valid, with_gaps=gaps)
-    level0 = f"CREATE OR REPLACE TABLE {tables[0]} AS {select}"
+    level0 = d.create_table(tables[0], select)
     s = "s, " if series is not None else ""
     try:
         runner.run(level0, [*cols.series_params(), extent.x_min, width, buckets - 1], on_progress, ticket)
         count = buckets
         while count > top_level_buckets:
             below, level = tables[-1], len(tables)
-            tables.append(_table_name(index_id, level))
-            runner.run(
-                f"CREATE OR REPLACE TABLE {tables[-1]} AS SELECT {s}k // {FANOUT} AS k, {_MERGE} "
-                f"FROM {below} GROUP BY {s}k // {FANOUT} ORDER BY {s}k",
-                ticket=ticket,
-            )
+            table = runner.index_table(_table_name(index_id, level))
+            assert table is not None  # level 0's storage holds every level
+            tables.append(table)
+            k = d.int_div("k", FANOUT)
+            merged = f"SELECT {s}{k} AS k, {_merge_sql(d)} FROM {below} GROUP BY {s}{k} ORDER BY {s}k"
+            runner.run(d.create_table(table, merged), ticket=ticket)
             count = math.ceil(count / FANOUT)
         pyramid = Pyramid(tuple(tables), extent.x_min, width, buckets, series)
         load_levels(runner, pyramid, ticket=ticket)
@@ -185,7 +170,7 @@ def _build_once(
 
 
 def load_levels(
-    runner: QueryRunner, pyramid: Pyramid, budget: int = IN_MEMORY_BYTES, ticket: Ticket = NEVER_CANCELLED
+    runner: Reader, pyramid: Pyramid, budget: int = IN_MEMORY_BYTES, ticket: Ticket = NEVER_CANCELLED
 ) -> None:
     """Keep the coarsest levels as numpy arrays too (merging them in numpy skips a query)."""
     series = pyramid.series
@@ -251,7 +236,7 @@ def _bucket_span(
 
 
 def pyramid_m4(
-    runner: QueryRunner,
+    runner: Reader,
     pyramid: Pyramid,
     level: int,
     x_range: tuple[float, float],
@@ -264,7 +249,7 @@ def pyramid_m4(
     column_width, bucket, first, last = _bucket_span(pyramid, level, x_range, columns)
     s = "s, " if pyramid.series is not None else ""
     sql = f"""
-SELECT {s}col, {_MERGE}
+SELECT {s}col, {_merge_sql(runner.dialect)}
 FROM (
     SELECT CAST(floor(((k + 0.5) * ? + ? - ?) / ?) AS BIGINT) AS col, *
     FROM {pyramid.tables[level]} WHERE k BETWEEN ? AND ?
@@ -276,7 +261,7 @@ GROUP BY {s}col ORDER BY {s}col"""
 
 
 def fetch_from_pyramid(
-    runner: QueryRunner,
+    runner: Reader,
     pyramid: Pyramid,
     level: int,
     x_range: tuple[float, float],
@@ -375,7 +360,8 @@ def column_edges(pyramid: Pyramid, level: int, x_range: tuple[float, float], col
     return edges
 
 
-def drop_pyramid(runner: QueryRunner, pyramid: Pyramid) -> None:
+def drop_pyramid(runner: Reader, pyramid: Pyramid) -> None:
     """Drop the index tables."""
     for table in pyramid.tables:
-        runner.run(f"DROP TABLE IF EXISTS {table}")
+        for statement in runner.dialect.drop_table(table):
+            runner.run(statement)

@@ -9,13 +9,12 @@ import threading
 import time
 from dataclasses import replace
 
-import duckdb
 import numpy as np
 
 from ...core.downsample import lttb, minmax_lttb
 from ...engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_line, fetch_sample
 from ...engine.line_cache import RowCache
-from ...engine.runner import ProgressCallback, QueryCancelled, QueryRunner, QueryStats, Ticket
+from ...engine.runner import OUT_OF_MEMORY, ProgressCallback, QueryCancelled, QueryStats, Reader, Ticket
 from ..provider import Provider
 from .index import Pyramid, build_pyramid, drop_pyramid, fetch_from_pyramid, rows_between
 
@@ -28,7 +27,7 @@ class LineProvider(Provider):
     def __init__(
         self,
         columns: LineColumns,
-        runner: QueryRunner,
+        runner: Reader,
         stats: QueryStats,
         max_points: int | None = None,
         downsampler: str = "minmax_lttb",
@@ -76,7 +75,7 @@ class LineProvider(Provider):
         assert self._extent is not None
         try:
             pyramid = build_pyramid(self.runner, self.columns, self._extent, on_progress, ticket)
-        except duckdb.OutOfMemoryException as error:  # twice: views read the rows instead
+        except OUT_OF_MEMORY as error:  # twice: views read the rows instead
             self.index_error = str(error).splitlines()[0]
             return
         if self.closed and pyramid is not None:  # closed while building: nobody else will drop it

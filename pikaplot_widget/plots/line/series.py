@@ -6,14 +6,14 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ...engine.backend import Backend
 from ...engine.line import LineColumns
 from ...engine.line_series import MAX_SERIES, by_series, y_list_series
-from ...engine.session import Session
 from ...engine.sources import Source
 
 
 def line_columns(
-    source: Source, session: Session, x: str, y: str | Sequence[str], by: str | None
+    source: Source, session: Backend, x: str, y: str | Sequence[str], by: str | None
 ) -> tuple[LineColumns, str]:
     """Checked columns (with their series) and a notice for the plot ("" when nothing to say)."""
     if isinstance(y, str):
@@ -33,11 +33,11 @@ def line_columns(
         return columns, ""
     runner = session.reader(transient=True)
     try:
-        source.prepare(runner.cursor)
+        runner.attach(source)
         series = by_series(runner, columns, by)
     finally:
         with contextlib.suppress(Exception):
-            source.release(runner.cursor)
+            runner.detach(source)
         runner.close()
     notice = ""
     if series.series_dropped:

@@ -15,9 +15,9 @@ import numpy as np
 from ...core.types import Labels, Size
 from ...core.viewport import Range, Viewport
 from ...engine.axes import count_not_positive
+from ...engine.backend import Backend
 from ...engine.line import Extent, LineColumns, LineData
 from ...engine.runner import Ticket
-from ...engine.session import Session
 from ..base import ViewWorker
 from ..drawn import Drawn
 from ..protocols import FrameCallback, StateCallback, ViewCallback
@@ -46,7 +46,7 @@ class LineWorker(ViewWorker):
     def __init__(
         self,
         columns: LineColumns,
-        session: Session,
+        session: Backend,
         *,
         width: int,
         height: int,

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from ...core.types import ViewBox
-from ...engine.runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
+from ...engine.runner import NEVER_CANCELLED, ProgressCallback, Reader, Ticket
 from ...engine.scatter import ScatterColumns, ScatterExtent, pixel_keys_params, pixel_keys_sql
 
 
@@ -49,7 +49,7 @@ class DensityGrid:
 
 
 def fetch_density(
-    runner: QueryRunner,
+    runner: Reader,
     cols: ScatterColumns,
     extent: ScatterExtent,
     box: ViewBox,
@@ -114,10 +114,17 @@ class PixelCounter:
         if not self._pending:
             return
         keys = self._column("k").astype(np.intp, copy=False)  # with categories: plane * cells + pixel
-        self.counts += np.bincount(keys, minlength=self.planes * self.cells)
+        counted = "n" in self._pending[0].schema.names  # keys counted by the engine (one row per key)
+        rows = self._column("n").astype(np.float64) if counted else None
+        counts = np.bincount(keys, weights=rows, minlength=self.planes * self.cells)
+        self.counts += counts.astype(np.int64) if counted else counts
         if self.sums is not None and self.color_n is not None:
             values = self._column("c").astype(np.float64, copy=False)
             ok = np.isfinite(values)
             self.sums += np.bincount(keys[ok], weights=values[ok], minlength=self.cells)
-            self.color_n += np.bincount(keys[ok], minlength=self.cells)
+            if counted:
+                valid = self._column("cn").astype(np.float64)
+                self.color_n += np.bincount(keys, weights=valid, minlength=self.cells).astype(np.int64)
+            else:
+                self.color_n += np.bincount(keys[ok], minlength=self.cells)
         self._pending, self._rows = [], 0

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...core.types import ViewBox
-from ...engine.runner import NEVER_CANCELLED, ProgressCallback, QueryRunner, Ticket
+from ...engine.runner import NEVER_CANCELLED, ProgressCallback, Reader, Ticket
 from ...engine.scatter import ScatterColumns, ScatterExtent, pixel_keys_params, pixel_keys_sql
 from .density import DensityGrid, PixelCounter
 
@@ -221,7 +221,7 @@ def _level_from(counter: PixelCounter, count_type: type, color_offset: float = 0
 
 
 def build_density_index(
-    runner: QueryRunner,
+    runner: Reader,
     cols: ScatterColumns,
     extent: ScatterExtent,
     on_progress: ProgressCallback | None = None,

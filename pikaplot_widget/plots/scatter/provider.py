@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from ...core.types import ViewBox
-from ...engine.runner import ProgressCallback, QueryRunner, QueryStats, Ticket
+from ...engine.runner import ProgressCallback, QueryStats, Reader, Ticket
 from ...engine.scatter import (
     ScatterColumns,
     ScatterExtent,
@@ -37,7 +37,7 @@ def json_safe(value: object) -> object:
 
 
 def load_resident(
-    runner: QueryRunner,
+    runner: Reader,
     cols: ScatterColumns,
     extent: ScatterExtent,
     on_progress: ProgressCallback | None,
@@ -125,7 +125,7 @@ class ScatterProvider(Provider):
     def __init__(
         self,
         columns: ScatterColumns,
-        runner: QueryRunner,
+        runner: Reader,
         stats: QueryStats,
         marker_limit: int = MARKER_LIMIT,
         resident: str = "auto",

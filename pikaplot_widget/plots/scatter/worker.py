@@ -8,9 +8,9 @@ from ...core.colors import ColormapSpec
 from ...core.types import Labels, Size
 from ...core.viewport import Range, Viewport
 from ...engine.axes import count_not_positive
+from ...engine.backend import Backend
 from ...engine.runner import Ticket
 from ...engine.scatter import ScatterColumns, ScatterExtent
-from ...engine.session import Session
 from ..base import ViewWorker
 from ..protocols import FrameCallback, StateCallback, ViewCallback
 from ..selection import Selection
@@ -29,7 +29,7 @@ class ScatterWorker(ViewWorker):
     def __init__(
         self,
         columns: ScatterColumns,
-        session: Session,
+        session: Backend,
         *,
         width: int,
         height: int,

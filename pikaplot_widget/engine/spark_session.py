@@ -1,0 +1,229 @@
+"""Plots on Apache Spark through Spark Connect: the session side of the engine seam.
+
+Only the thin client is needed in the kernel (`pip install pikaplot_widget[spark]`, which brings
+`pyspark-client`); it is imported when a Spark session is first used. Column types are mapped to
+DuckDB's names, so every check and SQL builder serves both engines.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import re
+import threading
+import weakref
+from collections.abc import Callable
+from types import ModuleType
+from typing import cast
+
+import pyarrow as pa
+
+from ..core.scale import UTC_NAME, checked_zone
+from .dialect import SPARK, Dialect
+from .runner import ExclusiveGate
+from .sources import Source
+from .spark_reader import ProgressRouter, SparkConnection, SparkQueryError, SparkReader, first_line
+
+_TYPES = {
+    "tinyint": "TINYINT", "smallint": "SMALLINT", "int": "INTEGER", "bigint": "BIGINT",
+    "float": "FLOAT", "double": "DOUBLE", "date": "DATE", "string": "VARCHAR", "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP WITH TIME ZONE",  # Spark's TIMESTAMP is an instant (LTZ)
+    "timestamp_ntz": "TIMESTAMP",  # a wall-clock time, like DuckDB's TIMESTAMP
+}  # fmt: skip
+_FILE_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".json": "json", ".orc": "orc"}
+_NAME = re.compile(r"^(`(?:[^`]|``)+`|[A-Za-z_]\w*)(\.(`(?:[^`]|``)+`|[A-Za-z_]\w*)){0,2}$")
+_SQL_START = re.compile(r"^\s*(\(|--|/\*|(select|with|from|values|table)\b)", re.IGNORECASE)
+_QUIET_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")  # they print each error's JVM trace
+_sessions: weakref.WeakValueDictionary[int, SparkConnectSession] = weakref.WeakValueDictionary()
+_sessions_lock = threading.Lock()
+
+
+def duckdb_type(spark_type: str) -> str:
+    """A Spark SQL type name (`DataType.simpleString()`) as the DuckDB name the checks know."""
+    lowered = spark_type.strip().lower()
+    if lowered in _TYPES:
+        return _TYPES[lowered]
+    decimal = re.fullmatch(r"decimal\((\d+),\s*(\d+)\)", lowered)
+    if decimal:
+        return f"DECIMAL({decimal[1]},{decimal[2]})"
+    return spark_type.upper()  # ARRAY<…>, MAP<…>, STRUCT<…>, BINARY, intervals: not plottable
+
+
+class SparkConnectSession:
+    """A Spark Connect session that plots run on: `Session.spark(remote="sc://host:15002")`, or the
+    session of a Spark DataFrame passed as `data`.
+
+    Each plot gets a reader of its own; queries are tagged so a newer view interrupts a stale one,
+    progress comes from Spark's task counts, and line indexes are cached temporary views of the
+    session (dropped with their plot).
+
+    Args:
+        spark: a `pyspark.sql.SparkSession` made with `.remote(...)` (Spark Connect).
+        owned: stop `spark` when this session closes (True when pikaplot opened it).
+    """
+
+    dialect: Dialect = SPARK
+
+    def __init__(self, spark: object, *, owned: bool = False) -> None:
+        self.spark = cast(SparkConnection, spark)
+        self._owned = owned
+        self.index_gate = ExclusiveGate()
+        self._progress = ProgressRouter(self.spark)
+        self._names = itertools.count(1)
+        self._lock = threading.Lock()
+        self._readers: weakref.WeakSet[SparkReader] = weakref.WeakSet()
+        self._views: list[str] = []
+        self.closed = False
+        for name in _QUIET_LOGGERS:  # the errors reach the user in the plot or as exceptions
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+    @classmethod
+    def connect(cls, remote: str | None = None) -> SparkConnectSession:
+        """Open a Spark Connect session to `remote` ("sc://host:15002"; default the SPARK_REMOTE
+        environment variable)."""
+        address = remote or os.environ.get("SPARK_REMOTE")
+        if not address or not isinstance(address, str) or not address.startswith("sc://"):
+            raise ValueError(
+                f"remote must be a Spark Connect address like 'sc://host:15002'; got {address!r}"
+            )
+        builder = _spark_module().SparkSession.builder.remote(address)
+        return cls(builder.getOrCreate(), owned=True)
+
+    @classmethod
+    def of(cls, spark: object) -> SparkConnectSession:
+        """The pikaplot session wrapping a Spark session (one per Spark session)."""
+        with _sessions_lock:
+            found = _sessions.get(id(spark))
+            if found is None or found.spark is not spark or found.closed:
+                found = cls(spark)
+                _sessions[id(spark)] = found
+            return found
+
+    # ---- the seam -------------------------------------------------------------------------------
+    def reader(self, *, transient: bool = False) -> SparkReader:
+        """A reader of its own for one plot (`transient`: a short query while a plot is set up)."""
+        if self.closed:
+            raise ValueError("this Spark session is closed")
+        reader = SparkReader(self.spark, self._progress, self.index_gate, counts_as_plot=not transient)
+        with self._lock:
+            self._readers.add(reader)
+        return reader
+
+    def query(self, source: Source, sql: str, params: list[object] | None = None) -> pa.Table:
+        """A short query while a plot is set up (describe, time origin), as Arrow."""
+        del source  # nothing to register: Spark sources are tables or temporary views
+        try:
+            return self.spark.sql(sql, args=params or None).toArrow()
+        except Exception as error:
+            raise SparkQueryError(first_line(error)) from None
+
+    def lazy(self, source: Source, sql: str, params: list[object]) -> tuple[object, Callable[[], None]]:
+        """The rows of `sql` as a Spark DataFrame (nothing computed until it is read); nothing to free."""
+        del source
+        return self.spark.sql(sql, args=params or None), _nothing
+
+    def describe(self, source: Source) -> dict[str, str]:
+        """Column names and (DuckDB-named) types; bad SQL and unknown tables fail here."""
+        try:
+            schema = self.spark.sql(f"SELECT * FROM {source.from_sql}").schema  # type: ignore[attr-defined]
+        except Exception as error:
+            raise SparkQueryError(first_line(error)) from None
+        return {str(f.name): duckdb_type(f.dataType.simpleString()) for f in schema.fields}
+
+    def resolve(self, data: object) -> Source:
+        """A table name, a file path (read by the Spark cluster), SELECT text, a Spark DataFrame or an
+        in-memory table (pandas, polars, Arrow: uploaded to Spark once) as a Source."""
+        if isinstance(data, os.PathLike):
+            data = os.fspath(data)
+        if isinstance(data, str):
+            from_sql = _from_string(data)
+        elif is_spark_dataframe(data):
+            from_sql = self._view_of(data)
+        elif type(data).__module__.startswith(("pandas", "polars", "pyarrow")):
+            table = data if isinstance(data, pa.Table) else pa.table(data)
+            frame = self.spark.createDataFrame(table)  # type: ignore[attr-defined]
+            from_sql = self._view_of(frame)
+        else:
+            raise TypeError(
+                "data on Spark must be a table name, a file path, SELECT text, a Spark DataFrame "
+                f"or a pandas/polars DataFrame or pyarrow Table; got {type(data).__name__}"
+            )
+        source = Source(from_sql=from_sql, columns={}, dialect=SPARK)
+        source.columns = self.describe(source)
+        return source
+
+    def _view_of(self, frame: object) -> str:
+        name = self.unique_name("frame")
+        frame.createOrReplaceTempView(name)  # type: ignore[attr-defined]
+        with self._lock:
+            self._views.append(name)
+        return self.dialect.ident(name)
+
+    def time_zone(self) -> str:
+        """The zone Spark shows TIMESTAMP (instant) values in: spark.sql.session.timeZone."""
+        try:
+            zone = self.spark.conf.get("spark.sql.session.timeZone")  # type: ignore[attr-defined]
+            return checked_zone(str(zone)) if zone else UTC_NAME
+        except Exception:
+            return UTC_NAME
+
+    def unique_name(self, prefix: str) -> str:
+        """A fresh name for a temporary view this session creates."""
+        return f"__pikaplot_{prefix}_{os.getpid()}_{next(self._names)}"
+
+    def close(self) -> None:
+        """Close the readers and drop the temporary views made here; stop Spark if pikaplot opened it."""
+        self.closed = True
+        with self._lock:
+            readers, views, self._views = list(self._readers), self._views, []
+        for reader in readers:
+            reader.close()
+        for name in views:
+            try:
+                self.spark.sql(f"DROP VIEW IF EXISTS {self.dialect.ident(name)}").toArrow()
+            except Exception:
+                continue
+        if self._owned:
+            self.spark.stop()  # type: ignore[attr-defined]
+
+
+def _nothing() -> None:
+    """Nothing to free."""
+
+
+def is_spark_dataframe(data: object) -> bool:
+    """Whether `data` is a Spark (Connect) DataFrame."""
+    module = type(data).__module__
+    return module.startswith("pyspark.sql") and type(data).__name__ == "DataFrame"
+
+
+def session_of(data: object) -> SparkConnectSession:
+    """The pikaplot session of a Spark DataFrame's Spark session."""
+    return SparkConnectSession.of(data.sparkSession)  # type: ignore[attr-defined]
+
+
+def _from_string(text: str) -> str:
+    """SELECT text as a subquery, a file path as Spark's `format`.`path`, else a table name."""
+    stripped = text.strip()
+    if "\n" in stripped or _SQL_START.match(stripped):
+        # Wrapped in SELECT * FROM (...): only a query parses there, never a statement.
+        return f"(\n{stripped.rstrip(';').rstrip()}\n)"
+    for suffix, file_format in _FILE_FORMATS.items():
+        if stripped.lower().endswith(suffix) or "/" in stripped:
+            fmt = file_format if stripped.lower().endswith(suffix) else "parquet"
+            return f"{fmt}.{SPARK.ident(stripped)}"
+    if _NAME.match(stripped):
+        parts = re.findall(r"`(?:[^`]|``)+`|[A-Za-z_]\w*", stripped)
+        return ".".join(part if part.startswith("`") else SPARK.ident(part) for part in parts)
+    raise ValueError(f"data {text!r} is neither a table name, a file path nor SELECT text")
+
+
+def _spark_module() -> ModuleType:
+    try:
+        import pyspark.sql as spark_sql
+    except ImportError as error:
+        raise ImportError(
+            "plots on Spark need the Spark Connect client: pip install 'pikaplot_widget[spark]'"
+        ) from error
+    return spark_sql
