@@ -20,6 +20,8 @@ PYTHON="${PYTHON:-python3}"
 [ -d .venv ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
+# the Spark tests' local Spark Connect server (pyspark + Java 17; the kernel itself needs only the client)
+bash scripts/spark_server.sh install
 
 if command -v npm >/dev/null 2>&1; then
   npm install --no-audit --no-fund --silent

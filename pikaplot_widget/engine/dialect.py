@@ -19,9 +19,10 @@ class Dialect:
     supports_nanoseconds = True  # TIMESTAMP_NS columns exist
     text_type = "VARCHAR"
     code_type = "UTINYINT"  # small category numbers
-    # Density: False streams each row's pixel key to numpy (1.3-3x faster than DuckDB's GROUP BY
-    # in the same process); True counts keys in the engine (a remote one: one row per pixel back).
-    count_pixels_in_engine = False
+    # False: an engine in the kernel's process, whose rows numpy may read cheaply (density streams
+    # each row's pixel key, 1.3-3x faster than DuckDB's GROUP BY; narrow line views read their
+    # rows). True: a remote engine; everything is aggregated there (one row per pixel or column).
+    aggregates_in_engine = False
 
     def ident(self, name: str) -> str:
         """Quote an identifier (double quotes, embedded quotes doubled)."""
@@ -94,7 +95,7 @@ class SparkDialect(Dialect):
     supports_nanoseconds = False
     text_type = "STRING"
     code_type = "TINYINT"
-    count_pixels_in_engine = True
+    aggregates_in_engine = True
 
     def ident(self, name: str) -> str:
         """Quote an identifier (backticks, embedded backticks doubled)."""

@@ -313,6 +313,8 @@ def fetch_line(
     if extent.empty or not (x1 > x0) or lo > hi:
         return cols.view_points(_empty_m4(), x_range, columns, "raw")
     scale = columns / (x1 - x0)
+    if cols.dialect.aggregates_in_engine:  # a remote engine: M4 there, never the rows here
+        row_cache = None
     if row_cache is not None and RowCache.usable(cols):
         kept = row_cache.rows(runner, cols, (lo, hi), read, ticket, on_progress)
         if kept is not None:
@@ -345,6 +347,8 @@ def _m4_from_rows(
     may hold more (DuckDB's M4 then). Without a known bound (no index; x maybe not spread
     evenly) a LIMIT guards the read; it makes DuckDB scan on one thread, so only then."""
     lo, hi = bounds
+    if cols.dialect.aggregates_in_engine:
+        return None
     limit = row_limit(cols.series, FAST_ROWS)
     guard = rows_in_range is None and extent.rows > limit
     if rows_in_range is not None and rows_in_range > limit:

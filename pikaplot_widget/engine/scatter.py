@@ -304,7 +304,7 @@ def pixel_keys_sql(cols: ScatterColumns, extent: ScatterExtent, width: int, heig
     if cols.color_kind == "numeric":
         select.append(f"{cols.color_value} AS c")
     rows = f"SELECT {', '.join(select)} FROM {cols.source.from_sql} WHERE {cols.valid} AND {where}"
-    if not cols.dialect.count_pixels_in_engine:
+    if not cols.dialect.aggregates_in_engine:
         return rows
     # Rows per key counted where the data is (a cluster's result is one row per pixel, never a
     # row per point); `PixelCounter` adds `n` (and the colour's sum `c` and count `cn`).

@@ -83,8 +83,10 @@ class ProgressRouter:
         for stage in stages or ():  # type: ignore[attr-defined]
             total += int(getattr(stage, "num_tasks", 0))
             completed += int(getattr(stage, "num_completed_tasks", 0))
-        fraction = 1.0 if done else (completed / total if total else 0.0)
-        best = max(float(getattr(self._local, "best", 0.0)), min(fraction, 1.0))
+        if total == 0:  # no stages yet (or an operation without any, e.g. an analysis): nothing to say
+            return
+        # `done` marks the end of each of a query's operations, not of the query: left to the caller.
+        best = max(float(getattr(self._local, "best", 0.0)), min(completed / total, 1.0))
         self._local.best = best
         with contextlib.suppress(Exception):  # a failing callback must not fail the query
             callback(best)

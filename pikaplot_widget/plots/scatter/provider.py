@@ -163,6 +163,8 @@ class ScatterProvider(Provider):
         assert extent is not None
         if self.resident_mode == "never" or self.columns.color_kind != "none" or extent.empty:
             return False
+        if self.columns.dialect.aggregates_in_engine:  # a remote engine: its rows stay there
+            return False
         if self.resident_mode == "always":
             return True
         return extent.valid_rows <= RESIDENT_MAX_ROWS and gpu_info()["adapter_type"] in GPU_ADAPTERS

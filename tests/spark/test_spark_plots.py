@@ -1,0 +1,89 @@
+"""Whole plots on Spark: frames equal pixel for pixel to the same plots on DuckDB (the line index as
+cached temporary views, categorical density), selections as Spark DataFrames, and a newer view
+cancelling a stale 60M-row query."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyarrow as pa
+
+import pikaplot_widget as pk
+
+
+def walk(rng, n: int) -> pa.Table:
+    x = np.sort(rng.uniform(0, 1e6, n))
+    return pa.table({"x": x, "y": rng.normal(size=n).cumsum(), "cat": rng.choice(list("pqrs"), n)})
+
+
+def test_line_and_scatter_frames_equal_duckdb(spark_session, rng):
+    table = walk(rng, 1_050_000)  # past the line index's 1M-row floor: the index is built on Spark
+    duck = pk.Session()
+    plots = {
+        name: (
+            pk.line(table, "x", "y", session=session, width=420, height=220),
+            pk.scatter(table, "x", "y", color="cat", session=session, width=320, height=240),
+        )
+        for name, session in (("duckdb", duck), ("spark", spark_session))
+    }
+    try:
+        views = [None, (1e5, 6e5), (123_456.0, 124_999.0)]  # whole, from the index, from the rows
+        for view in views:
+            frames = {}
+            for name, (line, scatter) in plots.items():
+                if view is not None:
+                    line.x_range = view
+                    scatter.x_range = view
+                frames[name] = (line.to_array(), scatter.to_array())
+            for kind, duck_frame, spark_frame in zip(("line", "scatter"), *frames.values(), strict=True):
+                differ = int((duck_frame != spark_frame).any(axis=-1).sum())
+                assert differ == 0, f"{kind} at {view}: {differ} pixels differ"
+                assert len(np.unique(spark_frame.reshape(-1, 4), axis=0)) > 3, f"{kind}: blank frame"
+        line = plots["spark"][0]
+        assert line.stats["index_levels"] >= 2, line.stats  # cached temporary views on Spark
+        assert line.stats["rows"] == 1_050_000
+    finally:
+        for line, scatter in plots.values():
+            line.close()
+            scatter.close()
+        duck.close()
+
+
+def test_selection_is_a_spark_dataframe_counting_as_numpy(spark_session, rng):
+    table = walk(rng, 50_000)
+    plot = pk.scatter(table, "x", "y", session=spark_session, width=300, height=200)
+    try:
+        plot.to_array()
+        x, y = table.column("x").to_numpy(), table.column("y").to_numpy()
+        lo, hi = np.quantile(x, [0.2, 0.7])
+        ylo, yhi = np.quantile(y, [0.1, 0.8])
+        plot.select(x=(lo, hi), y=(ylo, yhi))
+        selected = plot.selection
+        assert type(selected).__module__.startswith("pyspark.sql")
+        expected = int(((x >= lo) & (x <= hi) & (y >= ylo) & (y <= yhi)).sum())
+        assert selected.count() == expected
+    finally:
+        plot.close()
+
+
+def test_a_newer_view_cancels_a_stale_60m_row_query(spark_session):
+    rows = "SELECT CAST(id AS DOUBLE) AS x, sin(id * 0.0001) AS y FROM range(0, 60000000, 1, 16)"
+    plot = pk.line(rows, "x", "y", session=spark_session, width=500, height=200)
+    try:
+        plot.to_array()  # the first view
+        plot.x_range = (1e6, 1e6 + 900)  # too narrow for the index: M4 over the rows, seconds on local[2]
+        time.sleep(1.5)
+        before = plot.stats["queries_cancelled"]
+        asked = time.monotonic()
+        plot.x_range = (2e6, 2e6 + 900)
+        while plot.stats["queries_cancelled"] == before and time.monotonic() - asked < 5:
+            time.sleep(0.01)
+        took = time.monotonic() - asked
+        assert plot.stats["queries_cancelled"] > before, plot.stats
+        assert took < 1.0, f"the stale query was cancelled after {took:.2f} s"
+        frame = plot.to_array()
+        assert plot.x_range == (2e6, 2e6 + 900)
+        assert len(np.unique(frame.reshape(-1, 4), axis=0)) > 3
+    finally:
+        plot.close()
