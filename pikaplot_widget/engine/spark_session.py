@@ -144,6 +144,9 @@ class SparkConnectSession:
             table = data if isinstance(data, pa.Table) else pa.table(data)
             frame = self.spark.createDataFrame(table)  # type: ignore[attr-defined]
             from_sql = self._view_of(frame)
+            # Kept in Spark's memory, columnar: else every query decodes the uploaded rows again
+            # (1M rows on local[2]: extent 19 s uncached).
+            self.query(Source(from_sql, {}), f"CACHE TABLE {from_sql}")
         else:
             raise TypeError(
                 "data on Spark must be a table name, a file path, SELECT text, a Spark DataFrame "
@@ -181,7 +184,8 @@ class SparkConnectSession:
             reader.close()
         for name in views:
             try:
-                self.spark.sql(f"DROP VIEW IF EXISTS {self.dialect.ident(name)}").toArrow()
+                for statement in self.dialect.drop_table(self.dialect.ident(name)):
+                    self.spark.sql(statement).toArrow()
             except Exception:
                 continue
         if self._owned:
