@@ -213,10 +213,10 @@ def _from_string(text: str) -> str:
     if "\n" in stripped or _SQL_START.match(stripped):
         # Wrapped in SELECT * FROM (...): only a query parses there, never a statement.
         return f"(\n{stripped.rstrip(';').rstrip()}\n)"
-    for suffix, file_format in _FILE_FORMATS.items():
-        if stripped.lower().endswith(suffix) or "/" in stripped:
-            fmt = file_format if stripped.lower().endswith(suffix) else "parquet"
-            return f"{fmt}.{SPARK.ident(stripped)}"
+    lowered = stripped.lower()
+    formats = [fmt for suffix, fmt in _FILE_FORMATS.items() if lowered.endswith(suffix)]
+    if formats or "/" in stripped:  # a path the cluster reads (a folder of Parquet parts without suffix)
+        return f"{(formats or ['parquet'])[0]}.{SPARK.ident(stripped)}"
     if _NAME.match(stripped):
         parts = re.findall(r"`(?:[^`]|``)+`|[A-Za-z_]\w*", stripped)
         return ".".join(part if part.startswith("`") else SPARK.ident(part) for part in parts)

@@ -230,3 +230,23 @@ def test_bad_input_gives_the_same_clear_errors(spark_session, rng):
         pk.line("no_such_table", "x", "y", session=spark_session)
     with pytest.raises(ValueError, match="neither a table name"):
         pk.line("DROP TABLE t", "x", "y", session=spark_session)
+
+
+def test_sources_on_spark_resolve_as_spark_reads_them(spark_session, rng, tmp_path):
+    from pikaplot_widget.engine.spark_session import _from_string
+
+    assert _from_string("db.trips") == "`db`.`trips`"
+    assert _from_string("cat.`my db`.`t``x`") == "`cat`.`my db`.`t``x`"
+    assert _from_string("/data/x.CSV") == "csv.`/data/x.CSV`"
+    assert _from_string("s3://bucket/trips") == "parquet.`s3://bucket/trips`"
+    table = random_table(rng, 5000)
+    path = tmp_path / "points.parquet"
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path)
+    plot = pk.line(str(path), "x", "y", session=spark_session, width=200, height=100)
+    try:  # the server is local: it reads the same file
+        plot.to_array()
+        assert plot.stats["rows"] == 5000
+    finally:
+        plot.close()
