@@ -28,7 +28,8 @@ case "${1:-}" in
     if answers; then echo "spark connect: a server already answers on port $PORT"; exit 0; fi
     [ -f "$SPARK_HOME/sbin/start-connect-server.sh" ] || bash "$0" install
     mkdir -p "$SPARK_PID_DIR" "$SPARK_LOG_DIR"
-    bash "$SPARK_HOME/sbin/start-connect-server.sh" --master "local[2]" --driver-memory 2g \
+    # (a SPARK_REMOTE in the environment would make spark-submit refuse --master)
+    env -u SPARK_REMOTE bash "$SPARK_HOME/sbin/start-connect-server.sh" --master "local[2]" --driver-memory 2g \
       --conf spark.connect.grpc.binding.address=127.0.0.1 \
       --conf spark.connect.grpc.binding.port="$PORT" \
       --conf spark.connect.progress.reportInterval=250ms \
@@ -39,7 +40,7 @@ case "${1:-}" in
       sleep 0.5
     done
     echo "spark connect: no answer on port $PORT after 60 s; log: $SPARK_LOG_DIR" >&2
-    tail -20 "$SPARK_LOG_DIR"/*.out >&2 || true
+    grep -v "^Spark Command" "$SPARK_LOG_DIR"/*.out | tail -8 >&2 || true
     exit 1
     ;;
   stop)

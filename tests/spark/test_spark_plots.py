@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
 import pikaplot_widget as pk
 
@@ -85,5 +86,44 @@ def test_a_newer_view_cancels_a_stale_60m_row_query(spark_session):
         frame = plot.to_array()
         assert plot.x_range == (2e6, 2e6 + 900)
         assert len(np.unique(frame.reshape(-1, 4), axis=0)) > 3
+    finally:
+        plot.close()
+
+
+def test_series_log_axes_and_time_zones_draw_as_on_duckdb(spark_session, rng):
+    n = 40_000
+    us = np.sort(1_774_000_000_000_000 + rng.integers(0, 4 * 86_400 * 10**6, n))
+    table = pa.table({
+        "t": pa.array(us, pa.timestamp("us", tz="UTC")), "a": np.exp(rng.normal(size=n).cumsum() / 50),
+        "b": rng.uniform(0.5, 3, n), "sym": rng.choice(["ab", "cd", "ef"], n),
+    })  # fmt: skip
+    duck = pk.Session()
+    made = {}
+    for name, session in (("duckdb", duck), ("spark", spark_session)):
+        made[name] = [
+            pk.line(table, "t", "a", by="sym", log_y=True, tz="Europe/Berlin", session=session,
+                    width=360, height=200),
+            pk.line(table, "t", ["a", "b"], session=session, width=360, height=200),
+            pk.scatter(table, "a", "b", color="b", log_x=True, session=session, width=240, height=200),
+        ]  # fmt: skip
+    try:
+        for duck_plot, spark_plot in zip(made["duckdb"], made["spark"], strict=True):
+            duck_frame, spark_frame = duck_plot.to_array(), spark_plot.to_array()
+            assert int((duck_frame != spark_frame).any(axis=-1).sum()) == 0
+            assert spark_plot.stats.get("series_shown") == duck_plot.stats.get("series_shown")
+    finally:
+        for plot in made["duckdb"] + made["spark"]:
+            plot.close()
+        duck.close()
+
+
+def test_a_failing_view_shows_sparks_error_in_place(spark_session):
+    # ANSI mode (Spark 4's default): a division by zero fails the query while it runs
+    rows = "SELECT CAST(id AS DOUBLE) AS x, 1 / (id - 777) AS y FROM range(0, 2000)"
+    plot = pk.line(rows, "x", "y", session=spark_session, width=300, height=150)
+    try:
+        with pytest.raises(pk.PlotError, match="DIVIDE_BY_ZERO"):
+            plot.to_array()
+        assert plot.stats["handler_errors"] == 0
     finally:
         plot.close()
