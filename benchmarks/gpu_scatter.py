@@ -275,11 +275,15 @@ def records_frames(
     return f"{statistics.median(pack_ms):.0f} + {statistics.median(draw_ms[1:] or draw_ms):.1f}"
 
 
-def end_to_end(size: int, frames: int) -> None:
-    """pk.scatter over a DuckDB table: first frame and zooms, with the path the plot chose."""
+def end_to_end(size: int, frames: int, gpu_equalize: bool, width: int, height: int) -> None:
+    """pk.scatter over a DuckDB table: first frame and zooms, with the path the plot chose;
+    eq_hist on the GPU (after) or on the CPU (before)."""
     import pikaplot_widget as pk
     from pikaplot_widget.core.viewport import Range, Viewport
     from pikaplot_widget.engine import cache
+    from pikaplot_widget.plots.scatter import painter
+
+    painter.GPU_EQUALIZE = gpu_equalize
 
     session = pk.Session()
     session.connection.execute(
@@ -290,7 +294,7 @@ def end_to_end(size: int, frames: int) -> None:
         [size],
     )
     started = time.perf_counter()
-    plot = pk.scatter("pts", "x", "y", session=session)
+    plot = pk.scatter("pts", "x", "y", session=session, width=width, height=height)
     plot.to_array(timeout=600)
     first = (time.perf_counter() - started) * 1000
     stats = plot.stats
@@ -304,7 +308,8 @@ def end_to_end(size: int, frames: int) -> None:
         plot.to_array(timeout=600)
         times.append((time.perf_counter() - started) * 1000)
     print(
-        f"\n# pk.scatter, {size:,} rows in DuckDB: first frame {first:.0f} ms "
+        f"\n# pk.scatter, {size:,} rows in DuckDB, eq_hist on the {'GPU' if gpu_equalize else 'CPU'}: "
+        f"{plot.width}x{plot.height} px, first frame {first:.0f} ms "
         f"(extent {stats['extent_s'] * 1000:.0f}, "
         f"upload/index {stats['index_s'] * 1000:.0f}); zoom 1x-8x p50 / p95 {statistics.median(times):.1f} / "
         f"{np.percentile(times, 95):.1f} ms; served from {plot.stats['view_source']} "
@@ -321,7 +326,11 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=20)
     parser.add_argument("--resolutions", default="800x600,1920x1080")
     parser.add_argument("--radius", type=float, default=1.5, help="marker radius in pixels")
-    parser.add_argument("--end-to-end", default="", help="sizes for pk.scatter from DuckDB, e.g. 1e8")
+    parser.add_argument(
+        "--end-to-end",
+        default="",
+        help="sizes for pk.scatter from DuckDB (at the first resolution), e.g. 1e8",
+    )
     args = parser.parse_args()
     info = gpu_info()
     print(f"# GPU-resident scatter: {info['device']} ({info['adapter_type']}, {info['backend']})")
@@ -334,7 +343,8 @@ def main() -> None:
     if marker_sizes:
         run_markers(marker_sizes, resolutions, args.frames, args.radius)  # type: ignore[arg-type]
     for size in [int(float(s)) for s in args.end_to_end.split(",") if s]:
-        end_to_end(size, args.frames)
+        for gpu_equalize in (False, True):
+            end_to_end(size, args.frames, gpu_equalize, *resolutions[0])
 
 
 if __name__ == "__main__":
