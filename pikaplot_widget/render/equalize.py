@@ -26,6 +26,7 @@ from .buffers import BufferPool
 from .equalize_wgsl import (
     BLOCKS,
     EQUALIZE_WGSL,
+    INDIRECT,
     ITEMS,
     LIMIT,
     LOWER,
@@ -47,6 +48,7 @@ MAX_CELLS = 1 << 24
 STATS_BYTES = STATS * 4
 _STORAGE = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_DST | wgpu.BufferUsage.COPY_SRC
 _ENTRY_POINTS = ("histogram", "scan_blocks", "scan_offsets", "finish", "ticks", "tick_ranks", "colour")
+_INDIRECT = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.INDIRECT
 
 
 @dataclass(frozen=True)
@@ -119,17 +121,22 @@ class Equalizer:
         self.device = device
         self.pool = pool
         self.layout = _bind_group_layout(device)
-        shaders = shader_cache(device)
-        module = shaders.module("equalize", EQUALIZE_WGSL)
-        pipeline_layout = device.create_pipeline_layout(bind_group_layouts=[self.layout])
-        self.pipelines = {
-            name: device.create_compute_pipeline(
+        self.plan_layout = device.create_bind_group_layout(
+            entries=[{"binding": 0, "visibility": wgpu.ShaderStage.COMPUTE, "buffer": {"type": "storage"}}]
+        )
+        module = shader_cache(device).module("equalize", EQUALIZE_WGSL)
+
+        def pipeline(name: str, layouts: list[wgpu.GPUBindGroupLayout]) -> wgpu.GPUComputePipeline:
+            return device.create_compute_pipeline(
                 label=f"equalize_{name}",
-                layout=pipeline_layout,
+                layout=device.create_pipeline_layout(bind_group_layouts=layouts),
                 compute={"module": module, "entry_point": name},
             )
-            for name in _ENTRY_POINTS
-        }
+
+        self.pipelines = {name: pipeline(name, [self.layout]) for name in _ENTRY_POINTS}
+        # The plan pass writes the indirect dispatch sizes: its own bind group and compute pass, so
+        # the buffer is never bound for writing where it is read as INDIRECT.
+        self.pipelines["plan"] = pipeline("plan", [self.layout, self.plan_layout])
 
     def encode(
         self,
@@ -155,6 +162,7 @@ class Equalizer:
         blocks = take(scratch, BLOCKS * 4, _STORAGE)
         tail = take(scratch, tail_cap * 4, _STORAGE)
         stats = take(scratch, STATS_BYTES, _STORAGE, initial)
+        indirect = take(scratch, INDIRECT * 4, _INDIRECT)
         index = self.device.create_buffer(size=max(index_words(cells) * 4, 16), usage=_STORAGE)
         encoder.clear_buffer(hist, 0, LIMIT * 4)
         buffers = [counts, hist, blocks, tail, stats, index]
@@ -163,21 +171,35 @@ class Equalizer:
         for binding, (buffer, size) in enumerate(zip(buffers, sizes, strict=True), start=1):
             entries.append({"binding": binding, "resource": {"buffer": buffer, "offset": 0, "size": size}})
         bind_group = self.device.create_bind_group(layout=self.layout, entries=entries)
-        per_cell = math.ceil(cells / (256 * ITEMS))
-        steps = [
-            ("histogram", per_cell),
-            ("scan_blocks", BLOCKS),
-            ("scan_offsets", 1),
-            ("finish", 1),
-            ("ticks", math.ceil((LIMIT + tail_cap) / 256)),
-            ("tick_ranks", 1),
-            ("colour", math.ceil(index_words(cells) / (256 * ITEMS))),
+        plan_group = self.device.create_bind_group(
+            layout=self.plan_layout,
+            entries=[{"binding": 0, "resource": {"buffer": indirect, "offset": 0, "size": INDIRECT * 4}}],
+        )
+        compute = encoder.begin_compute_pass()
+        compute.set_bind_group(0, bind_group)
+        compute.set_pipeline(self.pipelines["histogram"])
+        compute.dispatch_workgroups(math.ceil(cells / (256 * ITEMS)))
+        compute.set_pipeline(self.pipelines["plan"])
+        compute.set_bind_group(1, plan_group)
+        compute.dispatch_workgroups(1)
+        compute.end()
+        # (pipeline, workgroups or the byte offset of indirect sizes)
+        steps: list[tuple[str, int | None, int]] = [
+            ("scan_blocks", None, 0),
+            ("scan_offsets", 1, 0),
+            ("finish", 1, 0),
+            ("ticks", None, 12),
+            ("tick_ranks", 1, 0),
+            ("colour", math.ceil(index_words(cells) / (256 * ITEMS)), 0),
         ]
         compute = encoder.begin_compute_pass()
         compute.set_bind_group(0, bind_group)
-        for name, groups in steps:
+        for name, groups, offset in steps:
             compute.set_pipeline(self.pipelines[name])
-            compute.dispatch_workgroups(groups)
+            if groups is None:
+                compute.dispatch_workgroups_indirect(indirect, offset)
+            else:
+                compute.dispatch_workgroups(groups)
         compute.end()
         return index, stats
 

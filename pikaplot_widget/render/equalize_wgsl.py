@@ -11,7 +11,9 @@ TICKS = 5  # colour-bar targets 0, 1/4, ..., 1 (as Scale.ticks)
 # stats[] slots
 N, TOTAL, MIN, MAX, TAIL_LEN, NMIN, SPAN, DIRECT, OVERFLOW = range(9)
 LOWER, UPPER, RANK_LOWER, RANK_UPPER = 9, 14, 19, 24
+BINS_SPAN = 29  # bins scanned: whole blocks up to the largest count
 STATS = 32
+INDIRECT = 8  # u32: workgroups of scan_blocks (x, y, z), then of ticks (x, y, z), 2 spare
 
 EQUALIZE_WGSL = f"""
 const LIMIT: u32 = {LIMIT}u;
@@ -26,6 +28,8 @@ struct Params {{ width: u32, height: u32, cells: u32, tail_cap: u32 }};
 @group(0) @binding(4) var<storage, read_write> tail: array<u32>;
 @group(0) @binding(5) var<storage, read_write> stats: array<atomic<u32>, {STATS}>;
 @group(0) @binding(6) var<storage, read_write> index: array<u32>;
+
+@group(1) @binding(0) var<storage, read_write> indirect: array<u32, {INDIRECT}>;
 
 var<workgroup> local_hist: array<atomic<u32>, 256>;
 var<workgroup> wg_n: atomic<u32>;
@@ -78,6 +82,18 @@ fn histogram(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wi
     }}
 }}
 
+// Pass 1b (one thread): how many blocks of bins hold counts that occur, and the workgroups of the
+// passes over them (dispatched indirectly: a view whose counts stay small scans few bins).
+@compute @workgroup_size(1)
+fn plan() {{
+    let bins = min(atomicLoad(&stats[{MAX}]), LIMIT - 1u) + 1u;
+    let blocks_needed = (bins + (1u << BLOCK_SHIFT) - 1u) >> BLOCK_SHIFT;
+    let span = blocks_needed << BLOCK_SHIFT;
+    atomicStore(&stats[{BINS_SPAN}], span);
+    indirect[0] = blocks_needed; indirect[1] = 1u; indirect[2] = 1u;
+    indirect[3] = (span + params.tail_cap + 255u) / 256u; indirect[4] = 1u; indirect[5] = 1u;
+}}
+
 // Inclusive scan of partial[0..256) in place (all 256 threads call it).
 fn scan_partial(li: u32) {{
     for (var offset = 1u; offset < 256u; offset = offset * 2u) {{
@@ -109,7 +125,8 @@ fn scan_blocks(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) 
     if (li == 255u) {{ blocks[wid.x] = partial[255]; }}
 }}
 
-// Pass 3 (one workgroup): block totals -> exclusive block offsets.
+// Pass 3 (one workgroup): block totals -> exclusive block offsets (blocks past the scanned ones
+// hold stale totals: they only shift offsets that are never read).
 @compute @workgroup_size(256)
 fn scan_offsets(@builtin(local_invocation_index) li: u32) {{
     let base = li * 4u;
@@ -174,15 +191,16 @@ fn ticks(@builtin(global_invocation_id) gid: vec3<u32>) {{
     let i = gid.x;
     let n = atomicLoad(&stats[{N}]);
     if (n == 0u) {{ return; }}
+    let bins_span = atomicLoad(&stats[{BINS_SPAN}]);
     var v = 0u;
     var r = 0u;
-    if (i < LIMIT) {{
+    if (i < bins_span) {{
         v = i;
         if (v == 0u || v < atomicLoad(&stats[{MIN}]) || v > atomicLoad(&stats[{MAX}])) {{ return; }}
         r = cum(v);
         if (r == cum(v - 1u)) {{ return; }}  // no pixel has this count
     }} else {{
-        let j = i - LIMIT;
+        let j = i - bins_span;
         if (j >= min(atomicLoad(&stats[{TAIL_LEN}]), params.tail_cap)) {{ return; }}
         v = tail[j];
         r = rank(v);
