@@ -38,6 +38,12 @@ class FrameContext:
         self._acquired.append(buffer)
         return buffer
 
+    def scratch(self, nbytes: int, usage: int) -> wgpu.GPUBuffer:
+        """A pooled buffer of at least `nbytes` for this frame's own GPU work (released with it)."""
+        buffer = self.pool.acquire(max(int(nbytes), 16), usage)
+        self._acquired.append(buffer)
+        return buffer
+
     def frame_entry(self) -> dict[str, Any]:
         """Bind-group entry 0: the frame-size uniform."""
         return {"binding": 0, "resource": {"buffer": self.frame_uniform, "offset": 0, "size": 16}}

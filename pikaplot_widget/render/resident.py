@@ -14,6 +14,7 @@ import wgpu
 from ..core.types import ViewBox
 from .buffers import BufferPool, buffer_pool
 from .device import get_device, render_lock
+from .equalize import STATS_BYTES, EqualizedGrid, equalizer, read_back, stats_from
 from .shaders import ShaderCache, shader_cache
 
 CHUNK_POINTS = 8 * 2**20  # 64 MiB of float32 pairs
@@ -107,65 +108,102 @@ class ResidentPoints:
         pixel_y = (box[3] - box[2]) / max(height, 1) / (y1 - y0)
         return min(pixel_x, pixel_y) >= MIN_PIXEL_SHARE
 
-    def _view_transform(self, box: ViewBox, width: int, height: int) -> tuple[list[float], list[float]]:
+    def view_transform(self, box: ViewBox, width: int, height: int) -> tuple[list[float], list[float]]:
+        """(offset, scale) taking relative coordinates to pixels of a width x height view, y up."""
         x0, x1, y0, y1 = self.extent
         u0, u1 = (box[0] - x0) / (x1 - x0), (box[1] - x0) / (x1 - x0)
         v0, v1 = (box[2] - y0) / (y1 - y0), (box[3] - y0) / (y1 - y0)
         return [u0, v0], [width / (u1 - u0), height / (v1 - v0)]
 
+    def _encode_bin(
+        self,
+        encoder: wgpu.GPUCommandEncoder,
+        grid: wgpu.GPUBuffer,
+        box: ViewBox,
+        width: int,
+        height: int,
+        scratch: list[wgpu.GPUBuffer],
+    ) -> None:
+        """Record clearing `grid` and counting every chunk's points into it (pooled uniforms go
+        into `scratch`). Call under render_lock."""
+        if self.released:
+            raise ResidentReleasedError("the GPU points were released (memory pressure or close)")
+        cells = width * height
+        offset, scale = self.view_transform(box, width, height)
+        shaders: ShaderCache = shader_cache(self.device)
+        module = shaders.module("resident_bin", _BIN_WGSL)
+        pipeline = shaders.pipeline(
+            "resident_bin",
+            lambda: self.device.create_compute_pipeline(
+                layout="auto", compute={"module": module, "entry_point": "main"}
+            ),
+        )
+        encoder.clear_buffer(grid, 0, grid.size)
+        for buffer, count in self.chunks:
+            params = np.zeros(8, np.float32)
+            params[:2], params[2:4] = offset, scale
+            params.view(np.uint32)[4:7] = (width, height, count)
+            uniform = self.pool.acquire(32, wgpu.BufferUsage.UNIFORM | wgpu.BufferUsage.COPY_DST)
+            scratch.append(uniform)
+            self.device.queue.write_buffer(uniform, 0, params)
+            bind_group = self.device.create_bind_group(
+                layout=pipeline.get_bind_group_layout(0),
+                entries=[
+                    {"binding": 0, "resource": {"buffer": uniform, "offset": 0, "size": 32}},
+                    {"binding": 1, "resource": {"buffer": buffer, "offset": 0, "size": count * 8}},
+                    {"binding": 2, "resource": {"buffer": grid, "offset": 0, "size": cells * 4}},
+                ],
+            )
+            compute = encoder.begin_compute_pass()
+            compute.set_pipeline(pipeline)
+            compute.set_bind_group(0, bind_group)
+            compute.dispatch_workgroups((count + WORKGROUP - 1) // WORKGROUP)
+            compute.end()
+
     def bin(self, box: ViewBox, width: int, height: int) -> np.ndarray:
         """Points per pixel of a view, (height, width) uint32 with row 0 at the bottom (y0)."""
         cells = width * height
-        offset, scale = self._view_transform(box, width, height)
         with render_lock:
-            if self.released:
-                raise ResidentReleasedError("the GPU points were released (memory pressure or close)")
-            shaders: ShaderCache = shader_cache(self.device)
-            module = shaders.module("resident_bin", _BIN_WGSL)
-            pipeline = shaders.pipeline(
-                "resident_bin",
-                lambda: self.device.create_compute_pipeline(
-                    layout="auto", compute={"module": module, "entry_point": "main"}
-                ),
-            )
             usage = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_SRC | wgpu.BufferUsage.COPY_DST
             grid = self.pool.acquire(cells * 4, usage)
             readback = self.pool.acquire(cells * 4, wgpu.BufferUsage.MAP_READ | wgpu.BufferUsage.COPY_DST)
-            uniforms = []
+            scratch = [grid, readback]
             try:
                 encoder = self.device.create_command_encoder()
-                encoder.clear_buffer(grid, 0, grid.size)
-                for buffer, count in self.chunks:
-                    params = np.zeros(8, np.float32)
-                    params[:2], params[2:4] = offset, scale
-                    params.view(np.uint32)[4:7] = (width, height, count)
-                    uniform = self.pool.acquire(32, wgpu.BufferUsage.UNIFORM | wgpu.BufferUsage.COPY_DST)
-                    uniforms.append(uniform)
-                    self.device.queue.write_buffer(uniform, 0, params)
-                    bind_group = self.device.create_bind_group(
-                        layout=pipeline.get_bind_group_layout(0),
-                        entries=[
-                            {"binding": 0, "resource": {"buffer": uniform, "offset": 0, "size": 32}},
-                            {"binding": 1, "resource": {"buffer": buffer, "offset": 0, "size": count * 8}},
-                            {"binding": 2, "resource": {"buffer": grid, "offset": 0, "size": cells * 4}},
-                        ],
-                    )
-                    compute = encoder.begin_compute_pass()
-                    compute.set_pipeline(pipeline)
-                    compute.set_bind_group(0, bind_group)
-                    compute.dispatch_workgroups((count + WORKGROUP - 1) // WORKGROUP)
-                    compute.end()
+                self._encode_bin(encoder, grid, box, width, height, scratch)
                 encoder.copy_buffer_to_buffer(grid, 0, readback, 0, cells * 4)
                 self.device.queue.submit([encoder.finish()])
-                readback.map_sync(wgpu.MapMode.READ, 0, cells * 4)
-                try:
-                    counts = np.frombuffer(readback.read_mapped(0, cells * 4, copy=False), np.uint32).copy()
-                finally:
-                    readback.unmap()
+                counts = read_back(readback, cells * 4).view(np.uint32)
             finally:
-                for buffer in (grid, readback, *uniforms):
+                for buffer in scratch:
                     self.pool.release(buffer)
         return counts.reshape(height, width)
+
+    def density(self, box: ViewBox, width: int, height: int, read_counts: bool = False) -> EqualizedGrid:
+        """Bin a view and equalise it on the GPU (one submission); only the stats come back, and
+        the counts too with `read_counts` (hover reads them)."""
+        cells = width * height
+        with render_lock:
+            eq = equalizer()
+            usage = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_SRC | wgpu.BufferUsage.COPY_DST
+            grid = self.pool.acquire(cells * 4, usage)
+            back = STATS_BYTES + (cells * 4 if read_counts else 0)
+            readback = self.pool.acquire(back, wgpu.BufferUsage.MAP_READ | wgpu.BufferUsage.COPY_DST)
+            scratch = [grid, readback]
+            try:
+                encoder = self.device.create_command_encoder()
+                self._encode_bin(encoder, grid, box, width, height, scratch)
+                index, stats = eq.encode(encoder, grid, width, height, self.count, scratch)
+                encoder.copy_buffer_to_buffer(stats, 0, readback, 0, STATS_BYTES)
+                if read_counts:
+                    encoder.copy_buffer_to_buffer(grid, 0, readback, STATS_BYTES, cells * 4)
+                self.device.queue.submit([encoder.finish()])
+                raw = read_back(readback, back)
+            finally:
+                for buffer in scratch:
+                    self.pool.release(buffer)
+        counts = raw[STATS_BYTES:].view(np.uint32).reshape(height, width) if read_counts else None
+        return EqualizedGrid(index, width, height, stats_from(raw[:STATS_BYTES].view(np.uint32)), counts)
 
     def release(self) -> None:
         """Free the GPU memory of the points (a bin() running meanwhile raises ResidentReleasedError)."""

@@ -348,13 +348,18 @@ def test_gpu_points_dropped_while_a_view_is_binned_fall_back_to_duckdb(session, 
         pd.DataFrame({"x": x, "y": y}), "x", "y", session=session, gpu_points="always", marker_limit=1000
     )
     p.to_array()
-    original_bin = ResidentPoints.bin
+    original_bin, original_density = ResidentPoints.bin, ResidentPoints.density
 
     def bin_after_pressure(self, box, width, height):
         provider.drop_gpu_points()  # memory pressure frees the points as the view is binned
         return original_bin(self, box, width, height)
 
+    def density_after_pressure(self, box, width, height, read_counts=False):
+        provider.drop_gpu_points()  # the same while it is binned and equalised on the GPU
+        return original_density(self, box, width, height, read_counts)
+
     monkeypatch.setattr(ResidentPoints, "bin", bin_after_pressure)
+    monkeypatch.setattr(ResidentPoints, "density", density_after_pressure)
     box = (0.25, 0.75, 0.25, 0.75)
     p.x_range, p.y_range = box[:2], box[2:]
     p.to_array()

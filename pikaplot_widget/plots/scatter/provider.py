@@ -20,6 +20,7 @@ from ...engine.scatter import (
     fetch_scatter_extent,
 )
 from ...render.device import gpu_info
+from ...render.equalize import MAX_CELLS, EqualizedGrid
 from ...render.resident import ResidentPoints, ResidentReleasedError
 from ...runtime.memory import monitor
 from ..provider import Provider
@@ -106,6 +107,7 @@ class ScatterView:
     points: ScatterPoints | None = None
     grid: DensityGrid | None = None
     source: str = "rows"  # "rows", "index" (a density index level) or "gpu" (resident points)
+    equalized: EqualizedGrid | None = None  # resident views: eq_hist colour indices kept on the GPU
 
     @property
     def nbytes(self) -> int:
@@ -265,13 +267,20 @@ class ScatterProvider(Provider):
         on_progress: ProgressCallback | None,
     ) -> ScatterView:
         assert self.extent is not None
-        counts = resident.bin(box, width, height).astype(np.int64)
+        equalized = None
+        if width * height <= MAX_CELLS:  # binned and equalised in one GPU submission
+            equalized = resident.density(box, width, height, read_counts=True)
+            assert equalized.counts is not None
+            counts = equalized.counts
+        else:
+            counts = resident.bin(box, width, height)
         if counts.sum() <= self.marker_limit:
             points = fetch_points(
                 self.runner, self.columns, self.extent, box, self.marker_limit, ticket, on_progress
             )
             return ScatterView("markers", points=points, source="gpu")
-        return ScatterView("density", grid=DensityGrid(counts, box, exact=False), source="gpu")
+        grid = DensityGrid(counts, box, exact=False)
+        return ScatterView("density", grid=grid, source="gpu", equalized=equalized)
 
     def row_at(self, x: float, y: float) -> dict[str, object] | None:
         """The full row behind a marker at axis values (x, y), its values made JSON-safe."""
