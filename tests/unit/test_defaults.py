@@ -17,6 +17,8 @@ import pikaplot_widget as pk
 from pikaplot_widget.engine import session as session_module
 from pikaplot_widget.plots.evictors import parse_duckdb_size
 
+from .test_index_builds import wait_index
+
 GiB, MiB = 2**30, 2**20
 
 
@@ -311,6 +313,7 @@ def test_default_session_plots_a_line_within_the_lean_limit(plenty: int) -> None
     try:
         plot = pk.line(table, x="x", y="y", session=session, width=300, height=200)
         plot.to_array(timeout=120)
+        wait_index(plot, 120)
         assert plot.stats["index_levels"] >= 1
         for _ in range(3):
             lo = float(rng.uniform(0, x.size - 400))

@@ -24,6 +24,15 @@ ROWS = 2_000_000
 assert ROWS >= MIN_ROWS
 
 
+def wait_index(plot: pk.Plot, timeout: float = 60) -> None:
+    """Wait for the line index build to end (built, failed or not needed): the first exact frame
+    comes before it."""
+    deadline = time.monotonic() + timeout
+    while plot.stats["index_s"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert plot.stats["index_s"] > 0, "the index build did not end"
+
+
 def shuffled_walk(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """x: 0..ROWS-1 in random order (every DuckDB thread then sees every bucket); y[i] at x[i]."""
     rng = np.random.default_rng(seed)
@@ -73,9 +82,10 @@ def test_builds_at_once_under_a_small_limit_all_get_their_index(monkeypatch: pyt
         plots = make_plots(session, data)
         for plot, (x, y) in zip(plots, data, strict=True):
             plot.to_array(timeout=60)
+            wait_index(plot)
             assert plot.stats["index_error"] == ""
             assert plot.stats["index_levels"] >= 1
-            check_view(plot, x, y, (0.0, float(ROWS - 1)), "index level")
+            check_view(plot, x, y, (1.0, float(ROWS - 2)), "index level")
             check_view(plot, x, y, (200_000.5, 1_700_000.25), "index level")
         assert most[0] == 1  # the builds took turns
         for plot in plots:
@@ -102,13 +112,15 @@ def test_out_of_memory_is_retried_once_then_rows_are_read(monkeypatch: pytest.Mo
         left["n"] = failures["first"]
         (retried,) = make_plots(session, [(x, y)])
         retried.to_array(timeout=60)
+        wait_index(retried)
         assert retried.stats["index_levels"] >= 1 and retried.stats["index_error"] == ""
         left["n"] = failures["always"]
         (failed,) = make_plots(session, [(x, y)])
         failed.to_array(timeout=60)
+        wait_index(failed)
         assert failed.stats["index_levels"] == 0
         assert "Out of Memory" in str(failed.stats["index_error"])
-        for x_range in ((0.0, float(ROWS - 1)), (1_000.0, 900_000.0)):  # rows read: same y range
+        for x_range in ((1.0, float(ROWS - 2)), (1_000.0, 900_000.0)):  # rows read: same y range
             check_view(failed, x, y, x_range, "m4")
             check_view(retried, x, y, x_range, "index level")
         retried.close()
@@ -148,4 +160,38 @@ def test_a_build_waiting_for_another_can_be_cancelled() -> None:
         assert pyramid is not None
         drop_pyramid(waiting, pyramid)
     finally:
+        session.close()
+
+
+def test_the_first_exact_frame_comes_before_the_index_and_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The home view's M4 over the rows is drawn before the (slow) index build ends: each pixel
+    column's first, last, min and max against numpy; views after the build come from the index."""
+    build_once = index_module._build_once
+    release = threading.Event()
+
+    def slow(*args: object) -> object:
+        release.wait(30)  # the build holds back until the test has seen the first exact frame
+        return build_once(*args)
+
+    monkeypatch.setattr(index_module, "_build_once", slow)
+    x, y = shuffled_walk(11)
+    session = pk.Session()
+    try:
+        (plot,) = make_plots(session, [(x, y)])
+        plot.to_array(timeout=60)
+        assert plot.stats["index_s"] == 0, "the exact frame waited for the index"
+        data = plot.controller.data
+        assert data is not None and data.kind == "m4"
+        x0, x1 = data.x_range
+        col = np.floor((x - x0) * (data.columns / (x1 - x0))).astype(np.int64)
+        for c in np.unique(col)[::37]:  # every 37th pixel column: its four points are rows of numpy's
+            mine = col == c
+            drawn = (data.x >= x[mine].min()) & (data.x <= x[mine].max())
+            assert y[mine].min() in data.y[drawn] and y[mine].max() in data.y[drawn]
+            assert y[mine][x[mine].argmin()] in data.y[drawn] and y[mine][x[mine].argmax()] in data.y[drawn]
+        release.set()
+        wait_index(plot)
+        check_view(plot, x, y, (1.0, float(ROWS - 2)), "index level")
+    finally:
+        release.set()
         session.close()

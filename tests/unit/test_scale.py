@@ -19,6 +19,7 @@ from pikaplot_widget.plots.line.index import MIN_BUCKETS_PER_COLUMN
 from pikaplot_widget.render.buffers import buffer_pool
 from pikaplot_widget.runtime.memory import PressureMonitor, monitor
 
+from .test_index_builds import wait_index
 from .test_plot import send, series_mask
 
 
@@ -37,6 +38,7 @@ def test_zoomed_views_from_the_index_show_each_columns_true_min_and_max(big, rng
     x = np.arange(len(y), dtype=np.float64)
     p = pk.line("big", x="x", y="y", session=session)
     p.to_array()
+    wait_index(p)
     assert p.stats["index_levels"] >= 2
     kinds = set()
     for _ in range(12):

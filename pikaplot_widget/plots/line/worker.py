@@ -12,17 +12,19 @@ import time
 
 import numpy as np
 
+from ...core.errors import user_message
 from ...core.types import Labels, Size
 from ...core.viewport import Range, Viewport
 from ...engine.axes import count_not_positive
 from ...engine.backend import Backend
 from ...engine.line import Extent, LineColumns, LineData
-from ...engine.runner import Ticket
+from ...engine.runner import QueryCancelled, Ticket
 from ..base import ViewWorker
 from ..drawn import Drawn
 from ..protocols import FrameCallback, StateCallback, ViewCallback
 from ..selection import Selection
 from .hover import line_drawn
+from .index import MIN_ROWS as INDEX_MIN_ROWS
 from .index import Pyramid
 from .painter import LinePainter
 from .provider import LineProvider
@@ -145,6 +147,22 @@ class LineWorker(ViewWorker):
         )
         if extent.rows >= PROGRESSIVE_MIN_ROWS and self.columns.series is None:  # samples mix series
             self._draw_first_look(extent)
+        if extent.rows >= INDEX_MIN_ROWS:
+            self._exact_before_index()
+
+    def _exact_before_index(self) -> None:
+        """The first exact frame from one M4 query over the rows, before the line index is built:
+        ~1.6x a plain scan where the build (its GROUP BY has ~rows/256 groups) takes 3-4x. Views
+        asked for meanwhile come next, from the index. A failure here only leaves it to them."""
+        with self._cond:
+            generation, view, size, ticket = self._generation, self._view, self._size, self._ticket
+        try:
+            self._produce(generation, view, size, ticket)  # the extent is known: no recursion
+        except QueryCancelled:
+            pass
+        except Exception as error:
+            self.counters.prefetch_errors += 1
+            self.last_prefetch_error = user_message(error)
 
     def _draw_first_look(self, extent: Extent) -> None:
         """A quick approximate frame from sampled rows while the exact one is computed."""
