@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import cast
-
-import duckdb
+from typing import TYPE_CHECKING, cast
 
 from .core.viewport import Viewport
 from .interaction import box_ranges, key_step
@@ -16,6 +14,9 @@ from .plots.base import ViewWorker
 from .plots.drawn import MAX_SENT_POINTS
 from .plots.selection import checked_bounds, checked_polygon
 from .ranges import AxisUnits, RangeEnd
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 class Reading:

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
-import duckdb
 import numpy as np
 
 from ..core.scale import UTC_NAME, AxisScale, checked_zone
 from .line_series import Series
 from .runner import NEVER_CANCELLED, Reader, Ticket
-from .session import Session
 from .sources import Source
 from .sql import is_temporal_type, valid_value_expr
 
@@ -72,16 +70,6 @@ def count_not_positive(
         return counts
     axes = {"x": counts["x"]} if "x" in counts else {}
     return {**axes, "y": sum(per_column.values()), **per_column}
-
-
-def session_time_zone(session: Session) -> str:
-    """The DuckDB session's TimeZone setting (what it shows TIMESTAMPTZ in), or UTC when it has
-    none or names a zone zoneinfo does not know."""
-    try:  # the session's own connection: where users SET TimeZone (cursors start from the global)
-        row = session.connection.execute("SELECT current_setting('TimeZone')").fetchone()
-        return checked_zone(str(row[0])) if row and row[0] else UTC_NAME
-    except (duckdb.Error, ValueError, TypeError):
-        return UTC_NAME
 
 
 def axis_scale(

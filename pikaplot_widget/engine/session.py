@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
+from ..core.scale import UTC_NAME, checked_zone
 from ..runtime.memory import available_memory, memory_budget
 from .dialect import DUCKDB, Dialect
 from .runner import ExclusiveGate, QueryRunner
@@ -269,10 +270,14 @@ class Session:
         return relation, close
 
     def time_zone(self) -> str:
-        """The TimeZone DuckDB shows TIMESTAMPTZ in (UTC when unset or unknown to zoneinfo)."""
-        from .axes import session_time_zone
-
-        return session_time_zone(self)
+        """The TimeZone DuckDB shows TIMESTAMPTZ in (UTC when unset or unknown to zoneinfo). Read on
+        the session's own connection: where users SET TimeZone (cursors start from the global)."""
+        try:
+            with self._lock:
+                row = self.connection.execute("SELECT current_setting('TimeZone')").fetchone()
+            return checked_zone(str(row[0])) if row and row[0] else UTC_NAME
+        except (duckdb.Error, ValueError, TypeError):
+            return UTC_NAME
 
     def close(self) -> None:
         """Close the readers and the writer connection (plots on it then fail with a clear message)."""

@@ -118,3 +118,42 @@ def test_no_module_is_too_long():
 
 def test_the_package_is_typed():
     assert (PACKAGE / "py.typed").exists()
+
+
+DUCKDB_BACKEND = {"engine/session.py", "engine/runner.py", "engine/sources.py", "engine/duckdb_memory.py"}
+SPARK_BACKEND = {"engine/spark_session.py", "engine/spark_reader.py"}
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """Top names of the modules `path` imports outside `if TYPE_CHECKING:` blocks."""
+    tree = ast.parse(path.read_text(), str(path))
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+        for inner in ast.walk(node)
+    }
+    names = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_engines_are_used_only_through_the_seam():
+    """DuckDB is imported only by the DuckDB backend, pyspark only by the Spark backend: plot kinds,
+    the widget and the SQL builders speak to the Backend / Reader seam (engine/backend.py)."""
+    breaches = []
+    for path in package_files():
+        where = str(path.relative_to(PACKAGE))
+        names = runtime_imports(path)
+        if "duckdb" in names and where not in DUCKDB_BACKEND:
+            breaches.append(f"{where} imports duckdb")
+        if "pyspark" in names and where not in SPARK_BACKEND:
+            breaches.append(f"{where} imports pyspark")
+    assert not breaches, "\n".join(breaches)
+    assert "duckdb" in runtime_imports(PACKAGE / "engine" / "session.py")  # the checker sees imports
