@@ -73,8 +73,8 @@ def run_pikaplot(n: int, source: str, moves: int, memory_limit: str | None) -> d
     progressive = time.perf_counter() - started
     plot.to_array(timeout=3600)
     exact = time.perf_counter() - started
+    plot.controller.wait_idle(600)  # the line index is built after the first exact frame
     stats = plot.stats
-    plot.controller.wait_idle(600)
     latencies, kinds = [], []
     for lo, hi in viewports(n, moves):
         started = time.perf_counter()

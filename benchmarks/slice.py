@@ -91,6 +91,7 @@ def bench_size(n: int, zooms: int, width: int, height: int, rng: np.random.Gener
     frame = plot.to_array()
     first_s = time.perf_counter() - started
     first_stats = plot.stats
+    plot.controller.wait_idle(600)  # the index is built after the first exact frame
     first_jpeg, first_png = encode_times(frame)
 
     totals, queries, downs, renders, jpegs, viewports = [], [], [], [], [], []
