@@ -11,6 +11,7 @@ import pyarrow as pa
 from ...core.types import ViewBox
 from ...engine.runner import NEVER_CANCELLED, ProgressCallback, Reader, Ticket
 from ...engine.scatter import ScatterColumns, ScatterExtent, pixel_keys_params, pixel_keys_sql
+from .arrow_bins import ArrowColumns, BinSpec, count_pixels
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,16 @@ def fetch_density(
     height: int,
     ticket: Ticket = NEVER_CANCELLED,
     on_progress: ProgressCallback | None = None,
+    arrow: ArrowColumns | None = None,
 ) -> DensityGrid:
     """Exact rows per pixel of the view (bounds included in the last bin, as numpy's histogram2d).
 
     DuckDB computes each row's pixel and streams the keys, which numpy counts (np.bincount) a chunk
-    at a time: 1.3-3x faster than a GROUP BY by pixel for millions of rows in view.
+    at a time: 1.3-3x faster than a GROUP BY by pixel for millions of rows in view. Data in an
+    in-memory Arrow table (`arrow`) is binned from its buffers instead (arrow_bins.py).
     """
+    if arrow is not None:
+        return _density_from_arrow(arrow, cols, extent, box, width, height, ticket, on_progress)
     where, filter_params = cols.view_filter(box)
     params = [*pixel_keys_params(cols, extent, box, width, height), *filter_params]
     counter = PixelCounter(cols.color_kind, width, height, len(extent.categories) + 1)
@@ -80,6 +85,32 @@ def fetch_density(
             counts, box, color_sum=counter.sums.reshape(shape), color_count=counter.color_n.reshape(shape)
         )
     return DensityGrid(counts, box)
+
+
+def _density_from_arrow(
+    arrow: ArrowColumns,
+    cols: ScatterColumns,
+    extent: ScatterExtent,
+    box: ViewBox,
+    width: int,
+    height: int,
+    ticket: Ticket,
+    on_progress: ProgressCallback | None,
+) -> DensityGrid:
+    category = cols.color_kind == "category"
+    spec = BinSpec(
+        box, width, height, planes=len(extent.categories) + 1 if category else 1,
+        categories=extent.categories if category else None, numeric=cols.color_kind == "numeric",
+    )  # fmt: skip
+    counts, sums, color_n = count_pixels(arrow, spec, np.int64, ticket, on_progress)
+    shape = (height, width)
+    if category:
+        planes = counts.reshape(spec.planes, *shape)
+        return DensityGrid(planes.sum(axis=0), box, planes=planes)
+    if sums is not None and color_n is not None:
+        return DensityGrid(counts.reshape(shape), box, color_sum=sums.reshape(shape),
+                           color_count=color_n.reshape(shape))  # fmt: skip
+    return DensityGrid(counts.reshape(shape), box)
 
 
 class PixelCounter:

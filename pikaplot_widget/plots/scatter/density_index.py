@@ -19,6 +19,7 @@ import numpy as np
 from ...core.types import ViewBox
 from ...engine.runner import NEVER_CANCELLED, ProgressCallback, Reader, Ticket
 from ...engine.scatter import ScatterColumns, ScatterExtent, pixel_keys_params, pixel_keys_sql
+from .arrow_bins import ArrowColumns, BinSpec, count_pixels
 from .density import DensityGrid, PixelCounter
 
 MIN_ROWS = 2_000_000  # smaller tables are binned exactly per view, fast enough
@@ -220,6 +221,33 @@ def _level_from(counter: PixelCounter, count_type: type, color_offset: float = 0
     return level
 
 
+def _level_from_arrow(
+    arrow: ArrowColumns,
+    cols: ScatterColumns,
+    extent: ScatterExtent,
+    box: ViewBox,
+    size: int,
+    count_type: type,
+    color_offset: float,
+    ticket: Ticket,
+    on_progress: ProgressCallback | None,
+) -> Level:
+    """Level 0 counted from the Arrow table's buffers (the same cells as the SQL keys)."""
+    category = cols.color_kind == "category"
+    planes = len(extent.categories) + 1 if category else 1
+    spec = BinSpec(box, size, size, planes, extent.categories if category else None,
+                   numeric=cols.color_kind == "numeric")  # fmt: skip
+    counts, sums, color_n = count_pixels(arrow, spec, count_type, ticket, on_progress)
+    shape = (size, size)
+    if category:
+        return Level(size, counts=None, planes=counts.reshape(planes, *shape))
+    level = Level(size, counts.reshape(shape))
+    if sums is not None and color_n is not None:
+        level.color_sum = (sums - color_offset * color_n).astype(np.float32).reshape(shape)
+        level.color_count = color_n.reshape(shape)
+    return level
+
+
 def build_density_index(
     runner: Reader,
     cols: ScatterColumns,
@@ -228,18 +256,24 @@ def build_density_index(
     ticket: Ticket = NEVER_CANCELLED,
     budget: int = BUDGET_BYTES,
     min_rows: int = MIN_ROWS,
+    arrow: ArrowColumns | None = None,
 ) -> DensityIndex | None:
-    """Bin every valid row once into the finest grid and sum the levels above (None if small)."""
+    """Bin every valid row once into the finest grid and sum the levels above (None if small).
+    Data in an in-memory Arrow table (`arrow`) is binned from its buffers, without SQL."""
     if extent.valid_rows < max(min_rows, 1):
         return None
     size = grid_size(cols, extent, budget)
     box = index_box(extent)
-    counter = PixelCounter(cols.color_kind, size, size, len(extent.categories) + 1)
-    sql = pixel_keys_sql(cols, extent, size, size, "TRUE")
-    params = pixel_keys_params(cols, extent, box, size, size)
-    runner.run_batches(sql, params, counter.add, on_progress, ticket)
     offset = extent.color_min if cols.color_kind == "numeric" and np.isfinite(extent.color_min) else 0.0
-    level = _level_from(counter, np.uint32 if extent.valid_rows < 2**32 else np.uint64, offset)
+    count_type = np.uint32 if extent.valid_rows < 2**32 else np.uint64
+    if arrow is not None:
+        level = _level_from_arrow(arrow, cols, extent, box, size, count_type, offset, ticket, on_progress)
+    else:
+        counter = PixelCounter(cols.color_kind, size, size, len(extent.categories) + 1)
+        sql = pixel_keys_sql(cols, extent, size, size, "TRUE")
+        params = pixel_keys_params(cols, extent, box, size, size)
+        runner.run_batches(sql, params, counter.add, on_progress, ticket)
+        level = _level_from(counter, count_type, offset)
     index = DensityIndex(box, [level], color_offset=offset)
     while index.levels[-1].size > COARSEST:
         index.levels.append(index.levels[-1].coarser())

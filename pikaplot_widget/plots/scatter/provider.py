@@ -24,6 +24,7 @@ from ...render.equalize import MAX_CELLS, EqualizedGrid
 from ...render.resident import ResidentPoints, ResidentReleasedError
 from ...runtime.memory import monitor
 from ..provider import Provider
+from .arrow_bins import ArrowColumns, arrow_columns
 from .density import DensityGrid, fetch_density
 from .density_index import BUDGET_BYTES, MIN_ROWS, DensityIndex, build_density_index, index_box
 
@@ -141,6 +142,8 @@ class ScatterProvider(Provider):
         self.index_min_rows = int(index_min_rows)
         self._extent: ScatterExtent | None = None
         self.index: DensityIndex | None = None
+        # The user's Arrow table as numpy chunks: binned without SQL (None for other data)
+        self.arrow: ArrowColumns | None = arrow_columns(columns)
         if resident not in ("auto", "always", "never"):
             raise ValueError(f"resident must be 'auto', 'always' or 'never', got {resident!r}")
         self.resident_mode = resident
@@ -190,6 +193,7 @@ class ScatterProvider(Provider):
             ticket,
             self.index_budget,
             self.index_min_rows,
+            self.arrow,
         )
         self.index = None if self.closed else index
 
@@ -251,7 +255,7 @@ class ScatterProvider(Provider):
                 view = ScatterView("density", grid=index.resample(level, box, width, height), source="index")
             else:
                 grid = fetch_density(
-                    self.runner, self.columns, extent, box, width, height, ticket, on_progress
+                    self.runner, self.columns, extent, box, width, height, ticket, on_progress, self.arrow
                 )
                 view = ScatterView("density", grid=grid)
         self.remember(view, box, width, height)
@@ -290,8 +294,9 @@ class ScatterProvider(Provider):
         return {name: json_safe(value) for name, value in table.to_pylist()[0].items()}
 
     def release(self) -> None:
-        """Drop the density index and the GPU points."""
+        """Drop the density index, the GPU points and the Arrow columns."""
         self.index = None
+        self.arrow = None
         resident, self.resident = self.resident, None
         if resident is not None:
             resident.release()
