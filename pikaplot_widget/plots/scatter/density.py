@@ -3,6 +3,7 @@ The density index (density_index.py) answers coarse views faster."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,10 +72,12 @@ def fetch_density(
     where, filter_params = cols.view_filter(box)
     params = [*pixel_keys_params(cols, extent, box, width, height), *filter_params]
     counter = PixelCounter(cols.color_kind, width, height, len(extent.categories) + 1)
-    runner.run_batches(
-        pixel_keys_sql(cols, extent, width, height, where), params, counter.add, on_progress, ticket
-    )
-    counter.flush()
+    try:
+        runner.run_batches(
+            pixel_keys_sql(cols, extent, width, height, where), params, counter.add, on_progress, ticket
+        )
+    finally:
+        counter.flush()
     shape = (height, width)
     if cols.color_kind == "category":
         planes = counter.counts.reshape(counter.planes, *shape)
@@ -115,47 +118,66 @@ def _density_from_arrow(
 
 class PixelCounter:
     """Counts streamed pixel keys (plus categories or colour values: see `pixel_keys_sql`) with
-    np.bincount, CHUNK_ROWS at a time, so memory stays bounded whatever the number of rows."""
+    np.add.at, one record batch at a time, on a thread of its own: DuckDB computes the next batch
+    meanwhile, and memory stays bounded whatever the number of rows."""
 
-    CHUNK_ROWS = 16_000_000
+    PENDING_BATCHES = 4  # batches waiting to be counted before `add` waits
 
-    def __init__(self, kind: str, width: int, height: int, categories: int = 1) -> None:
+    def __init__(
+        self, kind: str, width: int, height: int, categories: int = 1, count_dtype: type = np.int64
+    ) -> None:
         self.kind = kind
         self.width, self.height = width, height
         self.cells = width * height
         self.planes = categories if kind == "category" else 1
-        self.counts = np.zeros(self.planes * self.cells, np.int64)
+        self.counts: np.ndarray = np.zeros(self.planes * self.cells, count_dtype)
         self.sums = np.zeros(self.cells) if kind == "numeric" else None
-        self.color_n = np.zeros(self.cells, np.int64) if kind == "numeric" else None
-        self._pending: list[pa.RecordBatch] = []
-        self._rows = 0
+        self.color_n: np.ndarray | None = np.zeros(self.cells, count_dtype) if kind == "numeric" else None
+        self._one: np.ndarray = np.ones(
+            1, count_dtype
+        )  # typed: np.add.at has a fast loop only without casting
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: list[Future[None]] = []
 
     def add(self, batch: pa.RecordBatch) -> None:
-        """Take one Arrow record batch; count once enough rows are pending."""
-        self._pending.append(batch)
-        self._rows += batch.num_rows
-        if self._rows >= self.CHUNK_ROWS:
-            self.flush()
+        """Take one Arrow record batch; it is counted in the background."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="pikaplot-count")
+        self._pending.append(self._pool.submit(self._count, batch))
+        while len(self._pending) > self.PENDING_BATCHES:
+            self._pending.pop(0).result()
 
-    def _column(self, name: str) -> np.ndarray:
-        return np.concatenate([b.column(name).to_numpy(zero_copy_only=False) for b in self._pending])
+    def _count(self, batch: pa.RecordBatch) -> None:
+        keys = batch.column("k").to_numpy(zero_copy_only=False)  # with categories: plane * cells + pixel
+        counted = "n" in batch.schema.names  # keys counted by the engine (one row per key)
+        if counted:
+            np.add.at(self.counts, keys, self._column(batch, "n", self.counts.dtype))
+        else:
+            np.add.at(self.counts, keys, self._one)
+        if self.sums is not None and self.color_n is not None:
+            values = self._column(batch, "c", np.float64)
+            ok = np.isfinite(values)
+            np.add.at(self.sums, keys[ok], values[ok])
+            if counted:
+                np.add.at(self.color_n, keys, self._column(batch, "cn", self.color_n.dtype))
+            else:
+                np.add.at(self.color_n, keys[ok], self._one)
+
+    @staticmethod
+    def _column(batch: pa.RecordBatch, name: str, dtype: type | np.dtype) -> np.ndarray:
+        """A column as numpy in `dtype` (NULL as 0 for counts, NaN for sums)."""
+        column = batch.column(name)
+        if column.null_count:
+            column = column.fill_null(0) if np.dtype(dtype).kind in "iu" else column
+        return np.asarray(column.to_numpy(zero_copy_only=False)).astype(dtype, copy=False)
 
     def flush(self) -> None:
-        """Count the pending rows."""
-        if not self._pending:
-            return
-        keys = self._column("k").astype(np.intp, copy=False)  # with categories: plane * cells + pixel
-        counted = "n" in self._pending[0].schema.names  # keys counted by the engine (one row per key)
-        rows = self._column("n").astype(np.float64) if counted else None
-        counts = np.bincount(keys, weights=rows, minlength=self.planes * self.cells)
-        self.counts += counts.astype(np.int64) if counted else counts
-        if self.sums is not None and self.color_n is not None:
-            values = self._column("c").astype(np.float64, copy=False)
-            ok = np.isfinite(values)
-            self.sums += np.bincount(keys[ok], weights=values[ok], minlength=self.cells)
-            if counted:
-                valid = self._column("cn").astype(np.float64)
-                self.color_n += np.bincount(keys, weights=valid, minlength=self.cells).astype(np.int64)
-            else:
-                self.color_n += np.bincount(keys[ok], minlength=self.cells)
-        self._pending, self._rows = [], 0
+        """Wait until every batch taken is counted (raising what counting raised)."""
+        try:
+            for future in self._pending:
+                future.result()
+        finally:
+            self._pending = []
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None

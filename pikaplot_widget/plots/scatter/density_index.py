@@ -118,9 +118,10 @@ class DensityIndex:
             area=area,
         )  # fmt: skip
 
-    def count_bounds(self, box: ViewBox) -> tuple[int, int]:
-        """Rows surely inside the box and rows possibly inside it (cells it fully or partly covers)."""
-        level = self.levels[0]
+    def count_bounds(self, box: ViewBox, level_index: int = 0) -> tuple[int, int]:
+        """Rows surely inside the box and rows possibly inside it (cells it fully or partly covers),
+        from one level: a coarser level gives looser bounds, sooner."""
+        level = self.levels[level_index]
         gx0, gx1, gy0, gy1 = self.box
         cw, ch = (gx1 - gx0) / level.size, (gy1 - gy0) / level.size
 
@@ -207,10 +208,9 @@ def index_box(extent: ScatterExtent) -> ViewBox:
 
 def _level_from(counter: PixelCounter, count_type: type, color_offset: float = 0.0) -> Level:
     """Level 0 from everything counted, in compact types."""
-    counter.flush()
     size = counter.width
     shape = (size, size)
-    counts: np.ndarray = counter.counts.astype(count_type)
+    counts: np.ndarray = counter.counts.astype(count_type, copy=False)
     if counter.kind == "category":
         return Level(size, counts=None, planes=counts.reshape(counter.planes, *shape))
     level = Level(size, counts.reshape(shape))
@@ -269,10 +269,13 @@ def build_density_index(
     if arrow is not None:
         level = _level_from_arrow(arrow, cols, extent, box, size, count_type, offset, ticket, on_progress)
     else:
-        counter = PixelCounter(cols.color_kind, size, size, len(extent.categories) + 1)
+        counter = PixelCounter(cols.color_kind, size, size, len(extent.categories) + 1, count_type)
         sql = pixel_keys_sql(cols, extent, size, size, "TRUE")
         params = pixel_keys_params(cols, extent, box, size, size)
-        runner.run_batches(sql, params, counter.add, on_progress, ticket)
+        try:
+            runner.run_batches(sql, params, counter.add, on_progress, ticket)
+        finally:
+            counter.flush()
         level = _level_from(counter, count_type, offset)
     index = DensityIndex(box, [level], color_offset=offset)
     while index.levels[-1].size > COARSEST:

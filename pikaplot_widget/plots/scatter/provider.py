@@ -63,6 +63,7 @@ def load_resident(
     return points
 
 
+COARSE_BOUNDS = 512  # index cells per side of the level whose counts first decide markers or density
 MARKER_LIMIT = 200_000  # at most this many rows in view are drawn as markers
 MAX_MARKER_LIMIT = 4_000_000  # 64 MiB of marker records: within every adapter's storage-binding limit
 RESIDENT_MAX_ROWS = 500_000_000  # 4 GB of float32 pairs on the GPU
@@ -209,11 +210,14 @@ class ScatterProvider(Provider):
         possibly = extent.valid_rows
         index = self.index  # read once: memory pressure may drop it meanwhile
         if index is not None:
-            surely, possibly = index.count_bounds(box)
-            if possibly <= self.marker_limit:
-                return "markers", possibly
-            if surely > self.marker_limit:
-                return "density", possibly
+            # A coarse level first (bounds of a level hold for the finer ones): it often decides
+            coarse = next((i for i, level in enumerate(index.levels) if level.size <= COARSE_BOUNDS), 0)
+            for level_index in dict.fromkeys((coarse, 0)):
+                surely, possibly = index.count_bounds(box, level_index)
+                if possibly <= self.marker_limit:
+                    return "markers", possibly
+                if surely > self.marker_limit:
+                    return "density", possibly
         self.counted_in_sql += 1
         rows = count_in_view(self.runner, self.columns, box, self.marker_limit, ticket, on_progress)
         return ("markers", rows) if rows <= self.marker_limit else ("density", possibly)
