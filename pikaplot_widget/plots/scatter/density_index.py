@@ -28,6 +28,9 @@ MIN_GRID = 256
 COARSEST = 64
 BUDGET_BYTES = 128 * 2**20
 CELLS_PER_PIXEL = 2.0  # cells must be at most this many times smaller than a pixel
+CATEGORY_BUDGET = 3  # categorical colour: this many budgets (16-bit planes: 4096² for 7 planes)
+SMALL_COUNT = np.uint16  # category planes of level 0 when no cell and category holds more rows
+SMALL_MAX = int(np.iinfo(np.uint16).max)
 
 
 @dataclass
@@ -47,7 +50,11 @@ class Level:
             if a is None:
                 return None
             shape = (*a.shape[:-2], self.size // 2, 2, self.size // 2, 2)
-            return a.reshape(shape).sum(axis=(-3, -1), dtype=a.dtype)
+            if a.dtype != SMALL_COUNT:
+                return a.reshape(shape).sum(axis=(-3, -1), dtype=a.dtype)
+            # 16-bit planes: four cells may need 32 bits; narrowed again when they fit
+            wide = a.reshape(shape).sum(axis=(-3, -1), dtype=np.uint32)
+            return wide.astype(SMALL_COUNT) if wide.size and wide.max() <= SMALL_MAX else wide
 
         return Level(self.size // 2, halve(self.counts), halve(self.planes), halve(self.color_sum),
                      halve(self.color_count))  # fmt: skip
@@ -148,7 +155,11 @@ def _sum_runs(a: np.ndarray, starts: np.ndarray, axis: int, dtype: type) -> np.n
     through a cumulative sum: 10x faster on large uint32 grids."""
     # Integer counts accumulate in their own width: a run's sum is a difference of two cumulative
     # sums, exact in modular arithmetic as long as the run itself fits (it holds at most all rows).
-    accumulate = a.dtype if a.dtype.kind in "iu" else np.float64
+    # (16-bit planes accumulate in 32 bits: a run of cells may hold more rows than one cell)
+    if a.dtype.kind == "u":
+        accumulate = np.promote_types(a.dtype, np.uint32)
+    else:
+        accumulate = a.dtype if a.dtype.kind == "i" else np.dtype(np.float64)
     total = np.cumsum(a, axis=axis, dtype=accumulate)
     ends = np.r_[starts[1:], a.shape[axis]] - 1
     return np.diff(np.take(total, ends, axis=axis), axis=axis, prepend=0).astype(dtype, copy=False)
@@ -177,21 +188,29 @@ def _cells_to_pixels(
     return lo, hi, starts, px[starts]
 
 
-def grid_size(cols: ScatterColumns, extent: ScatterExtent, budget: int = BUDGET_BYTES) -> int:
+def grid_size(
+    cols: ScatterColumns, extent: ScatterExtent, budget: int = BUDGET_BYTES, count_bytes: int = 4
+) -> int:
     """The finest grid that fits the budget with all its levels (a third more than level 0) and
-    has no more than 4 cells per row."""
+    has no more than 4 cells per row; `count_bytes` per count (2: 16-bit category planes)."""
     planes = 1  # rows per cell
     if cols.color_kind == "category":
         planes = len(extent.categories) + 1  # rows per cell and category; their sum is the count
-        budget *= 2  # categories are worth more memory than a coarser grid
+        budget *= CATEGORY_BUDGET  # categories are worth more memory than a coarser grid
     elif cols.color_kind == "numeric":
         planes += 2
     size = MAX_GRID
     while size > MIN_GRID and (
-        planes * 4 * size * size * 4 // 3 > budget or size * size > 4 * extent.valid_rows
+        planes * count_bytes * size * size * 4 // 3 > budget or size * size > 4 * extent.valid_rows
     ):
         size //= 2
     return size
+
+
+def small_planes(cols: ScatterColumns, extent: ScatterExtent) -> bool:
+    """Whether category planes are first counted in 16 bits (a finer grid in the same memory;
+    counted again in 32 bits if a cell overflows)."""
+    return cols.color_kind == "category" and extent.valid_rows < 2**32
 
 
 def index_box(extent: ScatterExtent) -> ViewBox:
@@ -248,6 +267,31 @@ def _level_from_arrow(
     return level
 
 
+def _count_level(
+    runner: QueryRunner,
+    cols: ScatterColumns,
+    extent: ScatterExtent,
+    box: ViewBox,
+    size: int,
+    count_type: type,
+    offset: float,
+    ticket: Ticket,
+    on_progress: ProgressCallback | None,
+    arrow: ArrowColumns | None,
+) -> Level:
+    """Level 0: every valid row counted into a size x size grid, from the Arrow buffers or DuckDB."""
+    if arrow is not None:
+        return _level_from_arrow(arrow, cols, extent, box, size, count_type, offset, ticket, on_progress)
+    counter = PixelCounter(cols.color_kind, size, size, len(extent.categories) + 1, count_type)
+    sql = pixel_keys_sql(cols, extent, size, size, "TRUE")
+    params = pixel_keys_params(cols, extent, box, size, size)
+    try:
+        runner.run_batches(sql, params, counter.add, on_progress, ticket)
+    finally:
+        counter.flush()
+    return _level_from(counter, count_type, offset)
+
+
 def build_density_index(
     runner: Reader,
     cols: ScatterColumns,
@@ -262,21 +306,19 @@ def build_density_index(
     Data in an in-memory Arrow table (`arrow`) is binned from its buffers, without SQL."""
     if extent.valid_rows < max(min_rows, 1):
         return None
-    size = grid_size(cols, extent, budget)
     box = index_box(extent)
     offset = extent.color_min if cols.color_kind == "numeric" and np.isfinite(extent.color_min) else 0.0
-    count_type = np.uint32 if extent.valid_rows < 2**32 else np.uint64
-    if arrow is not None:
-        level = _level_from_arrow(arrow, cols, extent, box, size, count_type, offset, ticket, on_progress)
-    else:
-        counter = PixelCounter(cols.color_kind, size, size, len(extent.categories) + 1, count_type)
-        sql = pixel_keys_sql(cols, extent, size, size, "TRUE")
-        params = pixel_keys_params(cols, extent, box, size, size)
-        try:
-            runner.run_batches(sql, params, counter.add, on_progress, ticket)
-        finally:
-            counter.flush()
-        level = _level_from(counter, count_type, offset)
+    wide_type = np.uint32 if extent.valid_rows < 2**32 else np.uint64
+    level = None
+    if small_planes(cols, extent):
+        level = _count_level(runner, cols, extent, box, grid_size(cols, extent, budget, 2), SMALL_COUNT,
+                             offset, ticket, on_progress, arrow)  # fmt: skip
+        assert level.planes is not None
+        if int(level.planes.sum(dtype=np.uint64)) != extent.valid_rows:  # a cell overflowed 16 bits
+            level = None
+    if level is None:
+        size = grid_size(cols, extent, budget)
+        level = _count_level(runner, cols, extent, box, size, wide_type, offset, ticket, on_progress, arrow)
     index = DensityIndex(box, [level], color_offset=offset)
     while index.levels[-1].size > COARSEST:
         index.levels.append(index.levels[-1].coarser())
