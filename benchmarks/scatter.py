@@ -333,6 +333,7 @@ def run_peer(n: int, source: str, color: str, views_file: str, peer_path: str | 
     return {
         "numba_threads": numba.get_num_threads(),
         "color": color,
+        "source": source,
         "gen_s": gen_s,
         "load_s": load_s,
         "first_call_s": first_call,
@@ -442,11 +443,12 @@ def report(n: int, ours: dict[str, Any] | None, peer: dict[str, Any] | None) -> 
 
     first = ours["first"]
     load_note = ", cat as an ENUM" if peer["color"] == "cat" else ""
+    loader = "Table.to_pandas()" if peer.get("source") == "arrow" else "DuckDB .df()"
     print(f"\nFirst frame (ms; pikaplot: {first['mode']} from {first['view_source']}, "
           f"{ours['home']['width']}x{ours['home']['height']} px plot area):\n")  # fmt: skip
     rows = [
         ["total", ms(ours["first_s"]), ms(peer["load_s"] + peer["first_call_s"])],
-        [f"rows into pandas (DuckDB .df(){load_note})", "-", ms(peer["load_s"])],
+        [f"rows into pandas ({loader}{load_note})", "-", ms(peer["load_s"])],
         ["extent scan", ms(first["extent_s"]), "-"],
         ["density index build", ms(first["index_s"]), "-"],
         ["view query", ms(first["query_s"]), "-"],

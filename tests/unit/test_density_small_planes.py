@@ -14,6 +14,7 @@ from pikaplot_widget.plots.scatter.arrow_bins import arrow_columns
 from pikaplot_widget.plots.scatter.density_index import (
     DensityIndex,
     Level,
+    _sum_runs,
     build_density_index,
     index_box,
 )
@@ -109,3 +110,21 @@ def test_four_full_cells_widen_the_level_above(rng, session, runner):
     assert grid.planes is not None
     assert grid.planes[0].max() >= 4 * per_cell
     assert grid.total == len(x)
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.uint32, np.int64, np.float32])
+def test_run_sums_equal_a_loop(rng, dtype):
+    a = (rng.random((3, 40, 50)) * 60_000).astype(dtype)
+    for axis in (-1, -2):
+        n = a.shape[axis]
+        starts = np.r_[0, np.sort(rng.choice(np.arange(1, n), 9, replace=False))]
+        got = _sum_runs(a, starts, axis, np.float64 if dtype == np.float32 else np.int64)
+        ends = [*starts[1:], n]
+        want = np.stack(
+            [
+                np.take(a, range(s, e), axis=axis).astype(np.float64).sum(axis=axis)
+                for s, e in zip(starts, ends, strict=True)
+            ],
+            axis=axis,
+        )
+        np.testing.assert_allclose(got, want, rtol=1e-12)
