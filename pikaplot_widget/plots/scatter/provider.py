@@ -143,8 +143,9 @@ class ScatterProvider(Provider):
         self.index_min_rows = int(index_min_rows)
         self._extent: ScatterExtent | None = None
         self.index: DensityIndex | None = None
-        # The user's Arrow table as numpy chunks: binned without SQL (None for other data)
-        self.arrow: ArrowColumns | None = arrow_columns(columns)
+        # The user's Arrow table as numpy chunks, binned without SQL (None for other data); found
+        # with the extent, on the worker's thread (a column with NULLs is copied)
+        self.arrow: ArrowColumns | None = None
         if resident not in ("auto", "always", "never"):
             raise ValueError(f"resident must be 'auto', 'always' or 'never', got {resident!r}")
         self.resident_mode = resident
@@ -161,6 +162,7 @@ class ScatterProvider(Provider):
     def scan_extent(self, on_progress: ProgressCallback | None, ticket: Ticket) -> ScatterExtent:
         """Bounds, counts, colour domain and categories."""
         self._extent = fetch_scatter_extent(self.runner, self.columns, on_progress, ticket)
+        self.arrow = arrow_columns(self.columns)
         return self._extent
 
     def use_gpu_points(self) -> bool:
