@@ -547,6 +547,8 @@ def main() -> None:
     if args.ours_only or args.peer_only:
         worker(args)
         return
+    if args.peer_path:
+        sys.path.append(args.peer_path)  # only for the versions printed below
     versions = ", ".join(
         f"{name} {package_version(name)}"
         for name in ("pikaplot_widget", "duckdb", "datashader", "numba", "pandas")
