@@ -64,3 +64,27 @@ def test_duckdb_density_over_many_batches_equals_histogram2d(rng, session, runne
         reference, _, _ = np.histogram2d(x[chosen], y[chosen], bins=[90, 70], range=[box[:2], box[2:]])
         assert np.abs(grid.planes[k] - reference.T).sum() <= 2
     assert grid.total == int(((x >= -1.5) & (x <= 2.0) & (y >= -2.0) & (y <= 1.0)).sum())
+
+
+def test_keys_counted_by_the_engine_add_their_counts(rng):
+    """A remote engine sends one row per key: n rows, the colour's sum c and its count cn."""
+    width, height = 9, 5
+    cells = width * height
+    counter = PixelCounter("numeric", width, height)
+    want_n, want_sum, want_cn = np.zeros(cells, np.int64), np.zeros(cells), np.zeros(cells, np.int64)
+    for _ in range(6):
+        keys = rng.choice(cells, 20, replace=False).astype(np.int32)
+        n = rng.integers(1, 1000, 20)
+        cn = np.minimum(n, rng.integers(0, 1000, 20))
+        sums = np.where(cn > 0, rng.normal(size=20) * cn, np.nan)  # SQL's sum of no values is NULL
+        batch = pa.record_batch({
+            "k": pa.array(keys), "n": pa.array(n), "c": pa.array(sums, mask=cn == 0), "cn": pa.array(cn)
+        })  # fmt: skip
+        counter.add(batch)
+        np.add.at(want_n, keys, n)
+        np.add.at(want_cn, keys, cn)
+        np.add.at(want_sum, keys[cn > 0], sums[cn > 0])
+    counter.flush()
+    np.testing.assert_array_equal(counter.counts, want_n)
+    np.testing.assert_array_equal(counter.color_n, want_cn)
+    np.testing.assert_allclose(counter.sums, want_sum)

@@ -105,6 +105,8 @@ def arrow_columns(cols: ScatterColumns) -> ArrowColumns | None:
     """The plot's columns as numpy chunks when its data is one in-memory Arrow table with float
     x and y on linear axes (None otherwise: DuckDB bins the rows)."""
     source = cols.source
+    if source.dialect.name != "duckdb":  # another engine holds (and bins) the rows
+        return None
     if len(source.registrations) != 1 or cols.log_x or cols.log_y or cols.size is not None:
         return None
     ((name, obj),) = source.registrations.items()

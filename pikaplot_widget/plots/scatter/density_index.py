@@ -279,7 +279,7 @@ def _level_from_arrow(
 
 
 def _count_level(
-    runner: QueryRunner,
+    runner: Reader,
     cols: ScatterColumns,
     extent: ScatterExtent,
     box: ViewBox,
