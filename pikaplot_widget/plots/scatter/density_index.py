@@ -221,6 +221,8 @@ def grid_size(
 def small_planes(cols: ScatterColumns, extent: ScatterExtent) -> bool:
     """Whether category planes are first counted in 16 bits (a finer grid in the same memory;
     counted again in 32 bits if a cell overflows)."""
+    if cols.dialect.aggregates_in_engine:  # keys arrive counted: one may pass 16 bits, then a second pass
+        return False
     return cols.color_kind == "category" and extent.valid_rows < 2**32
 
 
