@@ -128,3 +128,26 @@ def test_run_sums_equal_a_loop(rng, dtype):
             axis=axis,
         )
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_grid_sizes_follow_rows_planes_and_budget(session):
+    from pikaplot_widget.engine.scatter import ScatterExtent
+    from pikaplot_widget.plots.scatter.density_index import BUDGET_BYTES, CATEGORY_BUDGET, grid_size
+
+    source = resolve_source(pa.table({"x": [0.0], "y": [0.0], "cat": ["a"]}), session)
+    plain = ScatterColumns.checked(source, "x", "y")
+    coloured = ScatterColumns.checked(source, "x", "y", color="cat")
+
+    def extent(rows, categories=6):
+        return ScatterExtent(0, 1, 0, 1, rows, rows, categories=tuple("abcdefghijklmnopqrstu"[:categories]))
+
+    assert grid_size(plain, extent(5_000_000)) == 4096
+    assert (
+        grid_size(coloured, extent(5_000_000), count_bytes=2) == 2048
+    )  # a plane per category: 2 cells a row
+    assert grid_size(coloured, extent(10_000_000), count_bytes=2) == 4096
+    assert grid_size(coloured, extent(10_000_000), count_bytes=4) == 2048  # 32-bit planes: the budget
+    assert grid_size(coloured, extent(10_000_000, 20), count_bytes=2) == 2048  # 21 planes
+    for categories in (1, 6, 20):
+        size = grid_size(coloured, extent(10**8, categories), count_bytes=2)
+        assert (categories + 1) * 2 * size * size * 4 // 3 <= BUDGET_BYTES * CATEGORY_BUDGET

@@ -203,16 +203,20 @@ def grid_size(
     cols: ScatterColumns, extent: ScatterExtent, budget: int = BUDGET_BYTES, count_bytes: int = 4
 ) -> int:
     """The finest grid that fits the budget with all its levels (a third more than level 0) and
-    has no more than 4 cells per row; `count_bytes` per count (2: 16-bit category planes)."""
+    has no more than 4 cells per row (2 with categories); `count_bytes` per count (2: 16-bit
+    category planes)."""
     planes = 1  # rows per cell
+    cells_per_row = 4  # at most this many cells per valid row
     if cols.color_kind == "category":
         planes = len(extent.categories) + 1  # rows per cell and category; their sum is the count
         budget *= CATEGORY_BUDGET  # categories are worth more memory than a coarser grid
+        cells_per_row = 2  # each cell costs a plane per category to count, sum and resample
     elif cols.color_kind == "numeric":
         planes += 2
     size = MAX_GRID
     while size > MIN_GRID and (
-        planes * count_bytes * size * size * 4 // 3 > budget or size * size > 4 * extent.valid_rows
+        planes * count_bytes * size * size * 4 // 3 > budget
+        or size * size > cells_per_row * extent.valid_rows
     ):
         size //= 2
     return size
