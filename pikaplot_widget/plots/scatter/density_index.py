@@ -29,6 +29,9 @@ MAX_GRID = 4096
 MIN_GRID = 256
 COARSEST = 64
 BUDGET_BYTES = 128 * 2**20
+# A remote engine (Spark) sends level 0 back as a row per non-empty cell: 1024² cells are at most
+# 16 MB of (key, count) rows where 4096² would be 256 MB through the client.
+REMOTE_MAX_GRID = 1024
 CELLS_PER_PIXEL = 2.0  # cells must be at most this many times smaller than a pixel
 CATEGORY_BUDGET = 3  # categorical colour: this many budgets (16-bit planes: 4096² for 7 planes)
 SMALL_COUNT = np.uint16  # category planes of level 0 when no cell and category holds more rows
@@ -213,7 +216,7 @@ def grid_size(
         cells_per_row = 2  # each cell costs a plane per category to count, sum and resample
     elif cols.color_kind == "numeric":
         planes += 2
-    size = MAX_GRID
+    size = REMOTE_MAX_GRID if cols.dialect.aggregates_in_engine else MAX_GRID
     while size > MIN_GRID and (
         planes * count_bytes * size * size * 4 // 3 > budget
         or size * size > cells_per_row * extent.valid_rows
