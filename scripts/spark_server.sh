@@ -3,7 +3,8 @@
 #   bash scripts/spark_server.sh install   # pyspark (the server side, ~450 MB) into .spark/server
 #   bash scripts/spark_server.sh start     # local[2] on 127.0.0.1:15002; waits until it answers
 #   bash scripts/spark_server.sh stop      # stops the server this script started, by its PID
-# A server already answering on the port is used as it is (and left running by `stop`).
+#   bash scripts/spark_server.sh running   # exit status 0 when a server answers on the port
+# `start` uses a server already answering on the port as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYSPARK_VERSION="${PYSPARK_VERSION:-4.3.0}"
@@ -51,5 +52,6 @@ case "${1:-}" in
       kill -9 "$pid" 2>/dev/null || true
     fi
     ;;
-  *) echo "usage: $0 install|start|stop" >&2; exit 2 ;;
+  running) answers ;;
+  *) echo "usage: $0 install|start|stop|running" >&2; exit 2 ;;
 esac

@@ -7,6 +7,7 @@ everywhere (a Spark backend maps its own to them), so the checks in `sql.py` ser
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 
 EPOCH = dt.datetime(1970, 1, 1)
 _MICROS_PER_DAY = 86_400 * 10**6
@@ -70,6 +71,18 @@ class Dialect:
         value = EPOCH + dt.timedelta(microseconds=int(micros))
         return value.replace(tzinfo=dt.timezone.utc) if type_name == "TIMESTAMP WITH TIME ZONE" else value
 
+    def value_marker(self, type_name: str) -> str:
+        """SQL reading one bound value of a column of `type_name` (an `IN` list of `by` values)."""
+        return "?"
+
+    def value_param(self, value: object, type_name: str) -> object:
+        """A value of a column of `type_name` (as Arrow gave it back) bound for `value_marker`."""
+        return value
+
+    def whole_number(self, value: int, type_name: str) -> object:
+        """A bound of an integer or DECIMAL column (DuckDB binds any Python int)."""
+        return value
+
     def category_position(self, text: str, count: int) -> str:
         """1-based position of `text` in a bound list of `count` strings; `count` + 1 when absent."""
         return f"coalesce(list_position(CAST(? AS VARCHAR[]), {text}), {int(count) + 1})"
@@ -123,8 +136,10 @@ class SparkDialect(Dialect):
         """unix_micros for instants; wall-clock types counted from the epoch without any zone."""
         if type_name == "DATE":
             return f"(CAST(unix_date({value}) AS BIGINT) * {_MICROS_PER_DAY})"
-        if type_name == "TIMESTAMP":  # Spark's TIMESTAMP_NTZ
-            return f"timestampdiff(MICROSECOND, TIMESTAMP_NTZ'1970-01-01 00:00:00', {value})"
+        if type_name == "TIMESTAMP":  # Spark's TIMESTAMP_NTZ: its wall time read as UTC
+            # (timestampdiff on NTZ goes through the session's zone: an hour off in a DST gap)
+            parts = f"year({value}), month({value}), day({value}), hour({value}), minute({value})"
+            return f"unix_micros(make_timestamp_ltz({parts}, extract(SECOND FROM {value}), 'UTC'))"
         return f"unix_micros({value})"
 
     def epoch_ns(self, value: str) -> str:
@@ -144,6 +159,21 @@ class SparkDialect(Dialect):
         if type_name == "DATE":
             return int(micros) // _MICROS_PER_DAY
         return int(micros)
+
+    def value_marker(self, type_name: str) -> str:
+        """A TIMESTAMP_NTZ value is bound as microseconds (a naive datetime would be read in the
+        client's zone)."""
+        return self.time_bound(type_name) if type_name == "TIMESTAMP" else "?"
+
+    def value_param(self, value: object, type_name: str) -> object:
+        """Microseconds of the wall time for TIMESTAMP_NTZ; other values as they are."""
+        if type_name == "TIMESTAMP" and isinstance(value, dt.datetime):
+            return (value.replace(tzinfo=None) - EPOCH) // dt.timedelta(microseconds=1)
+        return value
+
+    def whole_number(self, value: int, type_name: str) -> object:
+        """A DECIMAL bound as a Decimal (pyspark refuses Python ints past 64 bits)."""
+        return decimal.Decimal(value) if type_name.startswith("DECIMAL") else value
 
     def category_position(self, text: str, count: int) -> str:
         """array_position is 0 where the value is absent."""

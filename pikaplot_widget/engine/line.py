@@ -223,7 +223,7 @@ ORDER BY {s_out}{key_name}"""
 
     def series_params(self) -> list[object]:
         """Bound values of the series filter (the kept values of a `by` column), if any."""
-        return self.series.params() if self.series is not None else []
+        return self.series.params(self.dialect) if self.series is not None else []
 
     def view_points(
         self,

@@ -9,6 +9,7 @@ series number (y columns) or the `by` value itself (mapped to series numbers in 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ class Series:
     y_columns: tuple[str, ...] = ()  # one series per y column ...
     y_types: tuple[str, ...] = ()
     by: str | None = None  # ... or one per value of this column
+    by_type: str = ""  # its (DuckDB-named) type
     by_values: tuple[object, ...] = ()  # kept values, in series order
     by_array: pa.Array[pa.Scalar[pa.DataType]] | None = field(
         default=None, compare=False, hash=False
@@ -51,12 +53,16 @@ class Series:
         """` AND by IN (?, ...)` when values were dropped (params: `params()`), else ``."""
         if self.by is None or not self.filtered:
             return ""
-        marks = ", ".join("?" for _ in self.by_values)
+        marks = ", ".join(dialect.value_marker(self.by_type) for _ in self.by_values)
         return f" AND {dialect.ident(self.by)} IN ({marks})"
 
-    def params(self) -> list[object]:
+    def params(self, dialect: Dialect = DUCKDB) -> list[object]:
         """Bound values of `filter_sql`."""
-        return list(self.by_values) if self.filtered else []
+        return self.bound_values(self.by_values, dialect) if self.filtered else []
+
+    def bound_values(self, values: Sequence[object], dialect: Dialect) -> list[object]:
+        """Values of the `by` column as the dialect binds them."""
+        return [dialect.value_param(value, self.by_type) for value in values]
 
 
 def y_list_series(cols: LineColumns, y: tuple[str, ...]) -> Series:
@@ -90,8 +96,9 @@ def by_series(runner: Reader, cols: LineColumns, by: str, limit: int = MAX_SERIE
     rows_dropped = int(counts.sum() - counts[kept].sum())
     dropped = int(valid.sum()) - kept.size
     return Series(
-        names=tuple(str(v) for v in array.to_pylist()), by=by, by_values=tuple(array.to_pylist()),
-        by_array=array, filtered=dropped > 0, series_dropped=dropped, rows_dropped=rows_dropped,
+        names=tuple(str(v) for v in array.to_pylist()), by=by, by_type=kind,
+        by_values=tuple(array.to_pylist()), by_array=array, filtered=dropped > 0,
+        series_dropped=dropped, rows_dropped=rows_dropped,
     )  # fmt: skip
 
 

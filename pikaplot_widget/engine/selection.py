@@ -100,7 +100,8 @@ class SeriesScope:
         values = [v for i, v in enumerate(series.by_values) if i not in self.hidden]
         if not values:
             return "FALSE", []
-        return f"{dialect.ident(series.by)} IN ({', '.join('?' for _ in values)})", values
+        marks = ", ".join(dialect.value_marker(series.by_type) for _ in values)
+        return f"{dialect.ident(series.by)} IN ({marks})", series.bound_values(values, dialect)
 
 
 YTerm = Callable[[str, str, str], tuple[str, list[object]]]

@@ -33,6 +33,7 @@ class Source:
     columns: dict[str, str]
     registrations: dict[str, object] = field(default_factory=dict)
     dialect: Dialect = DUCKDB  # the engine the SQL runs on
+    views: tuple[str, ...] = ()  # temporary views the engine made for it (dropped with its last plot)
 
     def prepare(self, cursor: duckdb.DuckDBPyConnection) -> None:
         """Register in-memory objects (DataFrames, Arrow tables) on a cursor before querying."""

@@ -42,6 +42,7 @@ class SparkConnection(Protocol):
     def removeTag(self, tag: str) -> None: ...  # noqa: N802
     def interruptTag(self, tag: str) -> list[str]: ...  # noqa: N802
     def registerProgressHandler(self, handler: Callable[..., None]) -> None: ...  # noqa: N802
+    def removeProgressHandler(self, handler: Callable[..., None]) -> None: ...  # noqa: N802
 
 
 class SparkFrame(Protocol):
@@ -62,8 +63,14 @@ class ProgressRouter:
     and never goes backwards (stages appear as the query runs)."""
 
     def __init__(self, spark: SparkConnection) -> None:
+        self._spark = spark
         self._local = threading.local()
         spark.registerProgressHandler(self._handle)
+
+    def close(self) -> None:
+        """Stop listening (the Spark session keeps its other handlers)."""
+        with contextlib.suppress(Exception):
+            self._spark.removeProgressHandler(self._handle)
 
     @contextlib.contextmanager
     def reporting(self, on_progress: ProgressCallback | None) -> Iterator[None]:
@@ -104,13 +111,14 @@ class SparkReader:
         spark: SparkConnection,
         progress: ProgressRouter,
         gate: ExclusiveGate,
-        on_close: Callable[[SparkReader], None] | None = None,
         *,
         counts_as_plot: bool = True,
+        on_attach: Callable[[Source], None] | None = None,
+        on_detach: Callable[[Source], None] | None = None,
     ) -> None:
         self.spark, self._progress, self.gate = spark, progress, gate
         self.counts_as_plot = counts_as_plot
-        self._on_close = on_close
+        self._on_attach, self._on_detach = on_attach, on_detach
         self._lock = threading.Lock()  # one query at a time
         self._state = threading.Lock()
         self._ticket: Ticket | None = None
@@ -194,11 +202,11 @@ class SparkReader:
             if self._ticket is not ticket:
                 return False
             tag = self._tag
-        threading.Thread(target=self._interrupt, args=(ticket, tag), name="pikaplot-spark-cancel",
-                         daemon=True).start()  # fmt: skip
+        cancel = threading.Thread(target=self._interrupt, args=(tag,), name="pikaplot-cancel", daemon=True)
+        cancel.start()
         return True
 
-    def _interrupt(self, ticket: Ticket, tag: str) -> None:
+    def _interrupt(self, tag: str) -> None:
         """Interrupt until the query is gone (Spark drops an interrupt for an operation it has not
         registered yet) or INTERRUPT_FOR_S has passed."""
         deadline = time.monotonic() + INTERRUPT_FOR_S
@@ -211,23 +219,26 @@ class SparkReader:
                     return
 
     def attach(self, source: Source) -> None:
-        """Nothing to do: a Spark source is a table or a temporary view of the session."""
+        """A plot uses `source` (a table, or temporary views of the session, counted)."""
+        if self._on_attach is not None:
+            self._on_attach(source)
 
     def detach(self, source: Source) -> None:
-        """Nothing to do (see `attach`)."""
+        """The plot is done with `source`: its views go once no plot uses them."""
+        if self._on_detach is not None:
+            self._on_detach(source)
 
     def index_table(self, name: str) -> str | None:
         """Index levels are cached temporary views of the session."""
         return self.dialect.ident(f"__pikaplot_{name}")
 
     def close(self) -> None:
-        """Interrupt what runs and refuse new queries (idempotent)."""
+        """Refuse new queries and interrupt the running one by its tag, until it stops (at most
+        INTERRUPT_FOR_S); idempotent. The shared NEVER_CANCELLED ticket is never cancelled."""
         with self._state:
             if self._closed:
                 return
             self._closed = True
-            ticket = self._ticket
-        if ticket is not None:
-            ticket.cancel()
-        if self._on_close is not None:
-            self._on_close(self)
+            tag = self._tag
+        if tag:
+            self._interrupt(tag)

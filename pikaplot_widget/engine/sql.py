@@ -145,7 +145,8 @@ def range_params(
     if type_name == "DOUBLE":
         return [lo, hi]
     low, high = integer_bounds(type_name)
-    return [min(max(_floor(lo), low), high), max(min(_ceil(hi), high), low)]
+    bounds = (min(max(_floor(lo), low), high), max(min(_ceil(hi), high), low))
+    return [dialect.whole_number(bound, type_name) for bound in bounds]
 
 
 def exp10(value: float) -> float:

@@ -237,8 +237,9 @@ def test_sources_on_spark_resolve_as_spark_reads_them(spark_session, rng, tmp_pa
 
     assert _from_string("db.trips") == "`db`.`trips`"
     assert _from_string("cat.`my db`.`t``x`") == "`cat`.`my db`.`t``x`"
-    assert _from_string("/data/x.CSV") == "csv.`/data/x.CSV`"
-    assert _from_string("s3://bucket/trips") == "parquet.`s3://bucket/trips`"
+    assert _from_string("s3://bucket/trips.parquet") == "parquet.`s3://bucket/trips.parquet`"
+    with pytest.raises(ValueError, match="looks like a folder"):  # a Delta table's files hold deleted rows
+        _from_string("s3://bucket/trips")
     table = random_table(rng, 5000)
     path = tmp_path / "points.parquet"
     import pyarrow.parquet as pq
@@ -250,3 +251,81 @@ def test_sources_on_spark_resolve_as_spark_reads_them(spark_session, rng, tmp_pa
         assert plot.stats["rows"] == 5000
     finally:
         plot.close()
+
+
+def test_csv_files_are_read_with_their_header_and_types(spark_session, rng, tmp_path):
+    path = tmp_path / "points.csv"
+    x = np.sort(rng.uniform(0, 10, 3000))
+    path.write_text(
+        "x,y\n"
+        + "\n".join(f"{float(a)!r},{float(b)!r}" for a, b in zip(x, rng.normal(size=x.size), strict=True))
+    )
+    plot = pk.line(str(path), "x", "y", session=spark_session, width=200, height=100)
+    try:
+        plot.to_array()
+        assert plot.stats["rows"] == 3000
+    finally:
+        plot.close()
+
+
+def test_closing_a_reader_mid_query_stops_it_and_cancels_nothing_shared(spark_session):
+    from pikaplot_widget.engine.runner import NEVER_CANCELLED
+
+    reader = spark_session.reader()
+    done: list[object] = []
+
+    def run() -> None:
+        try:
+            reader.run("SELECT count(DISTINCT (id * 7919) % 100000007) FROM range(0, 400000000, 1, 16)")
+            done.append("finished")
+        except Exception as error:
+            done.append(error)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(1.5)
+    started = time.monotonic()
+    reader.close()
+    worker.join(10)
+    assert time.monotonic() - started < 3 and not worker.is_alive()
+    assert isinstance(done[0], QueryCancelled), done
+    assert not NEVER_CANCELLED.cancelled
+    duck = pk.Session()
+    try:
+        assert duck.reader().run("SELECT 1 AS one").column(0).to_pylist() == [1]
+    finally:
+        duck.close()
+
+
+def test_a_session_pikaplot_opens_is_its_own(spark_session):
+    from pyspark.sql import SparkSession
+
+    from .conftest import REMOTE
+
+    user = SparkSession.builder.remote(REMOTE).getOrCreate()
+    ours = pk.Session.spark(REMOTE)
+    assert ours.spark is not user
+    ours.close()
+    assert user.sql("SELECT 1 AS one").toArrow().column(0).to_pylist() == [1]
+
+
+def test_a_wide_decimal_axis_zooms_out_on_spark(spark_session):
+    """Bounds of a DECIMAL(38,0) x far past 64 bits are bound as Decimals (pyspark refuses such ints)."""
+    rows = (
+        "SELECT CAST(1e20 AS DECIMAL(38,0)) + CAST(i AS DECIMAL(38,0)) * 1000 AS x, sin(i / 50.0) AS y "
+        "FROM range(5000) AS r(i)"  # the same SQL on both engines
+    )
+    duck = pk.Session()
+    plots = [pk.line(rows, "x", "y", session=s, width=240, height=120) for s in (duck, spark_session)]
+    try:
+        for plot in plots:
+            plot.x_range = (-1e21, 1e22)  # bounds past 2**63
+        frames = [plot.to_array() for plot in plots]  # (DECIMAL -> DOUBLE may round apart by an ulp)
+        assert (
+            int((frames[0] != frames[1]).any(axis=-1).sum()) < 0.01 * frames[0].shape[0] * frames[0].shape[1]
+        )
+        assert plots[1].y_range == pytest.approx(plots[0].y_range)
+    finally:
+        for plot in plots:
+            plot.close()
+        duck.close()

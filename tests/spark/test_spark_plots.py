@@ -20,6 +20,7 @@ def walk(rng, n: int) -> pa.Table:
 
 def test_line_and_scatter_frames_equal_duckdb(spark_session, rng):
     table = walk(rng, 1_050_000)  # past the line index's 1M-row floor: the index is built on Spark
+    before = _our_views(spark_session)  # other tests' sources that no plot used
     duck = pk.Session()
     plots = {
         name: (
@@ -42,13 +43,22 @@ def test_line_and_scatter_frames_equal_duckdb(spark_session, rng):
                 assert differ == 0, f"{kind} at {view}: {differ} pixels differ"
                 assert len(np.unique(spark_frame.reshape(-1, 4), axis=0)) > 3, f"{kind}: blank frame"
         line = plots["spark"][0]
+        line.controller.wait_idle(120)
         assert line.stats["index_levels"] >= 2, line.stats  # cached temporary views on Spark
         assert line.stats["rows"] == 1_050_000
+        assert len(_our_views(spark_session) - before) >= 3  # the uploads and the index levels
     finally:
         for line, scatter in plots.values():
             line.close()
             scatter.close()
         duck.close()
+    assert _our_views(spark_session) - before == set(), "closed plots left views (and caches) in Spark"
+
+
+def _our_views(spark_session) -> set[str]:
+    """pikaplot's temporary views in the Spark session."""
+    rows = spark_session.spark.sql("SHOW VIEWS").toArrow().to_pylist()
+    return {r["viewName"] for r in rows if r["viewName"].startswith("__pikaplot_")}
 
 
 def test_selection_is_a_spark_dataframe_counting_as_numpy(spark_session, rng):
@@ -73,6 +83,7 @@ def test_a_newer_view_cancels_a_stale_60m_row_query(spark_session):
     plot = pk.line(rows, "x", "y", session=spark_session, width=500, height=200)
     try:
         plot.to_array()  # the first view
+        plot.controller.wait_idle(600)  # the line index is built after it
         plot.x_range = (1e6, 1e6 + 900)  # too narrow for the index: M4 over the rows, seconds on local[2]
         time.sleep(1.5)
         before = plot.stats["queries_cancelled"]
@@ -127,3 +138,32 @@ def test_a_failing_view_shows_sparks_error_in_place(spark_session):
         assert plot.stats["handler_errors"] == 0
     finally:
         plot.close()
+
+
+def test_wall_times_and_by_values_survive_a_session_time_zone(spark_session, rng):
+    """TIMESTAMP_NTZ x and `by` values draw and select as on DuckDB whatever Spark's session zone
+    (here New York across its 2026-03-08 spring-forward gap, where 02:xx does not exist there)."""
+    n = 6 * 60 * 20
+    wall = np.datetime64("2026-03-08T00:00") + np.sort(rng.integers(0, 6 * 3600 * 10**6, n)).astype("m8[us]")
+    days = np.datetime64("2026-03-01") + rng.integers(0, 22, n).astype("m8[D]")  # 22 values: filtered
+    table = pa.table({"t": wall, "day": days.astype("M8[us]"), "y": rng.normal(size=n).cumsum()})
+    duck = pk.Session()
+    conf = spark_session.spark.conf
+    zone = conf.get("spark.sql.session.timeZone")
+    conf.set("spark.sql.session.timeZone", "America/New_York")
+    made = []
+    try:
+        for session in (duck, spark_session):
+            made.append(pk.line(table, "t", "y", by="day", session=session, width=360, height=200))
+        frames = [plot.to_array() for plot in made]
+        assert int((frames[0] != frames[1]).any(axis=-1).sum()) == 0
+        lo, hi = made[0].x_range[0], made[0].x_range[0] + 3 * 3600
+        for plot in made:
+            plot.select(x=(lo, hi))
+        counts = [made[0].selection.count("*").fetchall()[0][0], made[1].selection.count()]
+        assert counts[0] == counts[1] > 0
+    finally:
+        conf.set("spark.sql.session.timeZone", zone)
+        for plot in made:
+            plot.close()
+        duck.close()

@@ -361,7 +361,14 @@ def column_edges(pyramid: Pyramid, level: int, x_range: tuple[float, float], col
 
 
 def drop_pyramid(runner: Reader, pyramid: Pyramid) -> None:
-    """Drop the index tables."""
-    for table in pyramid.tables:
+    """Drop the index tables, coarsest first (on Spark a level is a view over the level below it),
+    every one even when another fails; the first failure is raised after."""
+    failure: Exception | None = None
+    for table in reversed(pyramid.tables):
         for statement in runner.dialect.drop_table(table):
-            runner.run(statement)
+            try:
+                runner.run(statement)
+            except Exception as error:
+                failure = failure or error
+    if failure is not None:
+        raise failure
