@@ -33,7 +33,9 @@ Timed in the page from the wheel event's timeStamp, with plotly's events:
 The reset is plotly's "Reset axes" button (a double-click only autoranges over the points shown).
 plotly.js clamps each wheel event to a zoom factor of e^0.1 (about 10%), pikaplot zooms 2x per 600 px
 of dy, so the same script leaves plotly's views wider: the comparison table prints both medians of
-the view span. plotly-resampler is not in the venv:
+the view span. With --peer-wheel matched, each wheel event of the script reaches the peer as
+ceil(0.231 |dy| / 20) events of equal size (<= 20 px, back to back, timed from the first), which zoom
+plotly by 2^(dy/600) like pikaplot. plotly-resampler is not in the venv:
 
     pip install --target /tmp/prpeer -c <(python -m pip freeze | grep -v -e '^-e' -e '@ ') \
         plotly-resampler anywidget   # the constraints keep numpy etc. at the venv's versions
@@ -76,6 +78,7 @@ from browser_peer import (
     PEER_SETTLED_JS,
     analyse_peer,
     peer_cells,
+    peer_wheel_steps,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -372,8 +375,9 @@ class PeerRun(Run):
     `image` is its plot area (the wheel points are the same fractions of it as of pikaplot's image).
     """
 
-    def __init__(self, nb: Notebook, config: str) -> None:
+    def __init__(self, nb: Notebook, config: str, matched: bool = False) -> None:
         self.nb, self.config, self.page = nb, config, nb.page
+        self.matched = matched
         self.graph = nb.cell(SHOW).locator(f".jp-OutputArea-output {PEER_GRAPH}")
         self.image = nb.cell(SHOW).locator(f".jp-OutputArea-output {PEER_PLOT_AREA}")
         self.refocused = 0
@@ -425,7 +429,8 @@ class PeerRun(Run):
         if dy is None:
             self.graph.locator(PEER_RESET).click()
         else:
-            self.page.mouse.wheel(0, dy)
+            for step in peer_wheel_steps(dy) if self.matched else [dy]:
+                self.page.mouse.wheel(0, step)
         self.settle(mark)
         result = analyse_peer(self.events_since(mark["start"]), mark)
         idles = self.kernel_log("idle")[idle_before:]
@@ -459,7 +464,14 @@ def _fmt(value: float | None) -> str:
 
 
 def run_config(
-    browser: Any, tmp: Path, config: str, data: Path, moves: int, seed: int, peer_path: Path | None = None
+    browser: Any,
+    tmp: Path,
+    config: str,
+    data: Path,
+    moves: int,
+    seed: int,
+    peer_path: Path | None = None,
+    peer_wheel: str = "same",
 ) -> dict:
     """Its own JupyterLab (and kernel): open the notebook, Run All, wait for the first frame, move."""
     root, home = tmp / config / "root", tmp / config / "home"
@@ -470,12 +482,14 @@ def run_config(
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(peer_path), os.environ.get("PYTHONPATH")) if p)
     server = start_lab(root, home, env=env)
     try:
-        return _run_notebook(browser, server, config, data, moves, seed)
+        return _run_notebook(browser, server, config, data, moves, seed, peer_wheel)
     finally:
         server.stop()  # its kernel too
 
 
-def _run_notebook(browser: Any, server: LabServer, config: str, data: Path, moves: int, seed: int) -> dict:
+def _run_notebook(
+    browser: Any, server: LabServer, config: str, data: Path, moves: int, seed: int, peer_wheel: str = "same"
+) -> dict:
     name = f"latency_{config}.ipynb"
     if config == PEER:
         cells = peer_cells(data, server.log_path, WIDTH, HEIGHT, SHOW)
@@ -491,7 +505,7 @@ def _run_notebook(browser: Any, server: LabServer, config: str, data: Path, move
     try:
         started = time.perf_counter()
         open_and_run_all(page, server, name)
-        run = PeerRun(nb, config) if config == PEER else Run(nb, config)
+        run = PeerRun(nb, config, matched=peer_wheel == "matched") if config == PEER else Run(nb, config)
         ready = run.wait_ready(1800)
         ready_s = time.perf_counter() - started
         tables = nb.log(config, "table")
@@ -560,7 +574,9 @@ def report(results: dict[str, dict]) -> None:
                 f"-> new points arrived {_p50_p95(moves, 'data_ms')}; relayout sent -> kernel callback "
                 f"{_p50_p95(moves, 'to_kernel_ms')}, kernel update {_p50_p95(moves, 'kernel_query_ms')}, "
                 f"callback end -> new points arrived {_p50_p95(moves, 'from_kernel_ms')}; "
-                f"wheel -> listener {_p50_p95(moves, 'listener_ms')}; "
+                f"wheel -> listener {_p50_p95(moves, 'listener_ms')}; wheel events per move "
+                f"{_p50_p95(moves, 'wheel_events')}, first -> last {_p50_p95(moves, 'wheel_spread_ms')}, "
+                f"last -> exact {_p50_p95(moves, 'exact_from_last_wheel_ms')}; "
                 f"points drawn {_p50_p95(moves, 'points')}; a new x array drawn in "
                 f"{sum(1 for m in moves if m.get('new_points'))}/{len(moves)} moves; "
                 f"{result['dialogs']} dialogs"
@@ -640,6 +656,13 @@ def main() -> None:
         help="folder put first on the plotly-resampler kernel's PYTHONPATH "
         "(pip install --target DIR plotly-resampler anywidget)",
     )
+    parser.add_argument(
+        "--peer-wheel",
+        choices=("same", "matched"),
+        default="same",
+        help="same: the peer gets the same wheel events as pikaplot; matched: each is split into "
+        "events of <= 20 px that zoom plotly as far as pikaplot (2x per 600 px)",
+    )
     parser.add_argument("--data", type=Path, default=DATA, help="Parquet file with sorted x and y columns")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=OUT)
@@ -664,6 +687,7 @@ def main() -> None:
         "data": str(data),
         "moves": args.moves,
         "seed": args.seed,
+        "peer_wheel": args.peer_wheel,
         "cpus": os.cpu_count(),
         "machine": platform.platform(),
     }
@@ -681,7 +705,14 @@ def main() -> None:
             for config in configs:
                 try:
                     results[config] = run_config(
-                        browser, Path(tmp), config, data, args.moves, args.seed, args.peer_path
+                        browser,
+                        Path(tmp),
+                        config,
+                        data,
+                        args.moves,
+                        args.seed,
+                        args.peer_path,
+                        args.peer_wheel,
                     )
                 except Exception as error:  # report it, go on with the next configuration
                     message = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:500]}"

@@ -19,6 +19,7 @@ when data came back from the kernel: a client-side zoom keeps the old array). Th
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,17 @@ PEER_SETTLED_JS = """
 """
 
 
+PLOTLY_WHEEL_CLAMP = 20.0  # plotly.js: each wheel event zooms by exp(clamp(deltaY, +-20) / 200)
+PIKAPLOT_WHEEL_PX_PER_DOUBLING = 600.0  # pikaplot: the span scales by 2 ** (dy / 600)
+
+
+def peer_wheel_steps(dy: float) -> list[float]:
+    """Equal wheel deltas, each within plotly's clamp, that zoom plotly as far as `dy` zooms pikaplot."""
+    total = 200.0 * math.log(2.0) * abs(dy) / PIKAPLOT_WHEEL_PX_PER_DOUBLING  # sum of plotly deltas
+    count = max(1, math.ceil(total / PLOTLY_WHEEL_CLAMP - 1e-9))
+    return [math.copysign(total / count, dy)] * count
+
+
 def analyse_peer(events: list[dict[str, Any]], mark: dict[str, Any]) -> dict[str, Any]:
     """Latencies (ms) of one peer move, from the wheel event's timeStamp (or the reset's click).
 
@@ -173,9 +185,13 @@ def analyse_peer(events: list[dict[str, Any]], mark: dict[str, Any]) -> dict[str
         "data_ms": datas[0]["t"] - t0 if datas else None,
         "dispatch_ms": t0 - mark["t0"],
         "listener_ms": wheels[0]["t"] - t0 if wheels else None,
+        "wheel_events": len(wheels),
+        "wheel_spread_ms": wheels[-1]["ts"] - t0 if wheels else None,  # first -> last wheel event
         "previews": max(len(datas) - 1, 0),
         "new_points": bool(new),
         "points": new[-1]["points"] if new else None,
         "via": [e["via"] for e in datas],
     }
+    if datas and wheels:  # with --peer-wheel matched: from the last of the move's wheel events
+        result["exact_from_last_wheel_ms"] = datas[-1]["t"] - wheels[-1]["ts"]
     return result
