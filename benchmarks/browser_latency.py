@@ -440,13 +440,14 @@ class PeerRun(Run):
         if idles:
             result["kernel_query_ms"] = sum(r["stats"]["query_s"] for r in idles) * 1000
             # Page and kernel clocks (performance.timeOrigin + now vs time.time(), one machine):
-            # the relayout sent -> plotly-resampler's callback starts; its end -> new points arrived.
+            # the first relayout sent -> plotly-resampler's first callback starts; the last callback's
+            # end -> the last update drawn.
             origin = self.page.evaluate("() => window.__prLatency.origin")
             if result["relayout_ms"] is not None:
                 sent = origin + mark["t0"] + result["dispatch_ms"] + result["relayout_ms"]
                 result["to_kernel_ms"] = idles[0]["started"] * 1000 - sent
-            if result["data_ms"] is not None:
-                arrived = origin + mark["t0"] + result["dispatch_ms"] + result["data_ms"]
+            if result["exact_ms"] is not None:  # the last update of the move
+                arrived = origin + mark["t0"] + result["dispatch_ms"] + result["exact_ms"]
                 result["from_kernel_ms"] = arrived - idles[-1]["t"] * 1000
         result["idle_ms"] = result.get("data_ms")
         if dy is None:  # what the reset did in the page and what the kernel got
