@@ -11,9 +11,37 @@ event's timeStamp to the `load` of the plot's <img>:
          rows must be read), and
   exact: the last new JPEG of the move, the exact frame (the kernel reported idle and the <img>
          stayed quiet for 400 ms after it, past jupyter_rfb's lossless PNG re-send at 0.3 s).
-Moves do not overlap. The kernel logs its status and `plot.stats` to a JSON-lines file.
+Moves do not overlap. The kernel logs its status and `plot.stats` to a JSON-lines file. The zoom
+direction's random draw is taken every move (since the peer was added), so every configuration gets
+the same sequence of draws.
 
-    python benchmarks/browser_latency.py [--moves 60] [--config parquet,duckdb]
+The peer, "plotly-resampler" (issue 12): its own JupyterLab and kernel read the same file's x/y
+columns with pyarrow into numpy and show `FigureWidgetResampler(go.Figure(go.Scattergl(...)))` at
+its defaults (1000 shown samples) and the same size, with plotly's scrollZoom on (see
+benchmarks/browser_peer.py). The same seeded wheel script runs at the same fractions of its plot
+area (plotly's xy drag rectangle; pikaplot's are of its whole image, which holds the axes too).
+Timed in the page from the wheel event's timeStamp, with plotly's events:
+  perceived: the next animation frame after plotly's synchronous client-side zoom of the drawing
+             (`plotly_relayouting`);
+  first/exact: the first/last `plotly_update`/`plotly_restyle` event: the kernel's update with
+             plotly-resampler's new points for the view, emitted by plotly once they are drawn
+             (nothing client-side emits these here; the page also checks that a new x array was
+             drawn). plotly's own redraw of the old points at the new range, 50 ms after the wheel
+             (when it sends the relayout to the kernel), does not count: it is reported as 'client'.
+             One update comes per move, so first = exact. The move is over 400 ms after the last
+             plotly event once the update came (or after 5 s without one).
+The reset is plotly's "Reset axes" button (a double-click only autoranges over the points shown).
+plotly.js clamps each wheel event to a zoom factor of e^0.1 (about 10%), pikaplot zooms 2x per 600 px
+of dy, so the same script leaves plotly's views wider: the comparison table prints both medians of
+the view span. With --peer-wheel matched, each wheel event of the script reaches the peer as
+ceil(0.231 |dy| / 20) events of equal size (<= 20 px, back to back, timed from the first), which zoom
+plotly by 2^(dy/600) like pikaplot. plotly-resampler is not in the venv:
+
+    pip install --target /tmp/prpeer -c <(python -m pip freeze | grep -v -e '^-e' -e '@ ') \
+        plotly-resampler anywidget   # the constraints keep numpy etc. at the venv's versions
+    python benchmarks/browser_latency.py --config parquet,plotly-resampler --peer-path /tmp/prpeer
+
+    python benchmarks/browser_latency.py [--moves 60] [--config parquet,duckdb,plotly-resampler]
 
 Raw latencies go to benchmarks/data/browser_latency.json.
 """
@@ -39,10 +67,24 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests.browser.lab
 from tests.browser.lab import LabServer, Notebook, launch_chromium, open_and_run_all, start_lab, wait_for
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/: the peer's side
+from browser_peer import (
+    PEER,
+    PEER_GRAPH,
+    PEER_MARK_JS,
+    PEER_PLOT_AREA,
+    PEER_RECORDER_JS,
+    PEER_RESET,
+    PEER_SETTLED_JS,
+    analyse_peer,
+    peer_cells,
+    peer_wheel_steps,
+)
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "benchmarks" / "data" / "walk_100000000.parquet"
 OUT = REPO / "benchmarks" / "data" / "browser_latency.json"
-CONFIGS = ("parquet", "duckdb")
+CONFIGS = ("parquet", "duckdb", PEER)
 WIDTH, HEIGHT = 800, 400
 VIEWPORT = {"width": 1440, "height": 1200}
 PLOT = "plot = pk.line"  # marker: text in the source of the cell that creates the plot
@@ -303,12 +345,13 @@ class Run:
                 resets.append(reset)
                 span = _span(reset.get("x_range"), full_span)
                 print(f"  reset: first {_fmt(reset['first_ms'])} exact {_fmt(reset['exact_ms'])} ms")
+            draw = rng.random()  # drawn every move: every configuration gets the same script
             if span < MIN_SPAN:
                 zoom_in = False
             elif span > full_span * 0.9:
                 zoom_in = True
             else:
-                zoom_in = bool(rng.random() < P_ZOOM_IN)
+                zoom_in = bool(draw < P_ZOOM_IN)
             magnitude = float(rng.uniform(300, 900))
             dy = -magnitude if zoom_in else magnitude
             x = box["x"] + box["width"] * float(rng.uniform(0.15, 0.95))
@@ -326,6 +369,93 @@ class Run:
         return moves, resets
 
 
+class PeerRun(Run):
+    """plotly-resampler's FigureWidgetResampler: the same moves, timed with plotly's own events.
+
+    `image` is its plot area (the wheel points are the same fractions of it as of pikaplot's image).
+    """
+
+    def __init__(self, nb: Notebook, config: str, matched: bool = False) -> None:
+        self.nb, self.config, self.page = nb, config, nb.page
+        self.matched = matched
+        self.graph = nb.cell(SHOW).locator(f".jp-OutputArea-output {PEER_GRAPH}")
+        self.image = nb.cell(SHOW).locator(f".jp-OutputArea-output {PEER_PLOT_AREA}")
+        self.refocused = 0
+        self.dialogs = 0
+
+    def install(self) -> None:
+        def drawn() -> bool:
+            ok = self.graph.count() == 1 and self.graph.evaluate(
+                "(gd) => !!(gd._fullLayout && gd.data && gd.data[0] && gd.data[0].x && gd.data[0].x.length)"
+            )
+            if ok:
+                self.graph.scroll_into_view_if_needed()
+            return bool(ok)
+
+        wait_for(
+            drawn,
+            120,
+            lambda: (
+                f"plotly-resampler's graph div with its first points ({self.graph.count()} divs; "
+                f"cell errors {self.nb.errors()[:2]}; page console {self.nb.console[-5:]})"
+            ),
+            interval=0.25,
+        )
+        self.page.evaluate(PEER_RECORDER_JS, self.graph.element_handle())
+        self.settle(self.page.evaluate(PEER_MARK_JS), quiet=1000, nothing=1500)
+
+    def settle(self, mark: dict[str, Any], quiet: int = QUIET_MS, nothing: int = NO_FRAME_MS) -> None:
+        self.page.wait_for_function(
+            PEER_SETTLED_JS,
+            arg={"start": mark["start"], "t0": mark["t0"], "quiet": quiet, "nothing": nothing},
+            polling=20,
+            timeout=MOVE_TIMEOUT_S * 1000,
+        )
+
+    def events_since(self, start: int) -> list[dict[str, Any]]:
+        return self.page.evaluate("(start) => window.__prLatency.events.slice(start)", start)
+
+    def focus(self) -> None:
+        if self.page.locator(".jp-Dialog").count():
+            self.dialogs += 1
+            self.nb.dismiss_dialogs()
+        self.graph.scroll_into_view_if_needed()  # plotly takes the wheel without a click first
+
+    def move(self, x: float, y: float, dy: float | None) -> dict[str, Any]:
+        self.page.mouse.move(x, y)
+        time.sleep(0.05)
+        mark = self.page.evaluate(PEER_MARK_JS)
+        idle_before = len(self.kernel_log("idle"))
+        if dy is None:
+            self.graph.locator(PEER_RESET).click()
+        else:
+            for step in peer_wheel_steps(dy) if self.matched else [dy]:
+                self.page.mouse.wheel(0, step)
+        self.settle(mark)
+        result = analyse_peer(self.events_since(mark["start"]), mark)
+        idles = self.kernel_log("idle")[idle_before:]
+        ranges = [r["x_range"] for r in idles if r.get("x_range")]
+        if ranges:
+            result["x_range"] = ranges[-1]
+        if idles:
+            result["kernel_query_ms"] = sum(r["stats"]["query_s"] for r in idles) * 1000
+            # Page and kernel clocks (performance.timeOrigin + now vs time.time(), one machine):
+            # the first relayout sent -> plotly-resampler's first callback starts; the last callback's
+            # end -> the last update drawn.
+            origin = self.page.evaluate("() => window.__prLatency.origin")
+            if result["relayout_ms"] is not None:
+                sent = origin + mark["t0"] + result["dispatch_ms"] + result["relayout_ms"]
+                result["to_kernel_ms"] = idles[0]["started"] * 1000 - sent
+            if result["exact_ms"] is not None:  # the last update of the move
+                arrived = origin + mark["t0"] + result["dispatch_ms"] + result["exact_ms"]
+                result["from_kernel_ms"] = arrived - idles[-1]["t"] * 1000
+        result["idle_ms"] = result.get("data_ms")
+        if dy is None:  # what the reset did in the page and what the kernel got
+            result["events"] = self.events_since(mark["start"])
+            result["kernel_relayouts"] = self.kernel_log("relayout")[-2:]
+        return result
+
+
 def _span(x_range: list[float] | None, default: float) -> float:
     return x_range[1] - x_range[0] if x_range else default
 
@@ -334,21 +464,39 @@ def _fmt(value: float | None) -> str:
     return f"{value:7.1f}" if value is not None else "      -"
 
 
-def run_config(browser: Any, tmp: Path, config: str, data: Path, moves: int, seed: int) -> dict:
+def run_config(
+    browser: Any,
+    tmp: Path,
+    config: str,
+    data: Path,
+    moves: int,
+    seed: int,
+    peer_path: Path | None = None,
+    peer_wheel: str = "same",
+) -> dict:
     """Its own JupyterLab (and kernel): open the notebook, Run All, wait for the first frame, move."""
     root, home = tmp / config / "root", tmp / config / "home"
     root.mkdir(parents=True)
     home.mkdir(parents=True)
-    server = start_lab(root, home)
+    env: dict[str, str] = {}
+    if config == PEER and peer_path is not None:  # the peer's packages, for its kernel (and server)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(peer_path), os.environ.get("PYTHONPATH")) if p)
+    server = start_lab(root, home, env=env)
     try:
-        return _run_notebook(browser, server, config, data, moves, seed)
+        return _run_notebook(browser, server, config, data, moves, seed, peer_wheel)
     finally:
         server.stop()  # its kernel too
 
 
-def _run_notebook(browser: Any, server: LabServer, config: str, data: Path, moves: int, seed: int) -> dict:
+def _run_notebook(
+    browser: Any, server: LabServer, config: str, data: Path, moves: int, seed: int, peer_wheel: str = "same"
+) -> dict:
     name = f"latency_{config}.ipynb"
-    write_notebook(server.root / name, notebook_cells(config, data, server.log_path))
+    if config == PEER:
+        cells = peer_cells(data, server.log_path, WIDTH, HEIGHT, SHOW)
+    else:
+        cells = notebook_cells(config, data, server.log_path)
+    write_notebook(server.root / name, cells)
     context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -358,15 +506,17 @@ def _run_notebook(browser: Any, server: LabServer, config: str, data: Path, move
     try:
         started = time.perf_counter()
         open_and_run_all(page, server, name)
-        run = Run(nb, config)
+        run = PeerRun(nb, config, matched=peer_wheel == "matched") if config == PEER else Run(nb, config)
         ready = run.wait_ready(1800)
         ready_s = time.perf_counter() - started
         tables = nb.log(config, "table")
+        loaded = "pyarrow read" if config == PEER else "CREATE TABLE"
+        first = "widget built" if config == PEER else "first exact frame"
         print(
             f"\n[{config}] ready {ready_s:.1f} s after Run All"
-            + (f" (CREATE TABLE {tables[-1]['seconds']:.1f} s)" if tables else "")
-            + f"; kernel: first exact frame {ready['exact_s']:.1f} s, idle {ready['idle_s']:.1f} s, "
-            f"index {ready['stats']['index_s']:.1f} s"
+            + (f" ({loaded} {tables[-1]['seconds']:.1f} s)" if tables else "")
+            + f"; kernel: {first} {ready['exact_s']:.1f} s, idle {ready['idle_s']:.1f} s, "
+            f"index {ready['stats'].get('index_s', 0.0):.1f} s"
         )
         run.install()
         full_span = _span(ready["x_range"], 1.0)
@@ -415,8 +565,26 @@ def report(results: dict[str, dict]) -> None:
             p50, p95, top = percentiles(values) if values else (float("nan"),) * 3
             row += f"{p50:{width}.1f}{p95:9.1f}{top:9.1f}"
         print(row + f"{missing:>10}")
+    compare(done)
     for config, result in done.items():
         moves = result["moves"]
+        if config == PEER:
+            print(
+                f"\n[{config}] p50 / p95 ms: wheel -> plotly's redraw of the old points at the new range "
+                f"{_p50_p95(moves, 'client_ms')}, -> relayout sent {_p50_p95(moves, 'relayout_ms')}, "
+                f"-> new points arrived {_p50_p95(moves, 'data_ms')}; relayout sent -> kernel callback "
+                f"{_p50_p95(moves, 'to_kernel_ms')}, kernel update {_p50_p95(moves, 'kernel_query_ms')}, "
+                f"callback end -> new points arrived {_p50_p95(moves, 'from_kernel_ms')}; "
+                f"wheel -> listener {_p50_p95(moves, 'listener_ms')}; wheel events per move "
+                f"{_p50_p95(moves, 'wheel_events')}, first -> last {_p50_p95(moves, 'wheel_spread_ms')}, "
+                f"last -> exact {_p50_p95(moves, 'exact_from_last_wheel_ms')}; "
+                f"points drawn {_p50_p95(moves, 'points')}; a new x array drawn in "
+                f"{sum(1 for m in moves if m.get('new_points'))}/{len(moves)} moves; "
+                f"{result['dialogs']} dialogs"
+            )
+            if result["console_errors"]:
+                print(f"  page errors: {result['console_errors'][:5]}")
+            continue
         previews = sum(1 for m in moves if m["previews"])
         before_idle = sum(1 for m in moves if m.get("exact_after_idle") is False)
         print(
@@ -435,6 +603,42 @@ def report(results: dict[str, dict]) -> None:
             print(f"  page errors: {result['console_errors'][:5]}")
 
 
+def compare(done: dict[str, dict]) -> None:
+    """pikaplot's configurations beside the peer's, with the ratio pikaplot / peer of each statistic."""
+    peer = done.get(PEER)
+    if peer is None or len(done) < 2:
+        return
+    print(f"\n## pikaplot vs {PEER} (same data, same seeded wheel script), ms; ratio = pikaplot / peer")
+    print(f"{'statistic':<18}" + "".join(f"{c:>12}{PEER:>18}{'ratio':>8}" for c in done if c != PEER))
+    full = {c: _span(r["ready"].get("x_range"), 1.0) for c, r in done.items()}
+    for key, label in (("perceived_ms", "perceived"), ("first_ms", "first"), ("exact_ms", "exact")):
+        for q in (50, 95):
+            row = f"{label + f' p{q}':<18}"
+            theirs = _quantile(peer["moves"], key, q)
+            for config, result in done.items():
+                if config != PEER:
+                    ours = _quantile(result["moves"], key, q)
+                    ratio = ours / theirs if theirs > 0 else float("nan")  # nan stays nan
+                    row += f"{ours:12.1f}{theirs:18.1f}{ratio:8.2f}"
+            print(row)
+    row = f"{'view span p50':<18}"
+    for config, result in done.items():
+        if config != PEER:
+            ours = _span_fraction(result["moves"], full[config])
+            row += f"{ours:12.2e}{_span_fraction(peer['moves'], full[PEER]):18.2e}{'':8}"
+    print(row + "  (x span after the move / full extent)")
+
+
+def _quantile(moves: list[dict[str, Any]], key: str, q: float) -> float:
+    values = [m[key] for m in moves if m.get(key) is not None]
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def _span_fraction(moves: list[dict[str, Any]], full: float) -> float:
+    spans = [_span(m.get("x_range"), full) / full for m in moves]
+    return float(np.median(spans)) if spans else float("nan")
+
+
 def _raise_interrupt() -> None:
     raise KeyboardInterrupt
 
@@ -444,7 +648,22 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--moves", type=int, default=60)
-    parser.add_argument("--config", default=",".join(CONFIGS), help="comma-separated: parquet,duckdb")
+    parser.add_argument(
+        "--config", default="parquet,duckdb", help=f"comma-separated, from {','.join(CONFIGS)}"
+    )
+    parser.add_argument(
+        "--peer-path",
+        type=Path,
+        help="folder put first on the plotly-resampler kernel's PYTHONPATH "
+        "(pip install --target DIR plotly-resampler anywidget)",
+    )
+    parser.add_argument(
+        "--peer-wheel",
+        choices=("same", "matched"),
+        default="same",
+        help="same: the peer gets the same wheel events as pikaplot; matched: each is split into "
+        "events of <= 20 px that zoom plotly as far as pikaplot (2x per 600 px)",
+    )
     parser.add_argument("--data", type=Path, default=DATA, help="Parquet file with sorted x and y columns")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=OUT)
@@ -469,6 +688,7 @@ def main() -> None:
         "data": str(data),
         "moves": args.moves,
         "seed": args.seed,
+        "peer_wheel": args.peer_wheel,
         "cpus": os.cpu_count(),
         "machine": platform.platform(),
     }
@@ -485,7 +705,16 @@ def main() -> None:
         try:
             for config in configs:
                 try:
-                    results[config] = run_config(browser, Path(tmp), config, data, args.moves, args.seed)
+                    results[config] = run_config(
+                        browser,
+                        Path(tmp),
+                        config,
+                        data,
+                        args.moves,
+                        args.seed,
+                        args.peer_path,
+                        args.peer_wheel,
+                    )
                 except Exception as error:  # report it, go on with the next configuration
                     message = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:500]}"
                     print(f"\n[{config}] failed: {message}")
