@@ -308,13 +308,15 @@ def fetch_line(
     rows_in_range: int | None = None,
     row_cache: RowCache | None = None,
     read: tuple[float, float] | None = None,
+    in_engine: bool = False,
 ) -> LineData:
     """Query what a line plot of `columns` pixel columns over `x_range` needs to be drawn exactly.
 
     `rows_in_range`: an upper bound of the rows the view reads, where known (the line index
     counts them); few rows are then read and aggregated in numpy without a guard. `row_cache`:
     rows kept from earlier views, answering this one without a query when they cover it, else
-    filled by reading the range `read` (a wider one holding at most its `max_rows` rows)."""
+    filled by reading the range `read` (a wider one holding at most its `max_rows` rows).
+    `in_engine`: M4 in the engine, never the rows read here (as always on a remote engine)."""
     x0, x1 = x_range
     columns = max(int(columns), 1)
     width = (x1 - x0) / columns
@@ -322,7 +324,8 @@ def fetch_line(
     if extent.empty or not (x1 > x0) or lo > hi:
         return cols.view_points(_empty_m4(), x_range, columns, "raw")
     scale = columns / (x1 - x0)
-    if cols.dialect.aggregates_in_engine:  # a remote engine: M4 there, never the rows here
+    in_engine = in_engine or cols.dialect.aggregates_in_engine  # a remote engine: M4 there
+    if in_engine:
         row_cache = None
     if row_cache is not None and RowCache.usable(cols):
         kept = row_cache.rows(runner, cols, (lo, hi), read, ticket, on_progress)
@@ -330,9 +333,12 @@ def fetch_line(
             table = m4_of_rows(kept[0], kept[1], x0, scale, columns)
             few = len(table) == 0 or int(table.column("n").to_numpy().max()) <= 2
             return cols.view_points(table, x_range, columns, kind="raw" if few else "m4")
-    data = _m4_from_rows(runner, cols, extent, (lo, hi), x_range, columns, rows_in_range, ticket, on_progress)
-    if data is not None:
-        return data
+    if not in_engine:
+        data = _m4_from_rows(
+            runner, cols, extent, (lo, hi), x_range, columns, rows_in_range, ticket, on_progress
+        )
+        if data is not None:
+            return data
     params = [*cols.range_params(lo, hi), *cols.series_params(), x0, scale, columns]
     gaps = extent.invalid_rows > 0 or cols.series is not None  # the extent checks only the first y
     table = runner.run(cols.m4_sql(with_gaps=gaps), params, on_progress, ticket)
@@ -356,8 +362,6 @@ def _m4_from_rows(
     may hold more (DuckDB's M4 then). Without a known bound (no index; x maybe not spread
     evenly) a LIMIT guards the read; it makes DuckDB scan on one thread, so only then."""
     lo, hi = bounds
-    if cols.dialect.aggregates_in_engine:
-        return None
     limit = row_limit(cols.series, FAST_ROWS)
     guard = rows_in_range is None and extent.rows > limit
     if rows_in_range is not None and rows_in_range > limit:

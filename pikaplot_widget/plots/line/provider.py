@@ -16,6 +16,7 @@ from ...engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_li
 from ...engine.line_cache import RowCache
 from ...engine.runner import OUT_OF_MEMORY, ProgressCallback, QueryCancelled, QueryStats, Reader, Ticket
 from ..provider import Provider
+from .index import MIN_ROWS as INDEX_MIN_ROWS
 from .index import Pyramid, build_pyramid, drop_pyramid, fetch_from_pyramid, rows_between
 
 WIDE_READ_ROWS = 1 << 18  # the most rows read for the row cache beyond a view's own
@@ -41,6 +42,10 @@ class LineProvider(Provider):
         self.index_error = ""  # why the line index could not be built ("" when it was, or not needed)
         self.downsample_s = 0.0  # time the last reduce() took
         self.row_cache = RowCache()  # rows of recent narrow views (one series)
+        # Between the extent and the end of the index build: views (the first exact frame) run M4
+        # in DuckDB, no rows read here (the index follows; reading a 1M-row table whole for one
+        # frame churned 16 MB a plot).
+        self.index_pending = False
 
     @property
     def extent(self) -> Extent | None:
@@ -50,6 +55,7 @@ class LineProvider(Provider):
     def scan_extent(self, on_progress: ProgressCallback | None, ticket: Ticket) -> Extent:
         """Bounds of the data (from statistics where the source has clean ones)."""
         self._extent = fetch_extent(self.runner, self.columns, on_progress, ticket)
+        self.index_pending = self._extent.rows >= INDEX_MIN_ROWS
         return self._extent
 
     def sample(self, extent: Extent, budget_s: float) -> LineData | None:
@@ -78,6 +84,8 @@ class LineProvider(Provider):
         except OUT_OF_MEMORY as error:  # twice: views read the rows instead
             self.index_error = str(error).splitlines()[0]
             return
+        finally:
+            self.index_pending = False
         if self.closed and pyramid is not None:  # closed while building: nobody else will drop it
             with contextlib.suppress(Exception):
                 drop_pyramid(self.runner, pyramid)
@@ -117,9 +125,10 @@ class LineProvider(Provider):
             bounds = (max(x_range[0] - width, extent.x_min), min(x_range[1] + width, extent.x_max))
             rows = rows_between(pyramid, *bounds) if pyramid else None
             read = self._read_range(bounds, rows)
+            pending = self.index_pending
             data = fetch_line(
                 self.runner, self.columns, extent, x_range, columns, on_progress, ticket, rows,
-                self.row_cache, read,
+                None if pending else self.row_cache, None if pending else read, in_engine=pending,
             )  # fmt: skip
         data = self.reduce(data)
         self.remember(data, x_range, columns)
@@ -171,7 +180,9 @@ class LineProvider(Provider):
         )
 
     def release(self) -> None:
-        """Drop the line index."""
+        """Drop the line index and the rows kept for nearby views (up to 1M: 16 MB a plot, which a
+        closed plot still referenced from the notebook would hold)."""
+        self.row_cache = RowCache()
         pyramid, self.pyramid = self.pyramid, None
         if pyramid is not None:
             with contextlib.suppress(Exception):  # the session may already be closed
