@@ -22,7 +22,8 @@ case "${1:-}" in
       DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null
     fi
     if [ ! -f "$SPARK_HOME/sbin/start-connect-server.sh" ]; then
-      python3 -m pip install -q --target "$ROOT/server" "pyspark==$PYSPARK_VERSION"
+      PY=.venv/bin/python; [ -x "$PY" ] || PY=python3   # any pip will do: it only unpacks the package
+      "$PY" -m pip install -q --target "$ROOT/server" "pyspark==$PYSPARK_VERSION"
     fi
     ;;
   start)

@@ -325,9 +325,7 @@ def fetch_line(
         return cols.view_points(_empty_m4(), x_range, columns, "raw")
     scale = columns / (x1 - x0)
     in_engine = in_engine or cols.dialect.aggregates_in_engine  # a remote engine: M4 there
-    if in_engine:
-        row_cache = None
-    if row_cache is not None and RowCache.usable(cols):
+    if row_cache is not None and not in_engine and RowCache.usable(cols):
         kept = row_cache.rows(runner, cols, (lo, hi), read, ticket, on_progress)
         if kept is not None:
             table = m4_of_rows(kept[0], kept[1], x0, scale, columns)
