@@ -106,8 +106,9 @@ class SparkConnectSession:
         """A reader of its own for one plot (`transient`: a short query while a plot is set up)."""
         if self.closed:
             raise ValueError("this Spark session is closed")
-        reader = SparkReader(self.spark, self._progress, self.index_gate, counts_as_plot=not transient)
-        if not transient:  # a plot's reader: the views of its source live while it uses them
+        if transient:
+            reader = SparkReader(self.spark, self._progress, self.index_gate, counts_as_plot=False)
+        else:  # a plot's reader: the views of its source live while it uses them
             reader = SparkReader(
                 self.spark, self._progress, self.index_gate,
                 on_attach=self._use_views, on_detach=self._release_views,
