@@ -311,6 +311,54 @@ class Notebook:
             ),
         )
 
+    def run_scratch(self, code: str, timeout: float = 60) -> Any:
+        """Run `code` (an expression) in the kernel in a scratch cell at the end and return what it
+        printed as JSON; the scratch cell is deleted again."""
+        self.page.evaluate(
+            """(code) => {
+                const nb = window.jupyterapp.shell.currentWidget.content;
+                nb.activeCellIndex = nb.widgets.length - 1;
+                window.jupyterapp.commands.execute('notebook:insert-cell-below');
+                nb.activeCell.model.sharedModel.setSource(code);
+            }""",
+            f"# cell[scratch]\nimport json\nprint('@@' + json.dumps({code}))",
+        )
+        cell = self.cell("# cell[scratch]")
+        run_command(self.page, "notebook:run-cell")
+        text = cell.locator(".jp-OutputArea-output")
+        wait_for(
+            lambda: text.count() and "@@" in text.first.inner_text(), timeout, "the scratch cell's output"
+        )
+        value = json.loads(text.first.inner_text().split("@@", 1)[1])
+        self.page.evaluate("() => window.jupyterapp.commands.execute('notebook:delete-cell')")
+        wait_for(lambda: self.cell("# cell[scratch]").count() == 0, 10, "the scratch cell to go")
+        return value
+
+    def settle(self, marker: str, quiet_s: float = 2.5, timeout: float = 60) -> None:
+        """Wait for an exact frame of the plot in cell `marker`, then until no new one came for `quiet_s`."""
+        overlay = self.overlay(marker)
+        wait_for(lambda: overlay.count() and overlay.get_attribute("data-frame"), timeout, "an exact frame")
+        last, since = overlay.get_attribute("data-frame"), time.monotonic()
+        while time.monotonic() - since < quiet_s:
+            time.sleep(0.1)
+            now = overlay.get_attribute("data-frame")
+            if now != last:
+                last, since = now, time.monotonic()
+
+    def ctrl_wheel_zoom(self, marker: str, steps: int = 4, at: float = 0.4) -> None:
+        """Zoom in the plot of cell `marker` with Ctrl+wheel (which zooms without focus) at `at` of
+        its width."""
+        image = self.plot_image(marker)
+        image.scroll_into_view_if_needed()
+        box = image.bounding_box()
+        assert box is not None
+        self.page.mouse.move(box["x"] + box["width"] * at, box["y"] + box["height"] / 2)
+        for _ in range(steps):
+            self.page.keyboard.down("Control")
+            self.page.mouse.wheel(0, -240)
+            self.page.keyboard.up("Control")
+            time.sleep(0.15)
+
     def dismiss_dialogs(self) -> None:
         """Close any modal dialog JupyterLab put up (it would swallow the clicks on the plots)."""
         for _ in range(3):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,30 +69,6 @@ def nb(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Noteb
         server.stop()
 
 
-def _kernel(nb: Notebook, code: str, timeout: float = 60) -> Any:
-    """Run `code` in the notebook's kernel (a scratch cell at the end) and return what it printed
-    as JSON; the scratch cell is deleted again."""
-    page = nb.page
-    page.evaluate(
-        """(code) => {
-            const panel = window.jupyterapp.shell.currentWidget;
-            const nb = panel.content;
-            nb.activeCellIndex = nb.widgets.length - 1;
-            window.jupyterapp.commands.execute('notebook:insert-cell-below');
-            nb.activeCell.model.sharedModel.setSource(code);
-        }""",
-        f"# cell[scratch]\nprint('@@' + json.dumps({code}))",
-    )
-    cell = nb.cell("# cell[scratch]")
-    run_command(page, "notebook:run-cell")
-    text = cell.locator(".jp-OutputArea-output")
-    wait_for(lambda: text.count() and "@@" in text.first.inner_text(), timeout, "the scratch cell's output")
-    value = json.loads(text.first.inner_text().split("@@", 1)[1])
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:delete-cell')")
-    wait_for(lambda: nb.cell("# cell[scratch]").count() == 0, 10, "the scratch cell to go")
-    return value
-
-
 def _saved_snapshot(nb: Notebook) -> np.ndarray:
     """Save the notebook and decode the PNG output that follows the plot's widget output."""
     before = (nb.server.root / NAME).stat().st_mtime_ns
@@ -109,17 +84,6 @@ def _saved_snapshot(nb: Notebook) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
 
 
-def _settle(nb: Notebook, quiet_s: float = 2.5, timeout: float = 60) -> None:
-    overlay = nb.overlay("# cell[plot]")
-    wait_for(lambda: overlay.count() and overlay.get_attribute("data-frame"), timeout, "an exact frame")
-    last, since = overlay.get_attribute("data-frame"), time.monotonic()
-    while time.monotonic() - since < quiet_s:
-        time.sleep(0.1)
-        now = overlay.get_attribute("data-frame")
-        if now != last:
-            last, since = now, time.monotonic()
-
-
 def test_the_png_output_is_hidden_while_the_widget_is_live(nb: Notebook) -> None:
     nb.wait_image_width("# cell[plot]", 640)
     wait_for(
@@ -133,31 +97,22 @@ def test_the_png_output_is_hidden_while_the_widget_is_live(nb: Notebook) -> None
     assert nb.plot_image("# cell[plot]").is_visible()
     # The frame fills the asked size: no border pixels lost (jupyter_rfb's 1 px border is a shadow now).
     assert nb.image_size("# cell[plot]") == [640, 280]
-    assert _kernel(nb, "list(p.to_array().shape)") == [280, 640, 4]
+    assert nb.run_scratch("list(p.to_array().shape)") == [280, 640, 4]
 
 
 def test_the_saved_notebook_shows_the_last_view(nb: Notebook) -> None:
-    _settle(nb)
+    nb.settle("# cell[plot]")
     first = _saved_snapshot(nb)
     assert first.shape == (280, 640, 4)
-    image = nb.plot_image("# cell[plot]")
-    image.scroll_into_view_if_needed()
-    box = image.bounding_box()
-    assert box is not None
-    nb.page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] / 2)
-    for _ in range(4):
-        nb.page.keyboard.down("Control")
-        nb.page.mouse.wheel(0, -240)
-        nb.page.keyboard.up("Control")
-        time.sleep(0.15)
-    _settle(nb)
-    span = _kernel(nb, "p.x_range[1] - p.x_range[0]")
+    nb.ctrl_wheel_zoom("# cell[plot]")
+    nb.settle("# cell[plot]")
+    span = nb.run_scratch("p.x_range[1] - p.x_range[0]")
     assert span < 299_999 * 0.9, span  # it zoomed
-    _settle(nb)
+    nb.settle("# cell[plot]")
     saved = _saved_snapshot(nb)
     assert not np.array_equal(saved, first), "the saved PNG still shows the first view"
     # ... and it is the plot's exact frame of the view it shows now, pixel for pixel.
-    _kernel(nb, "np.save('current.npy', p.to_array()) or 0")
+    nb.run_scratch("np.save('current.npy', p.to_array()) or 0")
     assert np.array_equal(saved, np.load(nb.server.root / "current.npy"))
     # Still hidden after the update (updated in place), and the widget stayed on the page.
     snapshot = nb.cell("# cell[plot]").locator(".jp-OutputArea-child").nth(1)

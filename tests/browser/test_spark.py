@@ -7,9 +7,7 @@ Run: bash scripts/spark_server.sh start && .venv/bin/python -m pytest tests/brow
 
 from __future__ import annotations
 
-import json
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from .lab import LabServer, Notebook, open_and_run_all, run_command, start_lab, wait_for
+from .lab import LabServer, Notebook, open_and_run_all, start_lab
 
 pytestmark = pytest.mark.browser
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -61,68 +59,27 @@ def nb(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Noteb
         server.stop()
 
 
-def _kernel(nb: Notebook, code: str, timeout: float = 120) -> Any:
-    """Run `code` in a scratch cell at the end and return what it printed as JSON."""
-    nb.page.evaluate(
-        """(code) => {
-            const nb = window.jupyterapp.shell.currentWidget.content;
-            nb.activeCellIndex = nb.widgets.length - 1;
-            window.jupyterapp.commands.execute('notebook:insert-cell-below');
-            nb.activeCell.model.sharedModel.setSource(code);
-        }""",
-        f"# cell[scratch]\nprint('@@' + json.dumps({code}))",
-    )
-    cell = nb.cell("# cell[scratch]")
-    run_command(nb.page, "notebook:run-cell")
-    text = cell.locator(".jp-OutputArea-output")
-    wait_for(lambda: text.count() and "@@" in text.first.inner_text(), timeout, "the scratch cell's output")
-    value = json.loads(text.first.inner_text().split("@@", 1)[1])
-    nb.page.evaluate("() => window.jupyterapp.commands.execute('notebook:delete-cell')")
-    wait_for(lambda: nb.cell("# cell[scratch]").count() == 0, 10, "the scratch cell to go")
-    return value
-
-
-def _settle(nb: Notebook, quiet_s: float = 2.5, timeout: float = 120) -> None:
-    overlay = nb.overlay("# cell[plot]")
-    wait_for(lambda: overlay.count() and overlay.get_attribute("data-frame"), timeout, "an exact frame")
-    last, since = overlay.get_attribute("data-frame"), time.monotonic()
-    while time.monotonic() - since < quiet_s:
-        time.sleep(0.1)
-        now = overlay.get_attribute("data-frame")
-        if now != last:
-            last, since = now, time.monotonic()
-
-
 def test_a_spark_dataframe_plots_and_zooms_in_jupyterlab(nb: Notebook) -> None:
     nb.wait_image_width("# cell[plot]", 600, timeout=180)
-    _settle(nb)
+    nb.settle("# cell[plot]")
     first = nb.image_pixels("# cell[plot]")
     assert len(np.unique(first.reshape(-1, 4), axis=0)) > 3, "a blank frame"
-    image = nb.plot_image("# cell[plot]")
-    image.scroll_into_view_if_needed()
-    box = image.bounding_box()
-    assert box is not None
-    nb.page.mouse.move(box["x"] + box["width"] * 0.4, box["y"] + box["height"] / 2)
-    for _ in range(4):
-        nb.page.keyboard.down("Control")
-        nb.page.mouse.wheel(0, -240)
-        nb.page.keyboard.up("Control")
-        time.sleep(0.15)
-    _settle(nb)
-    span = _kernel(nb, "p.x_range[1] - p.x_range[0]")
+    nb.ctrl_wheel_zoom("# cell[plot]")
+    nb.settle("# cell[plot]")
+    span = nb.run_scratch("p.x_range[1] - p.x_range[0]")
     assert span < 199_999 * 0.9, span  # it zoomed
-    _settle(nb)
+    nb.settle("# cell[plot]")
     shown = nb.image_pixels("# cell[plot]")
     assert not np.array_equal(shown, first), "the image still shows the first view"
     # The frame shown is what DuckDB draws for the same rows and view.
-    _kernel(
-        nb,
+    nb.run_scratch(
         "np.save('spark.npy', p.to_array()) or np.save('duck.npy', (lambda d: (setattr(d, 'x_range', "
         "p.x_range), d.to_array())[1])(pk.line(df.toArrow(), x='t', y='v', title='from Spark', "
         "width=600, height=260))) or 0",
+        timeout=120,
     )
     spark_frame = np.load(nb.server.root / "spark.npy")
     assert np.array_equal(spark_frame, np.load(nb.server.root / "duck.npy"))
     # (the <img> may be JPEG-encoded by jupyter_rfb: close, not equal)
     assert np.abs(shown[..., :3].astype(int) - spark_frame[..., :3]).mean() < 4
-    assert _kernel(nb, "p.stats['queries_run']") > 0
+    assert nb.run_scratch("p.stats['queries_run']") > 0
