@@ -79,13 +79,17 @@ def test_selection_is_a_spark_dataframe_counting_as_numpy(spark_session, rng):
 
 
 def test_a_newer_view_cancels_a_stale_60m_row_query(spark_session):
-    rows = "SELECT CAST(id AS DOUBLE) AS x, sin(id * 0.0001) AS y FROM range(0, 60000000, 1, 16)"
+    rows = (
+        "SELECT CAST(id AS DOUBLE) AS x, sin(id * 0.0001) + cos(sqrt(id)) AS y FROM range(0, 60000000, 1, 16)"
+    )
     plot = pk.line(rows, "x", "y", session=spark_session, width=500, height=200)
     try:
         plot.to_array()  # the first view
         plot.controller.wait_idle(600)  # the line index is built after it
-        plot.x_range = (1e6, 1e6 + 900)  # too narrow for the index: M4 over the rows, seconds on local[2]
-        time.sleep(1.5)
+        started = plot.stats["queries_run"]
+        plot.x_range = (1e6, 1e6 + 900)  # too narrow for the index: M4 over the rows in Spark
+        while plot.stats["queries_run"] == started:  # the view's query has begun (0.5-1.2 s on its own)
+            time.sleep(0.002)
         before = plot.stats["queries_cancelled"]
         asked = time.monotonic()
         plot.x_range = (2e6, 2e6 + 900)
