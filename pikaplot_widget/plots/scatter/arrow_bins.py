@@ -32,6 +32,19 @@ MAX_THREADS = 16
 FLOAT_TYPES = ("DOUBLE", "FLOAT")
 
 
+_pool: list[ThreadPoolExecutor] = []  # one set of binning threads, started once (see _binning_pool)
+_pool_lock = threading.Lock()
+
+
+def _binning_pool() -> ThreadPoolExecutor:
+    """Threads shared by every binning call: threads started per call got malloc arenas of their own
+    each time, and RSS crept up plot after plot."""
+    with _pool_lock:
+        if not _pool:
+            _pool.append(ThreadPoolExecutor(_threads(), thread_name_prefix="pikaplot-bins"))
+        return _pool[0]
+
+
 def _threads() -> int:
     try:
         cores = len(os.sched_getaffinity(0))
@@ -224,12 +237,11 @@ def count_pixels(
                 np.add.at(color_n, value_keys, one)
 
     blocks = list(_blocks(data))
-    with ThreadPoolExecutor(min(_threads(), max(len(blocks), 1)), thread_name_prefix="pikaplot-bins") as pool:
-        for done, _ in enumerate(pool.map(work, blocks), 1):
-            if ticket.cancelled:
-                raise QueryCancelled("cancelled while binning")
-            if on_progress is not None and done % 16 == 0:
-                on_progress(done / len(blocks))
+    for done, _ in enumerate(_binning_pool().map(work, blocks), 1):
+        if ticket.cancelled:
+            raise QueryCancelled("cancelled while binning")
+        if on_progress is not None and done % 16 == 0:
+            on_progress(done / len(blocks))
     if ticket.cancelled:
         raise QueryCancelled("cancelled while binning")
     return counts, sums, color_n

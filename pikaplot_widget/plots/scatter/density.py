@@ -14,6 +14,10 @@ from ...engine.runner import NEVER_CANCELLED, ProgressCallback, Reader, Ticket
 from ...engine.scatter import ScatterColumns, ScatterExtent, pixel_keys_params, pixel_keys_sql
 from .arrow_bins import ArrowColumns, BinSpec, count_pixels
 
+# One long-lived counting thread for every plot: a thread started per query got a malloc arena of its
+# own each time, and the scatter leak test's RSS crept up by ~0.6 MiB a plot.
+_COUNTING = ThreadPoolExecutor(1, thread_name_prefix="pikaplot-count")
+
 
 @dataclass(frozen=True)
 class DensityGrid:
@@ -136,14 +140,11 @@ class PixelCounter:
         self._one: np.ndarray = np.ones(
             1, count_dtype
         )  # typed: np.add.at has a fast loop only without casting
-        self._pool: ThreadPoolExecutor | None = None
         self._pending: list[Future[None]] = []
 
     def add(self, batch: pa.RecordBatch) -> None:
         """Take one Arrow record batch; it is counted in the background."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="pikaplot-count")
-        self._pending.append(self._pool.submit(self._count, batch))
+        self._pending.append(_COUNTING.submit(self._count, batch))
         while len(self._pending) > self.PENDING_BATCHES:
             self._pending.pop(0).result()
 
@@ -178,6 +179,3 @@ class PixelCounter:
                 future.result()
         finally:
             self._pending = []
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-                self._pool = None
