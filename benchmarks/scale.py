@@ -75,19 +75,23 @@ def run_pikaplot(n: int, source: str, moves: int, memory_limit: str | None) -> d
     exact = time.perf_counter() - started
     plot.controller.wait_idle(600)  # the line index is built after the first exact frame
     stats = plot.stats
-    latencies, kinds = [], []
+    latencies, kinds, queries, renders = [], [], [], []
     for lo, hi in viewports(n, moves):
         started = time.perf_counter()
         plot.x_range = (lo, hi)
         plot.to_array(timeout=3600)
         latencies.append(time.perf_counter() - started)
         kinds.append(plot.controller.data.kind.split(" ")[0])
+        queries.append(plot.controller.timings.query)
+        renders.append(plot.controller.timings.render)
     plot.close()
     return {
         "scan_s": scan_s,
         "progressive_s": progressive,
         "exact_s": exact,
         "latencies": latencies,
+        "queries": queries,
+        "renders": renders,
         "index_s": stats["index_s"],
         "kinds": kinds,
         "peak_rss_mib": peak_rss_mib(),
@@ -95,7 +99,9 @@ def run_pikaplot(n: int, source: str, moves: int, memory_limit: str | None) -> d
     }
 
 
-def run_plotly_resampler(n: int, moves: int) -> dict[str, object]:
+def run_plotly_resampler(n: int, moves: int, peer_path: str | None) -> dict[str, object]:
+    if peer_path:
+        sys.path.append(peer_path)  # after the venv's own packages: its numpy and pandas win
     import plotly.graph_objects as go
     import pyarrow.parquet as pq
     from plotly_resampler import FigureResampler
@@ -116,16 +122,19 @@ def run_plotly_resampler(n: int, moves: int) -> dict[str, object]:
     return {"exact_s": first, "latencies": latencies, "peak_rss_mib": peak_rss_mib()}
 
 
-def worker(config: str, n: int, moves: int, memory_limit: str | None) -> None:
+def worker(config: str, n: int, moves: int, memory_limit: str | None, peer_path: str | None) -> None:
     if config == "plotly-resampler":
-        result = run_plotly_resampler(n, moves)
+        result = run_plotly_resampler(n, moves, peer_path)
     else:
         result = run_pikaplot(n, config, moves, memory_limit)
     print("RESULT " + json.dumps(result))
 
 
-def measure(config: str, n: int, moves: int, memory_limit: str | None) -> dict[str, object] | None:
+def measure(
+    config: str, n: int, moves: int, memory_limit: str | None, peer_path: str | None
+) -> dict[str, object] | None:
     extra = ["--memory-limit", memory_limit] if memory_limit else []
+    extra += ["--peer-path", peer_path] if peer_path else []
     proc = subprocess.run(
         [sys.executable, __file__, "--worker", config, "--n", str(n), "--moves", str(moves), *extra],
         capture_output=True,
@@ -164,6 +173,12 @@ def report(n: int, results: dict[str, dict[str, object] | None]) -> None:
             f"{config:<22}{scan}{approx}{ms(r['exact_s']):>10}{ms(p50):>10}{ms(p95):>9}"
             f"{r['peak_rss_mib']:>8.0f} MiB  {served}"
         )
+        if "queries" in r:
+            q, rd = r["queries"], r["renders"]
+            q50, q95 = statistics.median(q) * 1e3, float(np.percentile(q, 95)) * 1e3
+            r50, r95 = statistics.median(rd) * 1e3, float(np.percentile(rd, 95)) * 1e3
+            steps = f"view data (query + M4) p50 {q50:.1f} / p95 {q95:.1f}, render {r50:.1f} / {r95:.1f}"
+            print(f"{'':<22}steps: {steps}")
         if peer is not None and config != "plotly-resampler":
             pl = peer["latencies"]
             rss_ratio = r["peak_rss_mib"] / peer["peak_rss_mib"]
@@ -181,9 +196,10 @@ def main() -> None:
     parser.add_argument("--worker")
     parser.add_argument("--n", type=int)
     parser.add_argument("--memory-limit", help="DuckDB memory_limit for pikaplot's session, e.g. 512MB")
+    parser.add_argument("--peer-path", help="extra sys.path folder holding plotly-resampler (pip --target)")
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.n, args.moves, args.memory_limit)
+        worker(args.worker, args.n, args.moves, args.memory_limit, args.peer_path)
         return
     print(f"# pikaplot scale benchmark: {args.moves} scripted zooms/pans per configuration, frame 800x400;")
     print("# times in ms; 'approx' = first progressive frame, 'exact' = first exact frame, from pk.line()")
@@ -194,7 +210,8 @@ def main() -> None:
         if seconds:
             print(f"# generated {path.name} in {seconds:.1f} s")
         configs = ["parquet"] if n > 200_000_000 else ["duckdb", "parquet", "plotly-resampler"]
-        report(n, {config: measure(config, n, args.moves, args.memory_limit) for config in configs})
+        results = {c: measure(c, n, args.moves, args.memory_limit, args.peer_path) for c in configs}
+        report(n, results)
 
 
 if __name__ == "__main__":
