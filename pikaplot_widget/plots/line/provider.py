@@ -14,6 +14,7 @@ import numpy as np
 from ...core.downsample import lttb, minmax_lttb
 from ...engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_line, fetch_sample
 from ...engine.line_cache import RowCache
+from ...engine.row_store import RowStore, view_from_store
 from ...engine.runner import OUT_OF_MEMORY, ProgressCallback, QueryCancelled, QueryStats, Reader, Ticket
 from ..provider import Provider
 from .index import MIN_ROWS as INDEX_MIN_ROWS
@@ -42,6 +43,7 @@ class LineProvider(Provider):
         self.index_error = ""  # why the line index could not be built ("" when it was, or not needed)
         self.downsample_s = 0.0  # time the last reduce() took
         self.row_cache = RowCache()  # rows of recent narrow views (one series)
+        self.row_store = RowStore()  # every row on local disk, written after the index (one series)
         # Between the extent and the end of the index build: views (the first exact frame) run M4
         # in DuckDB, no rows read here (the index follows; reading a 1M-row table whole for one
         # frame churned 16 MB a plot).
@@ -121,6 +123,11 @@ class LineProvider(Provider):
         else:
             extent = self._extent
             assert extent is not None
+            stored = view_from_store(self.row_store, self.columns, extent, x_range, columns)
+            if stored is not None:
+                data = self.reduce(stored)
+                self.remember(data, x_range, columns)
+                return data
             width = (x_range[1] - x_range[0]) / max(columns, 1)  # fetch_line reads a column more each side
             bounds = (max(x_range[0] - width, extent.x_min), min(x_range[1] + width, extent.x_max))
             rows = rows_between(pyramid, *bounds) if pyramid else None
@@ -179,9 +186,17 @@ class LineProvider(Provider):
             data, x=data.x[keep], y=data.y[keep], column_x=column_x, point_column=point_column, series=series
         )
 
+    def build_row_store(self, reader: Reader, ticket: Ticket) -> None:
+        """Write every row to the plot's row files (on `reader`, not the plot's own: views go on
+        meanwhile); `row_store.state` says why when it is not written."""
+        extent = self._extent
+        if extent is not None and not self.closed:
+            self.row_store.build(reader, self.columns, extent, ticket)
+
     def release(self) -> None:
-        """Drop the line index and the rows kept for nearby views (up to 1M: 16 MB a plot, which a
-        closed plot still referenced from the notebook would hold)."""
+        """Drop the line index, the row files and the rows kept for nearby views (up to 1M: 16 MB
+        a plot, which a closed plot still referenced from the notebook would hold)."""
+        self.row_store.close()
         self.row_cache = RowCache()
         pyramid, self.pyramid = self.pyramid, None
         if pyramid is not None:

@@ -77,7 +77,47 @@ class LineWorker(ViewWorker):
         self.selection = Selection(session, columns, self.painter, self.redraw, columns.series)
         self._data: LineData | None = None
         self._exact_at = 0.0  # time.monotonic() of the newest exact frame
+        self._session = session
+        self._row_store_done = threading.Event()  # set once the row files are written (or not)
         self.start()
+
+    def _prepare_data(self) -> object:
+        """Extent, first frame and index (see ViewWorker); then the row files, on a thread."""
+        known = self.provider.extent is not None
+        extent = super()._prepare_data()
+        if not known:
+            threading.Thread(target=self._write_row_store, name="pikaplot-rows", daemon=True).start()
+        return extent
+
+    def _write_row_store(self) -> None:
+        """Stream the rows to the plot's row files on a reader of its own (views go on)."""
+        try:
+            store = self.provider.row_store
+            extent = self.extent
+            if extent is None or self._closed or store.refusal(self.columns, extent):
+                store.state = "not used" if extent is None else store.refusal(self.columns, extent)
+                return
+            reader = self._session.reader(transient=True)
+            try:
+                reader.attach(self.columns.source)
+                try:
+                    self.provider.build_row_store(reader, self._lifetime)
+                finally:
+                    reader.detach(self.columns.source)
+            finally:
+                reader.close()
+        except Exception as error:  # the plot works without the files
+            self.provider.row_store.state = f"failed: {user_message(error)}"
+        finally:
+            self._row_store_done.set()
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Block until the current view is drawn, prefetching is done and the row files are
+        written (or refused); False on timeout."""
+        deadline = time.monotonic() + timeout
+        if not super().wait_idle(timeout):
+            return False
+        return self._closed or self._row_store_done.wait(max(deadline - time.monotonic(), 0.0))
 
     def _initial_view(self, extent: object) -> Viewport:
         """The full extent, y fitted."""
@@ -94,6 +134,8 @@ class LineWorker(ViewWorker):
             "cache_hits": self.provider.cache_hits,
             "index_levels": len(self.pyramid.tables) if self.pyramid else 0,
             "index_error": self.provider.index_error,
+            "row_store": self.provider.row_store.state,
+            "row_store_bytes": self.provider.row_store.bytes if self.provider.row_store.ready else 0,
             "series_shown": series.count if series else 1,
             "series_dropped": series.series_dropped if series else 0,
             "rows_dropped": series.rows_dropped if series else 0,

@@ -1,0 +1,226 @@
+"""Every row of a line plot on local disk, sorted by x, so deep zooms read exactly their rows.
+
+A view too narrow for the line index reads its rows, and a Parquet file decodes whole row groups
+for that (1M rows: 15-30 ms whatever the view's width). After the index, one more pass streams x
+and y (as `rows_sql` gives them) into two flat float64 files in the temp directory; a view then
+reads its rows with two `os.pread` calls (from the page cache: ~1 ms for 300k rows, and no memory
+of the kernel's own) and aggregates them in numpy. The files take 16 bytes a row out of a budget
+per process (at most a quarter of the free disk), go when the plot closes, and are written only
+when the source streams sorted by x: the pass stops at the first batch out of order. Only where
+`RowCache.usable` (one series, DOUBLE x, linear axis): the slice [lo, hi] is then exactly the rows
+the SQL range filter picks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import threading
+import weakref
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from .line_cache import RowCache
+from .line_rows import FAST_ROWS, m4_of_rows, rows_sql
+from .runner import NEVER_CANCELLED, QueryCancelled, Reader, Ticket
+
+if TYPE_CHECKING:
+    from .line import Extent, LineColumns, LineData
+
+ROW_BYTES = 16  # x and y as float64
+STRIDE = 4096  # every STRIDE-th x is kept in memory to find a range's rows (2 KB per 1M rows)
+MIN_ROWS = 1_000_000  # smaller tables are read whole into the RowCache instead
+BUDGET_BYTES = 4 * 2**30  # all stores of the process together
+DISK_SHARE = 0.25  # of the free space in the temp directory
+
+
+class _Budget:
+    """Bytes of disk the stores of this process may still take."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def take(self, size: int, directory: str) -> bool:
+        with self._lock:
+            free = shutil.disk_usage(directory).free
+            if self.used + size > self.total or size > free * DISK_SHARE:
+                return False
+            self.used += size
+            return True
+
+    def give(self, size: int) -> None:
+        with self._lock:
+            self.used = max(self.used - size, 0)
+
+
+BUDGET = _Budget(BUDGET_BYTES)
+
+
+class UnsortedError(Exception):
+    """The source did not stream sorted by x."""
+
+
+class RowStore:
+    """A plot's rows, x-sorted, in two files; `state` says whether views can use it yet."""
+
+    def __init__(self) -> None:
+        self.state = "not built"  # "building", "ready", or why there is none
+        self.rows = 0
+        self.bytes = 0
+        self._marks = np.empty(0)
+        self._dir: str | None = None
+        self._fds: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+        self._cleanup: weakref.finalize[[str, int], RowStore] | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether views can be read from it."""
+        return self.state == "ready"
+
+    @staticmethod
+    def refusal(cols: LineColumns, extent: Extent) -> str:
+        """Why these columns get no row files ("" when they may)."""
+        if not RowCache.usable(cols) or cols.dialect.aggregates_in_engine:
+            return "not used for these columns"
+        if extent.empty or extent.rows < MIN_ROWS:
+            return "not needed for a small table"
+        return ""
+
+    def build(
+        self, reader: Reader, cols: LineColumns, extent: Extent, ticket: Ticket = NEVER_CANCELLED
+    ) -> bool:
+        """Stream every row of the extent into the files; False (and `state` says why) when the
+        columns or the source do not allow it, the budget is spent, or the ticket is cancelled."""
+        refused = self.refusal(cols, extent)
+        if refused:
+            self.state = refused
+            return False
+        size = extent.rows * ROW_BYTES
+        temp = tempfile.gettempdir()
+        if not BUDGET.take(size, temp):
+            self.state = "no room: the row-file budget or the free disk is too small"
+            return False
+        self.bytes, self.state = size, "building"
+        self._dir = tempfile.mkdtemp(prefix="pikaplot-rows-", dir=temp)
+        self._cleanup = weakref.finalize(self, _remove, self._dir, size)
+        try:
+            self._write(reader, cols, extent, ticket)
+        except UnsortedError:
+            self._discard("not used: the source is not sorted by x")
+            return False
+        except QueryCancelled:
+            self._discard("cancelled")
+            return False
+        except Exception as error:  # a failed pass leaves views on their usual path
+            self._discard(f"failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+            return False
+        return True
+
+    def _write(self, reader: Reader, cols: LineColumns, extent: Extent, ticket: Ticket) -> None:
+        assert self._dir is not None
+        x_path, y_path = os.path.join(self._dir, "x.f64"), os.path.join(self._dir, "y.f64")
+        marks: list[np.ndarray] = []
+        state = {"rows": 0, "last": -np.inf}
+        with open(x_path, "wb") as x_file, open(y_path, "wb") as y_file:
+
+            def on_batch(batch: pa.RecordBatch) -> None:
+                x = batch.column(0).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+                y = batch.column(1).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+                if x.size == 0:
+                    return
+                if x[0] < state["last"] or not bool(np.all(x[1:] >= x[:-1])):
+                    raise UnsortedError
+                start = int(state["rows"])
+                first = (-start) % STRIDE  # the batch's rows at multiples of STRIDE overall
+                marks.append(x[first::STRIDE].copy())
+                np.ascontiguousarray(x).tofile(x_file)
+                np.ascontiguousarray(y).tofile(y_file)
+                state["rows"], state["last"] = start + x.size, float(x[-1])
+
+            reader.run_batches(
+                rows_sql(cols), cols.range_params(extent.x_min, extent.x_max), on_batch, None, ticket
+            )
+        rows = int(state["rows"])
+        with self._lock:
+            if self.state != "building":  # closed meanwhile: the files are gone
+                return
+            self.rows = rows
+            self._marks = np.concatenate([*marks, np.array([state["last"]])]) if rows else np.empty(0)
+            self._fds = (os.open(x_path, os.O_RDONLY), os.open(y_path, os.O_RDONLY))
+            self.state = "ready"
+
+    def between(
+        self, lo: float, hi: float, max_rows: int = FAST_ROWS
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The rows with x in [lo, hi], in x order; None when not ready or more than about
+        `max_rows` may be in the range."""
+        with self._lock:
+            if self._fds is None or self.rows == 0:
+                return None
+            start = max(int(np.searchsorted(self._marks, lo, side="left")) - 1, 0) * STRIDE
+            stop = min(int(np.searchsorted(self._marks, hi, side="right")) * STRIDE, self.rows)
+            if stop - start > max_rows + 2 * STRIDE:
+                return None
+            if stop <= start:
+                return np.empty(0), np.empty(0)
+            x = _read(self._fds[0], start, stop)
+            y = _read(self._fds[1], start, stop)
+        first = int(np.searchsorted(x, lo, side="left"))
+        last = int(np.searchsorted(x, hi, side="right"))
+        return x[first:last], y[first:last]
+
+    def _discard(self, why: str) -> None:
+        with self._lock:
+            fds, self._fds = self._fds, None
+            if self.state in ("building", "ready"):  # else it was closed first: that is why
+                self.state = why
+        for fd in fds or ():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self._cleanup is not None:
+            self._cleanup()  # removes the files and gives their bytes back, once
+
+    def close(self) -> None:
+        """Delete the files (the plot closed)."""
+        if self.state in ("ready", "building"):
+            self._discard("closed")
+
+
+def _read(fd: int, start: int, stop: int) -> np.ndarray:
+    """float64 values [start, stop) of a file."""
+    wanted = (stop - start) * 8
+    data = os.pread(fd, wanted, start * 8)
+    if len(data) != wanted:
+        raise OSError(f"row file ended early: {len(data)} of {wanted} bytes")
+    return np.frombuffer(data, dtype=np.float64)
+
+
+def _remove(directory: str, size: int) -> None:
+    shutil.rmtree(directory, ignore_errors=True)
+    BUDGET.give(size)
+
+
+def view_from_store(
+    store: RowStore, cols: LineColumns, extent: Extent, x_range: tuple[float, float], columns: int
+) -> LineData | None:
+    """M4 of a view from the stored rows (what `fetch_line` computes from the same rows); None
+    when the store cannot answer it."""
+    x0, x1 = x_range
+    columns = max(int(columns), 1)
+    width = (x1 - x0) / columns
+    lo, hi = max(x0 - width, extent.x_min), min(x1 + width, extent.x_max)
+    if not store.ready or not (x1 > x0) or lo > hi:
+        return None
+    rows = store.between(lo, hi)
+    if rows is None:
+        return None
+    table = m4_of_rows(rows[0], rows[1], x0, columns / (x1 - x0), columns)
+    few = len(table) == 0 or int(table.column("n").to_numpy().max()) <= 2
+    return cols.view_points(table, x_range, columns, kind="raw" if few else "m4")

@@ -1,0 +1,135 @@
+"""Views read from the row files agree with a numpy brute force and DuckDB's M4; the files go away."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import pikaplot_widget as pk
+from pikaplot_widget.engine import row_store
+from pikaplot_widget.engine.line import LineColumns, fetch_extent, fetch_line
+from pikaplot_widget.engine.row_store import RowStore, view_from_store
+from pikaplot_widget.engine.sources import resolve_source
+
+
+def _table(session, x, y, name="t"):
+    session.connection.register("frame_in", pa.table({"x": x, "y": y}))
+    session.connection.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM frame_in")
+    session.connection.unregister("frame_in")
+    return LineColumns.checked(resolve_source(name, session), "x", "y")
+
+
+def _brute_m4(x, y, lo, hi, x0, scale, columns):
+    """Per pixel column of the rows in [lo, hi]: (first x, last x, min y, max y) of the valid y."""
+    inside = (x >= lo) & (x <= hi) & np.isfinite(y)
+    col = np.floor((x - x0) * scale).astype(np.int64)
+    out = {}
+    for c in np.unique(col[inside]):
+        sel = inside & (col == c)
+        out[int(c)] = (x[sel].min(), x[sel].max(), y[sel].min(), y[sel].max())
+    return out
+
+
+def _random_views(rng, x_min, x_max, count):
+    span_all = x_max - x_min
+    for _ in range(count):
+        span = span_all * 10 ** rng.uniform(-5, -1.5)
+        centre = rng.uniform(x_min - span, x_max + span)  # some views run off either end
+        yield (centre - span / 2, centre + span / 2), int(rng.integers(50, 1200))
+
+
+@pytest.mark.parametrize("stride", [4093, 7])  # a prime: marks fall anywhere in DuckDB's batches
+def test_views_from_the_row_files_match_numpy_and_duckdb(session, runner, rng, monkeypatch, stride):
+    monkeypatch.setattr(row_store, "STRIDE", stride)
+    n = 1_300_000 if stride > 7 else 40_000  # the big one spans two DuckDB batches
+    monkeypatch.setattr(row_store, "MIN_ROWS", 1000)
+    x = np.sort(rng.uniform(0, 1e6, n))
+    x[rng.integers(0, n - 50, 200)[:, None] + np.arange(5)] = 5e5  # runs of equal x across marks
+    x = np.sort(x)
+    y = np.cumsum(rng.normal(size=n))
+    y[rng.random(n) < 0.003] = np.nan
+    y[rng.random(n) < 0.001] = np.inf  # not a valid y: a gap, as in the SQL path
+    null = rng.random(n) < 0.002
+    cols = _table(session, x, pa.array(y, mask=null))
+    extent = fetch_extent(runner, cols)
+    store = RowStore()
+    assert store.build(runner, cols, extent) and store.ready and store.rows == n
+    y_valid = np.where(np.isfinite(y) & ~null, y, np.nan)
+    for view, columns in _random_views(rng, extent.x_min, extent.x_max, 30):
+        got = view_from_store(store, cols, extent, view, columns)
+        assert got is not None
+        sql = fetch_line(runner, cols, extent, view, columns, in_engine=True)  # DuckDB's M4
+        np.testing.assert_array_equal(got.x, sql.x)  # y may differ where x ties: checked below
+        assert got.rows_in_view == sql.rows_in_view and got.kind == sql.kind
+        width = (view[1] - view[0]) / columns
+        lo, hi = max(view[0] - width, extent.x_min), min(view[1] + width, extent.x_max)
+        scale = columns / (view[1] - view[0])
+        brute = _brute_m4(x, y_valid, lo, hi, view[0], scale, columns)
+        drawn = np.isfinite(got.y)
+        for px, py in zip(got.x[drawn], got.y[drawn], strict=True):
+            assert py in y_valid[x == px], "every point drawn is a row"
+        point_column = np.floor((got.x - view[0]) * scale).astype(np.int64)
+        assert set(np.unique(point_column[drawn])) == set(brute)
+        for c, (x_first, x_last, y_min, y_max) in brute.items():
+            mine = drawn & (point_column == c)
+            assert got.x[mine].min() == x_first and got.x[mine].max() == x_last
+            assert got.y[mine].min() == y_min and got.y[mine].max() == y_max
+    files = os.listdir(store._dir)
+    assert sorted(files) == ["x.f64", "y.f64"]
+    directory = store._dir
+    store.close()
+    assert not os.path.exists(directory) and not store.ready
+    assert view_from_store(store, cols, extent, (1.0, 2.0), 100) is None
+
+
+def test_an_unsorted_source_writes_no_files(session, runner, rng, monkeypatch):
+    monkeypatch.setattr(row_store, "MIN_ROWS", 1000)
+    x = rng.uniform(0, 1, 50_000)
+    cols = _table(session, x, rng.normal(size=x.size))
+    store = RowStore()
+    before = row_store.BUDGET.used
+    assert not store.build(runner, cols, fetch_extent(runner, cols))
+    assert "not sorted" in store.state and store._dir is not None and not os.path.exists(store._dir)
+    assert row_store.BUDGET.used == before
+
+
+def test_the_budget_refuses_what_does_not_fit(session, runner, rng, monkeypatch):
+    monkeypatch.setattr(row_store, "MIN_ROWS", 1000)
+    monkeypatch.setattr(row_store, "BUDGET", row_store._Budget(16 * 60_000))
+    cols = _table(session, np.arange(50_000.0), rng.normal(size=50_000))
+    first, second = RowStore(), RowStore()
+    assert first.build(runner, cols, fetch_extent(runner, cols))
+    assert not second.build(runner, cols, fetch_extent(runner, cols)) and "no room" in second.state
+    first.close()
+    assert second.build(runner, cols, fetch_extent(runner, cols))  # the closed one gave its bytes back
+    second.close()
+    assert row_store.BUDGET.used == 0
+
+
+def test_a_line_plot_zooms_from_its_row_files_and_deletes_them(rng, tmp_path):
+    session = pk.Session()
+    n = 1_200_000
+    x = np.sort(rng.uniform(0, 1e5, n))
+    y = np.cumsum(rng.normal(size=n))
+    path = tmp_path / "walk.parquet"
+    session.connection.register("frame_in", pa.table({"x": x, "y": y}))
+    session.connection.execute(f"COPY frame_in TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 100000)")
+    plot = pk.line(str(path), x="x", y="y", session=session, width=600, height=300)
+    plot.to_array(timeout=120)
+    assert plot.controller.wait_idle(120)
+    assert plot.stats["row_store"] == "ready" and plot.stats["row_store_bytes"] == n * 16
+    directory = plot.controller.provider.row_store._dir
+    for lo in rng.uniform(0, 9e4, 6):
+        plot.x_range = (lo, lo + 200.0)  # ~2,400 rows: below the line index
+        plot.to_array(timeout=60)
+        data = plot.controller.data
+        inside = (x >= lo) & (x <= lo + 200.0)
+        assert data.y_min_in_view == y[inside].min() and data.y_max_in_view == y[inside].max()
+    assert plot.controller.provider.row_store.ready
+    plot.close()
+    plot.controller.wait_freed(30)
+    assert not os.path.exists(directory)
+    session.close()
