@@ -36,6 +36,7 @@ STRIDE = 4096  # every STRIDE-th x is kept in memory to find a range's rows (2 K
 MIN_ROWS = 1_000_000  # smaller tables are read whole into the RowCache instead
 BUDGET_BYTES = 4 * 2**30  # all stores of the process together
 DISK_SHARE = 0.25  # of the free space in the temp directory
+PREFIX = "pikaplot-rows-"  # then the kernel's pid: the files of dead kernels are swept
 
 
 class _Budget:
@@ -108,7 +109,8 @@ class RowStore:
             self.state = "no room: the row-file budget or the free disk is too small"
             return False
         self.bytes, self.state = size, "building"
-        self._dir = tempfile.mkdtemp(prefix="pikaplot-rows-", dir=temp)
+        _sweep(temp)
+        self._dir = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=temp)
         self._cleanup = weakref.finalize(self, _remove, self._dir, size)
         try:
             self._write(reader, cols, extent, ticket)
@@ -200,6 +202,21 @@ def _read(fd: int, start: int, stop: int) -> np.ndarray:
     if len(data) != wanted:
         raise OSError(f"row file ended early: {len(data)} of {wanted} bytes")
     return np.frombuffer(data, dtype=np.float64)
+
+
+def _sweep(temp: str) -> None:
+    """Remove the row files of kernels that died without deleting theirs (killed, say)."""
+    with contextlib.suppress(OSError):
+        for name in os.listdir(temp):
+            pid = name[len(PREFIX) :].split("-")[0]
+            if not name.startswith(PREFIX) or not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                shutil.rmtree(os.path.join(temp, name), ignore_errors=True)
+            except OSError:  # alive, another user's: not ours to remove
+                pass
 
 
 def _remove(directory: str, size: int) -> None:

@@ -133,3 +133,18 @@ def test_a_line_plot_zooms_from_its_row_files_and_deletes_them(rng, tmp_path):
     plot.controller.wait_freed(30)
     assert not os.path.exists(directory)
     session.close()
+
+
+def test_files_left_by_a_dead_kernel_are_swept(session, runner, rng, monkeypatch, tmp_path):
+    monkeypatch.setattr(row_store, "MIN_ROWS", 1000)
+    monkeypatch.setattr(row_store.tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / f"{row_store.PREFIX}999999999-abc"  # no such pid
+    dead.mkdir()
+    (dead / "x.f64").write_bytes(b"\0" * 64)
+    alive = tmp_path / f"{row_store.PREFIX}1-abc"  # pid 1 is alive
+    alive.mkdir()
+    cols = _table(session, np.arange(20_000.0), rng.normal(size=20_000))
+    store = RowStore()
+    assert store.build(runner, cols, fetch_extent(runner, cols))
+    assert not dead.exists() and alive.exists() and os.path.dirname(store._dir) == str(tmp_path)
+    store.close()
