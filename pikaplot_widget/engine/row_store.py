@@ -6,14 +6,15 @@ and y (as `rows_sql` gives them) into two flat float64 files in the temp directo
 reads its rows with two `os.pread` calls (from the page cache: ~1 ms for 300k rows, and no memory
 of the kernel's own) and aggregates them in numpy. The files take 16 bytes a row out of a budget
 per process (at most a quarter of the free disk), go when the plot closes, and are written only
-when the source streams sorted by x: the pass stops at the first batch out of order. Only where
-`RowCache.usable` (one series, DOUBLE x, linear axis): the slice [lo, hi] is then exactly the rows
-the SQL range filter picks.
+when the source streams sorted by x: the pass stops at the first batch out of order. One series on
+a linear x axis of DOUBLE, integers or TIMESTAMP[TZ] (`slice_bounds` turns a range into the
+thresholds that pick in numpy exactly the rows the SQL range filter picks).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -24,9 +25,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from .line_cache import RowCache
+from .dialect import EPOCH
 from .line_rows import FAST_ROWS, m4_of_rows, rows_sql
 from .runner import NEVER_CANCELLED, QueryCancelled, Reader, Ticket
+from .sql import INTEGER_RANGES, range_params
 
 if TYPE_CHECKING:
     from .line import Extent, LineColumns, LineData
@@ -36,6 +38,9 @@ STRIDE = 4096  # every STRIDE-th x is kept in memory to find a range's rows (2 K
 MIN_ROWS = 1_000_000  # smaller tables are read whole into the RowCache instead
 BUDGET_BYTES = 4 * 2**30  # all stores of the process together
 DISK_SHARE = 0.25  # of the free space in the temp directory
+MICROS_TYPES = frozenset({"TIMESTAMP", "TIMESTAMP WITH TIME ZONE"})
+# Axis units (seconds past the plot's origin) below this tell every microsecond apart in float64.
+MAX_TIME_SECONDS = 2.0**52 / 1e6
 PREFIX = "pikaplot-rows-"  # then the kernel's pid: the files of dead kernels are swept
 
 
@@ -88,10 +93,15 @@ class RowStore:
     @staticmethod
     def refusal(cols: LineColumns, extent: Extent) -> str:
         """Why these columns get no row files ("" when they may)."""
-        if not RowCache.usable(cols) or cols.dialect.aggregates_in_engine:
+        integer, timed = cols.x_type in INTEGER_RANGES, cols.x_type in MICROS_TYPES
+        plain = cols.series is None and not cols.log_x and not cols.dialect.aggregates_in_engine
+        if not plain or not (cols.x_type == "DOUBLE" or integer or timed):
             return "not used for these columns"
         if extent.empty or extent.rows < MIN_ROWS:
             return "not needed for a small table"
+        reach = max(abs(extent.x_min), abs(extent.x_max))
+        if (integer and reach > 2.0**53) or (timed and reach >= MAX_TIME_SECONDS):
+            return "not used: x too large to be exact in float64"
         return ""
 
     def build(
@@ -224,6 +234,34 @@ def _remove(directory: str, size: int) -> None:
     BUDGET.give(size)
 
 
+def slice_bounds(cols: LineColumns, lo: float, hi: float) -> tuple[float, float]:
+    """Axis-unit thresholds [a, b] that keep exactly the stored rows the SQL range filter keeps for
+    [lo, hi] (`range_params`): integers round outwards to whole numbers; timestamps to whole
+    microseconds past the origin, which seconds below MAX_TIME_SECONDS tell apart."""
+    if cols.x_type in INTEGER_RANGES:
+        low, high = range_params(cols.x_type, lo, hi)
+        return _whole(low), _whole(high)
+    if cols.x_type in MICROS_TYPES:
+        low, high = range_params(cols.x_type, lo, hi, cols.x_origin_us)
+        return _seconds_past(low, cols.x_origin_us), _seconds_past(high, cols.x_origin_us)
+    return lo, hi
+
+
+def _whole(bound: object) -> float:
+    """An integer bound (as `range_params` binds it on DuckDB) as float64."""
+    assert isinstance(bound, int)
+    return float(bound)
+
+
+def _seconds_past(bound: object, origin_us: int) -> float:
+    """A timestamp bound (a datetime, as `range_params` binds it) in seconds past `origin_us`, as
+    the SQL's `(epoch_us - origin) / 1e6` computes it."""
+    assert isinstance(bound, dt.datetime)
+    naive = bound.replace(tzinfo=None) if bound.tzinfo is not None else bound
+    micros = (naive - EPOCH) // dt.timedelta(microseconds=1)
+    return (micros - origin_us) / 1e6
+
+
 def view_from_store(
     store: RowStore, cols: LineColumns, extent: Extent, x_range: tuple[float, float], columns: int
 ) -> LineData | None:
@@ -235,7 +273,7 @@ def view_from_store(
     lo, hi = max(x0 - width, extent.x_min), min(x1 + width, extent.x_max)
     if not store.ready or not (x1 > x0) or lo > hi:
         return None
-    rows = store.between(lo, hi)
+    rows = store.between(*slice_bounds(cols, lo, hi))
     if rows is None:
         return None
     table = m4_of_rows(rows[0], rows[1], x0, columns / (x1 - x0), columns)

@@ -148,3 +148,68 @@ def test_files_left_by_a_dead_kernel_are_swept(session, runner, rng, monkeypatch
     assert store.build(runner, cols, fetch_extent(runner, cols))
     assert not dead.exists() and alive.exists() and os.path.dirname(store._dir) == str(tmp_path)
     store.close()
+
+
+@pytest.mark.parametrize("x_type", ["TIMESTAMP", "TIMESTAMPTZ", "BIGINT", "INTEGER"])
+def test_integer_and_time_x_pick_the_rows_the_sql_filter_picks(session, runner, rng, monkeypatch, x_type):
+    monkeypatch.setattr(row_store, "MIN_ROWS", 1000)
+    monkeypatch.setattr(row_store, "STRIDE", 5)
+    n = 30_000
+    steps = rng.integers(0, 40, n)  # whole units apart, many equal
+    start = 1_700_000_000_000_000 if x_type.startswith("TIMESTAMP") else -5_000
+    raw = start + np.cumsum(steps)
+    y = rng.normal(size=n)
+    y[rng.random(n) < 0.01] = np.nan
+    session.connection.register("frame_in", pa.table({"x": raw, "y": y}))
+    x_sql = (
+        "make_timestamp(x)"
+        if x_type == "TIMESTAMP"
+        else "to_timestamp(x / 1e6)"
+        if x_type == "TIMESTAMPTZ"
+        else "x"
+    )
+    session.connection.execute(
+        f"CREATE OR REPLACE TABLE t AS SELECT CAST({x_sql} AS {x_type}) AS x, y FROM frame_in"
+    )
+    session.connection.unregister("frame_in")
+    if x_type == "TIMESTAMPTZ":
+        assert session.connection.execute("SELECT count(*) FROM t WHERE epoch_us(x) <> 0").fetchone()[0] == n
+    origin = int(start) if x_type.startswith("TIMESTAMP") else 0
+    cols = LineColumns.checked(resolve_source("t", session), "x", "y", origin)
+    extent = fetch_extent(runner, cols)
+    store = RowStore()
+    assert store.build(runner, cols, extent), store.state
+    unit = 1e-6 if origin else 1.0
+    for _ in range(40):
+        span = (extent.x_max - extent.x_min) * 10 ** rng.uniform(-3.5, -0.5)
+        lo = rng.uniform(extent.x_min - span / 2, extent.x_max)
+        if rng.random() < 0.3:  # right on a row's x, or half a unit off one
+            lo = float(rng.choice(np.unique(raw - origin)) * unit + rng.choice([0.0, 0.5 * unit]))
+        view, columns = (lo, lo + span), int(rng.integers(20, 400))
+        got = view_from_store(store, cols, extent, view, columns)
+        read = fetch_line(runner, cols, extent, view, columns)  # rows the SQL filter picks, numpy M4
+        sql = fetch_line(runner, cols, extent, view, columns, in_engine=True)  # DuckDB's M4
+        assert got is not None
+        np.testing.assert_array_equal(got.x, read.x)  # ties in x: the same rows in the same order
+        np.testing.assert_array_equal(got.y, read.y)
+        assert got.rows_in_view == sql.rows_in_view and got.kind == sql.kind
+        np.testing.assert_equal(
+            (got.y_min_in_view, got.y_max_in_view), (sql.y_min_in_view, sql.y_max_in_view)
+        )
+    store.close()
+
+
+def test_other_x_types_and_huge_times_get_no_row_files(session, runner, rng, monkeypatch):
+    monkeypatch.setattr(row_store, "MIN_ROWS", 10)
+    days = "DATE '2020-01-01' + CAST(i AS INTEGER)"
+    session.connection.execute(f"CREATE TABLE d AS SELECT {days} AS x, random() AS y FROM range(100) r(i)")
+    cols = LineColumns.checked(resolve_source("d", session), "x", "y")
+    store = RowStore()
+    assert (
+        not store.build(runner, cols, fetch_extent(runner, cols))
+        and store.state == "not used for these columns"
+    )
+    far = "make_timestamp(CAST(i * 1e15 AS BIGINT))"
+    session.connection.execute(f"CREATE TABLE far AS SELECT {far} AS x, random() AS y FROM range(100) r(i)")
+    cols = LineColumns.checked(resolve_source("far", session), "x", "y")  # origin 0: 3,000 years of seconds
+    assert not store.build(runner, cols, fetch_extent(runner, cols)) and "too large" in store.state
