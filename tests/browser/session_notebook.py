@@ -84,8 +84,12 @@ def _retained():  # diagnosis only: live Plot objects and the frames they still 
     except Exception as error:
         return {{"error": repr(error)}}
 
+def _row_files():  # folders of row files this kernel holds (one per plot with its rows on disk)
+    import os, tempfile
+    return sum(d.startswith(f"pikaplot-rows-{{os.getpid()}}-") for d in os.listdir(tempfile.gettempdir()))
+
 _log(event="resources", threads=threading.active_count(), rss=psutil.Process().memory_info().rss,
-     names=sorted(t.name for t in threading.enumerate()), retained=_retained())
+     names=sorted(t.name for t in threading.enumerate()), retained=_retained(), row_files=_row_files())
 """
 
 SLEEP_CELL = f"""\

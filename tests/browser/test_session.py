@@ -407,6 +407,10 @@ def test_rerun_plot_cell_30_times_releases_threads_and_memory(browser: Any, sess
             f"threads not released {sn.RELEASE_AFTER_S + 2:.0f}-{sn.RELEASE_AFTER_S + 17:.0f} s after "
             f"{RUNS} runs: {describe(final, baseline)}; polled (threads, MiB): {trail}; {growth}"
         )
+        assert baseline["row_files"] == 1, f"the first plot wrote no row files: {baseline}"
+        assert final["row_files"] <= baseline["row_files"], (
+            f"{final['row_files']} plots' row files left on disk after {RUNS} runs (one plot is live)"
+        )
         assert final["rss"] <= baseline["rss"] * (1 + RSS_SLACK), (
             f"RSS grew more than {RSS_SLACK:.0%} over {RUNS} runs: {describe(final, baseline)}; "
             f"polled (threads, MiB): {trail}; {growth}"
