@@ -120,7 +120,12 @@ class RowStore:
             return False
         self.bytes, self.state = size, "building"
         _sweep(temp)
-        self._dir = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=temp)
+        try:
+            self._dir = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=temp)
+        except OSError as error:  # a read-only or full temp directory: views read the source
+            BUDGET.give(size)
+            self.bytes, self.state = 0, f"failed: {error}"
+            return False
         self._cleanup = weakref.finalize(self, _remove, self._dir, size)
         try:
             self._write(reader, cols, extent, ticket)

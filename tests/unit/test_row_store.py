@@ -213,3 +213,20 @@ def test_other_x_types_and_huge_times_get_no_row_files(session, runner, rng, mon
     session.connection.execute(f"CREATE TABLE far AS SELECT {far} AS x, random() AS y FROM range(100) r(i)")
     cols = LineColumns.checked(resolve_source("far", session), "x", "y")  # origin 0: 3,000 years of seconds
     assert not store.build(runner, cols, fetch_extent(runner, cols)) and "too large" in store.state
+
+
+def test_an_unwritable_temp_directory_leaves_views_on_the_source(session, runner, rng, monkeypatch, tmp_path):
+    monkeypatch.setattr(row_store, "MIN_ROWS", 1000)
+    monkeypatch.setattr(row_store.tempfile, "tempdir", str(tmp_path / "missing"))  # mkdtemp fails
+    monkeypatch.setattr(row_store.shutil, "disk_usage", lambda _: shutil_usage(10**12))
+    cols = _table(session, np.arange(5000.0), rng.normal(size=5000))
+    before = row_store.BUDGET.used
+    store = RowStore()
+    assert not store.build(runner, cols, fetch_extent(runner, cols))
+    assert store.state.startswith("failed") and row_store.BUDGET.used == before
+
+
+def shutil_usage(free):
+    import collections
+
+    return collections.namedtuple("usage", "total used free")(free, 0, free)
