@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import threading
 import weakref
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -145,7 +146,16 @@ class RowStore:
         x_path, y_path = os.path.join(self._dir, "x.f64"), os.path.join(self._dir, "y.f64")
         marks: list[np.ndarray] = []
         state = {"rows": 0, "last": -np.inf}
-        with open(x_path, "wb") as x_file, open(y_path, "wb") as y_file:
+        pending: list[Future[None]] = []  # writes run beside DuckDB making the next batch
+        with (
+            open(x_path, "wb") as x_file,
+            open(y_path, "wb") as y_file,
+            ThreadPoolExecutor(1, thread_name_prefix="pikaplot-rows-write") as writer,
+        ):
+
+            def write(x: np.ndarray, y: np.ndarray) -> None:
+                np.ascontiguousarray(x).tofile(x_file)
+                np.ascontiguousarray(y).tofile(y_file)
 
             def on_batch(batch: pa.RecordBatch) -> None:
                 x = batch.column(0).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
@@ -157,13 +167,16 @@ class RowStore:
                 start = int(state["rows"])
                 first = (-start) % STRIDE  # the batch's rows at multiples of STRIDE overall
                 marks.append(x[first::STRIDE].copy())
-                np.ascontiguousarray(x).tofile(x_file)
-                np.ascontiguousarray(y).tofile(y_file)
+                pending.append(writer.submit(write, x, y))
+                if len(pending) > 1:  # at most two batches wait for the disk
+                    pending.pop(0).result()
                 state["rows"], state["last"] = start + x.size, float(x[-1])
 
             reader.run_batches(
                 rows_sql(cols), cols.range_params(extent.x_min, extent.x_max), on_batch, None, ticket
             )
+            for done in pending:
+                done.result()  # a failed write raises here
         rows = int(state["rows"])
         with self._lock:
             if self.state != "building":  # closed meanwhile: the files are gone
