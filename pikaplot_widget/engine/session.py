@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from ..core.scale import UTC_NAME, checked_zone
-from ..runtime.memory import available_memory, memory_budget
+from ..runtime.memory import available_memory, memory_budget, monitor
 from .dialect import DUCKDB, Dialect
 from .runner import ExclusiveGate, QueryRunner
 
@@ -112,6 +112,7 @@ class Session:
         self.index_gate = ExclusiveGate()  # one line index build at a time on this database
         self._names = itertools.count(1)
         self._configure(self.connection)
+        self._control = self.connection.cursor()  # settings and memory: never the user's connection
         self._cap: int | None = None  # set while the limit is ours to fit to the plots and tables
         self._auto_limit = (0, "")  # the limit this session set itself: bytes, and as DuckDB prints it
         self._readers: weakref.WeakSet[QueryRunner] = weakref.WeakSet()
@@ -131,6 +132,9 @@ class Session:
             self.connection.execute("SET temp_directory = ?", [str(temp_directory)])
         self.closed = False
         _live_sessions.add(self)
+        if self._cap is not None:  # tables the user creates raise the limit as they grow
+            monitor.register_restorer("duckdb tables", refit_limits)
+            monitor.start()
 
     @staticmethod
     def _configure(con: duckdb.DuckDBPyConnection) -> None:
@@ -168,24 +172,24 @@ class Session:
     def memory_limit(self) -> str:
         """DuckDB's current memory_limit setting, as DuckDB prints it."""
         with self._lock:
-            row = self.connection.execute("SELECT current_setting('memory_limit')").fetchone()
+            row = self._control.execute("SELECT current_setting('memory_limit')").fetchone()
         return str(row[0]) if row else ""
 
     def set_memory_limit(self, limit: int | str) -> None:
         """Set DuckDB's memory_limit (bytes, or a size string such as "2GB")."""
         value = f"{int(limit) // 2**20}MiB" if isinstance(limit, int) else str(limit)
         with self._lock:
-            self.connection.execute("SET memory_limit = ?", [value])
+            self._control.execute("SET memory_limit = ?", [value])
 
     def _setting_int(self, name: str) -> int:
         with self._lock:
-            row = self.connection.execute("SELECT current_setting(?)::BIGINT", [name]).fetchone()
+            row = self._control.execute("SELECT current_setting(?)::BIGINT", [name]).fetchone()
         return int(row[0]) if row else 0
 
     def table_bytes(self) -> int:
         """Bytes of the session's in-memory tables, in memory or spilled to the temp directory."""
         with self._lock:
-            row = self.connection.execute(
+            row = self._control.execute(
                 "SELECT coalesce(sum(memory_usage_bytes + temporary_storage_bytes), 0) "
                 "FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'"
             ).fetchone()
@@ -220,7 +224,7 @@ class Session:
     def memory_in_use(self) -> int:
         """Bytes DuckDB holds in its buffer pool now."""
         with self._lock:
-            row = self.connection.execute(
+            row = self._control.execute(
                 "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()"
             ).fetchone()
         return int(row[0]) if row else 0
@@ -284,8 +288,19 @@ class Session:
         self.closed = True
         for reader in self.readers:
             reader.close()
+        with self._lock, contextlib.suppress(duckdb.Error):
+            self._control.close()
         self.connection.close()
         _live_sessions.discard(self)
+
+
+def refit_limits() -> int:
+    """Fit every live session's own limit to its plots and tables (the memory monitor calls this on
+    calm checks, so a table being created raises it before its blocks spill); gives back nothing."""
+    for session in live_sessions():
+        with contextlib.suppress(Exception):  # a session closing meanwhile
+            session.fit_limit()
+    return 0
 
 
 def live_sessions() -> list[Session]:
