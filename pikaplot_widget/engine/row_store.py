@@ -94,6 +94,8 @@ class RowStore:
     @staticmethod
     def refusal(cols: LineColumns, extent: Extent) -> str:
         """Why these columns get no row files ("" when they may)."""
+        if not hasattr(os, "pread"):  # Windows (where the sweep's os.kill(pid, 0) would also kill)
+            return "not used on this platform (no os.pread)"
         integer, timed = cols.x_type in INTEGER_RANGES, cols.x_type in MICROS_TYPES
         plain = cols.series is None and not cols.log_x and not cols.dialect.aggregates_in_engine
         if not plain or not (cols.x_type == "DOUBLE" or integer or timed):
@@ -116,11 +118,11 @@ class RowStore:
             return False
         size = extent.rows * ROW_BYTES
         temp = tempfile.gettempdir()
+        _sweep(temp)  # before the budget is taken: nothing between take and the try below may raise
         if not BUDGET.take(size, temp):
             self.state = "no room: the row-file budget or the free disk is too small"
             return False
         self.bytes, self.state = size, "building"
-        _sweep(temp)
         try:
             self._dir = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=temp)
         except OSError as error:  # a read-only or full temp directory: views read the source
@@ -237,7 +239,11 @@ def _sweep(temp: str) -> None:
     with contextlib.suppress(OSError):
         for name in os.listdir(temp):
             pid = name[len(PREFIX) :].split("-")[0]
-            if not name.startswith(PREFIX) or not pid.isdigit() or int(pid) == os.getpid():
+            # ASCII digits only ("\u00b2".isdigit() holds, int() refuses it), and a pid's size
+            # (os.kill raises OverflowError past a C long): any user may name a folder in /tmp
+            if not name.startswith(PREFIX) or not (pid.isascii() and pid.isdigit()) or len(pid) > 9:
+                continue
+            if int(pid) == os.getpid():
                 continue
             try:
                 os.kill(int(pid), 0)

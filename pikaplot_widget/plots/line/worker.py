@@ -84,10 +84,11 @@ class LineWorker(ViewWorker):
     def _prepare_data(self) -> object:
         """Extent, first frame and index (see ViewWorker); then the row files, on a thread."""
         known = self.provider.extent is not None
-        extent = super()._prepare_data()
-        if not known:
-            threading.Thread(target=self._write_row_store, name="pikaplot-rows", daemon=True).start()
-        return extent
+        try:
+            return super()._prepare_data()
+        finally:  # also when the index build failed: views then read rows, the files help them most
+            if not known and self.provider.extent is not None:
+                threading.Thread(target=self._write_row_store, name="pikaplot-rows", daemon=True).start()
 
     def _write_row_store(self) -> None:
         """Stream the rows to the plot's row files on a reader of its own (views go on)."""
@@ -117,7 +118,9 @@ class LineWorker(ViewWorker):
         deadline = time.monotonic() + timeout
         if not super().wait_idle(timeout):
             return False
-        return self._closed or self._row_store_done.wait(max(deadline - time.monotonic(), 0.0))
+        if self._closed or self.provider.extent is None:  # no extent (its scan failed): no files come
+            return True
+        return self._row_store_done.wait(max(deadline - time.monotonic(), 0.0))
 
     def _initial_view(self, extent: object) -> Viewport:
         """The full extent, y fitted."""
