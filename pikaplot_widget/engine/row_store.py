@@ -119,6 +119,9 @@ class RowStore:
         size = extent.rows * ROW_BYTES
         temp = tempfile.gettempdir()
         _sweep(temp)  # before the budget is taken: nothing between take and the try below may raise
+        if in_memory_filesystem(temp):  # tmpfs /tmp (Debian 13, Fedora, Arch): the files would be RAM
+            self.state = f"not used: {temp} is in memory (tmpfs); set TMPDIR to a folder on a disk"
+            return False
         if not BUDGET.take(size, temp):
             self.state = "no room: the row-file budget or the free disk is too small"
             return False
@@ -232,6 +235,25 @@ def _read(fd: int, start: int, stop: int) -> np.ndarray:
     if len(data) != wanted:
         raise OSError(f"row file ended early: {len(data)} of {wanted} bytes")
     return np.frombuffer(data, dtype=np.float64)
+
+
+def in_memory_filesystem(directory: str, mounts: str = "/proc/self/mounts") -> bool:
+    """Whether `directory` lies on tmpfs or ramfs (Linux; False where the mounts cannot be read)."""
+    try:
+        with open(mounts, encoding="utf-8", errors="replace") as table:
+            entries = [line.split() for line in table]
+    except OSError:
+        return False
+    path = os.path.realpath(directory)
+    best, kind = "", ""
+    for fields in entries:
+        if len(fields) < 3:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = path == point or path.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fields[2]
+    return kind in ("tmpfs", "ramfs")
 
 
 def _sweep(temp: str) -> None:

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 
 import pikaplot_widget as pk
+from pikaplot_widget.core.errors import PlotError
 from pikaplot_widget.engine import row_store
 from pikaplot_widget.engine.line import LineColumns, fetch_extent, fetch_line
 from pikaplot_widget.engine.row_store import RowStore, view_from_store
@@ -230,3 +231,41 @@ def shutil_usage(free):
     import collections
 
     return collections.namedtuple("usage", "total used free")(free, 0, free)
+
+
+def test_a_temp_directory_in_memory_gets_no_row_files(session, runner, rng, monkeypatch, tmp_path):
+    mounts = tmp_path / "mounts"
+    mounts.write_text(
+        "/dev/vda / ext4 rw 0 0\ntmpfs /tmp tmpfs rw 0 0\n/dev/vdb /tmpdisk ext4 rw 0 0\n"
+        "/dev/vdc /mnt/my\\040disk xfs rw 0 0\n"
+    )
+    found = {
+        d: row_store.in_memory_filesystem(d, str(mounts)) for d in ("/tmp/a", "/tmp", "/tmpdisk/b", "/home")
+    }
+    assert found == {"/tmp/a": True, "/tmp": True, "/tmpdisk/b": False, "/home": False}
+    assert not row_store.in_memory_filesystem("/mnt/my disk/x", str(mounts))
+    assert not row_store.in_memory_filesystem("/tmp", str(tmp_path / "absent"))
+    monkeypatch.setattr(row_store, "MIN_ROWS", 1000)
+    monkeypatch.setattr(row_store, "in_memory_filesystem", lambda directory: True)
+    cols = _table(session, np.arange(5000.0), rng.normal(size=5000))
+    before = row_store.BUDGET.used
+    store = RowStore()
+    assert not store.build(runner, cols, fetch_extent(runner, cols))
+    assert "tmpfs" in store.state and "TMPDIR" in store.state and row_store.BUDGET.used == before
+
+
+def test_views_fail_as_before_once_the_session_is_closed(rng):
+    session = pk.Session()
+    n = 1_100_000
+    session.connection.register(
+        "frame_in", pa.table({"x": np.arange(n, dtype=float), "y": rng.normal(size=n)})
+    )
+    session.connection.execute("CREATE TABLE walk AS SELECT * FROM frame_in")
+    plot = pk.line("walk", x="x", y="y", session=session, width=400, height=200)
+    plot.to_array(timeout=120)
+    assert plot.controller.wait_idle(120) and plot.stats["row_store"] == "ready"
+    session.close()
+    plot.x_range = (1000.0, 2000.0)  # below the line index: the row files could answer it
+    with pytest.raises(PlotError, match="session of this plot was closed"):
+        plot.to_array(timeout=60)
+    plot.close()

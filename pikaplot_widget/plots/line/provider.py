@@ -15,7 +15,15 @@ from ...core.downsample import lttb, minmax_lttb
 from ...engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_line, fetch_sample
 from ...engine.line_cache import RowCache
 from ...engine.row_store import RowStore, view_from_store
-from ...engine.runner import OUT_OF_MEMORY, ProgressCallback, QueryCancelled, QueryStats, Reader, Ticket
+from ...engine.runner import (
+    OUT_OF_MEMORY,
+    ProgressCallback,
+    QueryCancelled,
+    QueryStats,
+    Reader,
+    ReaderClosedError,
+    Ticket,
+)
 from ..provider import Provider
 from .index import MIN_ROWS as INDEX_MIN_ROWS
 from .index import Pyramid, build_pyramid, drop_pyramid, fetch_from_pyramid, rows_between
@@ -123,6 +131,8 @@ class LineProvider(Provider):
         else:
             extent = self._extent
             assert extent is not None
+            if self.runner.closed:  # as the row cache: the files do not outlive the plot's session
+                raise ReaderClosedError("the DuckDB session of this plot was closed")
             stored = view_from_store(self.row_store, self.columns, extent, x_range, columns)
             if stored is not None:
                 data = self.reduce(stored)
