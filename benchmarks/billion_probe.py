@@ -1,0 +1,261 @@
+"""One line plot over walk_<n>.parquet in this process, with where its time and memory go.
+
+Same views as `scale.py` (seed 11), timed the same way (x_range set -> to_array() returned), plus:
+RSS sampled every 20 ms and DuckDB's memory per tag (duckdb_memory()) every 100 ms, each phase's
+peak (first look, first exact frame, index build, views), every view's kind, width, rows, view-data
+and render time. Optional experiments after the measured replay (they never change its numbers):
+`--decode` times narrow row reads straight from the file; `--level0-numpy` loads every index level
+into numpy (past `IN_MEMORY_BYTES`) and replays the views; `--scan` times a DuckDB min/max scan of
+both columns that statistics cannot answer (the floor for a first exact frame).
+
+    python benchmarks/billion_probe.py --n 1e9 --moves 60 --json out.json [--memory-limit 768MB]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from datasets import parquet_path
+from scale import viewports
+
+
+class Sampler(threading.Thread):
+    """RSS every 20 ms, DuckDB memory per tag every 100 ms; peaks per named phase."""
+
+    def __init__(self, connection: object) -> None:
+        super().__init__(daemon=True)
+        self.connection = connection
+        self.phase = "start"
+        self.rss: dict[str, float] = {}
+        self.duck: dict[str, dict[str, float]] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        process, tick = psutil.Process(), 0
+        cursor = self.connection.cursor()
+        while not self.stop.wait(0.02):
+            phase = self.phase
+            rss = process.memory_info().rss / 2**20
+            self.rss[phase] = max(self.rss.get(phase, 0.0), rss)
+            tick += 1
+            if tick % 5:
+                continue
+            try:
+                rows = cursor.execute(
+                    "SELECT tag, memory_usage_bytes, temporary_storage_bytes FROM duckdb_memory()"
+                ).fetchall()
+            except Exception:  # the session closed under us
+                continue
+            peaks = self.duck.setdefault(phase, {})
+            total = 0.0
+            for tag, used, spilled in rows:
+                total += used / 2**20
+                if used:
+                    peaks[tag] = max(peaks.get(tag, 0.0), used / 2**20)
+                if spilled:
+                    peaks[f"{tag} (spilled)"] = max(peaks.get(f"{tag} (spilled)", 0.0), spilled / 2**20)
+            peaks["TOTAL"] = max(peaks.get("TOTAL", 0.0), total)
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    return {
+        "p50_ms": statistics.median(values) * 1e3,
+        "p95_ms": float(np.percentile(values, 95)) * 1e3,
+        "max_ms": max(values) * 1e3,
+    }
+
+
+def replay(plot: object, n: int, moves: int) -> list[dict[str, object]]:
+    """The scripted views; per view what served it and how long each step took."""
+    records = []
+    for lo, hi in viewports(n, moves):
+        started = time.perf_counter()
+        plot.x_range = (lo, hi)
+        plot.to_array(timeout=3600)
+        latency = time.perf_counter() - started
+        c = plot.controller
+        data = c.data
+        records.append(
+            {
+                "width": (hi - lo) / (n - 1),
+                "kind": data.kind if data is not None else "",
+                "rows_in_view": data.rows_in_view if data is not None else 0,
+                "latency": latency,
+                "query": c.timings.query,
+                "render": c.timings.render,
+            }
+        )
+    return records
+
+
+def summary(records: list[dict[str, object]]) -> dict[str, object]:
+    """Percentiles overall and per kind of view."""
+    out: dict[str, object] = {
+        "latency": percentiles([r["latency"] for r in records]),
+        "query": percentiles([r["query"] for r in records]),
+        "render": percentiles([r["render"] for r in records]),
+    }
+    for kind in sorted({str(r["kind"]) for r in records}):
+        part = [r for r in records if r["kind"] == kind]
+        out[f"kind {kind}"] = {"views": len(part), **percentiles([r["latency"] for r in part])}
+    return out
+
+
+def decode_probe(connection: object, path: Path, n: int) -> dict[str, float]:
+    """Seconds to read a narrow x range straight from the file (one row group decoded or two)."""
+    rng = np.random.default_rng(5)
+    cursor = connection.cursor()
+    out = {}
+    for rows in (1_000, 100_000, 1_000_000):
+        times = []
+        for _ in range(5):
+            lo = float(rng.uniform(0, n - rows))
+            started = time.perf_counter()
+            cursor.execute(
+                f"SELECT x, y FROM read_parquet('{path}') WHERE x BETWEEN ? AND ?", [lo, lo + rows]
+            ).to_arrow_table()
+            times.append(time.perf_counter() - started)
+        out[f"read {rows:,} rows ms (median of 5)"] = statistics.median(times) * 1e3
+    return out
+
+
+def level0_numpy(plot: object, n: int, moves: int, sampler: Sampler) -> dict[str, object]:
+    """Every level kept in numpy (level 0 past IN_MEMORY_BYTES), caches emptied, the views again."""
+    from pikaplot_widget.engine import cache
+    from pikaplot_widget.engine.line_cache import RowCache
+    from pikaplot_widget.plots.line.index import load_levels
+
+    provider = plot.controller.provider
+    plot.controller.wait_idle(600)
+    before = psutil.Process().memory_info().rss / 2**20
+    started = time.perf_counter()
+    load_levels(provider.runner, provider.pyramid, budget=1 << 40)
+    load_s = time.perf_counter() - started
+    after = psutil.Process().memory_info().rss / 2**20
+    cache.results.drop(lambda key: True)
+    provider.row_cache = RowCache()
+    sampler.phase = "level0 numpy views"
+    records = replay(plot, n, moves)
+    return {
+        "load_s": load_s,
+        "rss_growth_mib": after - before,
+        "levels_in_numpy": sorted(provider.pyramid.arrays),
+        "summary": summary(records),
+        "views": records,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", default="1e9")
+    parser.add_argument("--moves", type=int, default=60)
+    parser.add_argument("--memory-limit", help="tuned: DuckDB memory_limit of the plot's session")
+    parser.add_argument("--threads", type=int, help="tuned: DuckDB threads of the plot's session")
+    parser.add_argument("--set", action="append", default=[], help="experiment: a DuckDB SET, e.g. a=b")
+    parser.add_argument("--decode", action="store_true")
+    parser.add_argument("--level0-numpy", action="store_true")
+    parser.add_argument("--scan", action="store_true")
+    parser.add_argument("--json", help="write everything measured here")
+    args = parser.parse_args()
+    n = int(float(args.n))
+    path = parquet_path(n)
+
+    import pikaplot_widget as pk
+    from pikaplot_widget.engine.session import default_session
+
+    warm = pk.line("SELECT 1.0 AS x, 2.0 AS y UNION ALL SELECT 2.0, 3.0", x="x", y="y")
+    warm.to_array()
+    warm.close()
+    gpu = pk.gpu_info()
+    tuned = args.memory_limit is not None or args.threads is not None
+    session = pk.Session(memory_limit=args.memory_limit, threads=args.threads) if tuned else None
+    con = (session or default_session()).connection
+    for assignment in args.set:
+        name, value = assignment.split("=", 1)
+        con.execute(f"SET {name} = '{value}'")
+    sampler = Sampler(con)
+    sampler.start()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    sampler.phase = "first look"
+    started = time.perf_counter()
+    plot = pk.line(str(path), x="x", y="y", session=session, width=800, height=400)
+    while plot.controller.last_frame is None:
+        time.sleep(0.002)
+    approx = time.perf_counter() - started
+    sampler.phase = "first exact frame"
+    plot.to_array(timeout=3600)
+    exact = time.perf_counter() - started
+    sampler.phase = "index build"
+    plot.controller.wait_idle(3600)
+    indexed = time.perf_counter() - started
+    stats = dict(plot.stats)
+    settings = con.execute(
+        "SELECT current_setting('threads'), current_setting('memory_limit'), version()"
+    ).fetchone()
+    sampler.phase = "views"
+    records = replay(plot, n, args.moves)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result: dict[str, object] = {
+        "n": n,
+        "configuration": "tuned" if tuned or args.set else "defaults",
+        "memory_limit_arg": args.memory_limit,
+        "threads_arg": args.threads,
+        "set": args.set,
+        "duckdb_threads": settings[0],
+        "duckdb_memory_limit_after_views": settings[1],
+        "duckdb_version": settings[2],
+        "cores": os.cpu_count(),
+        "gpu": gpu,
+        "available_mib_at_start": psutil.virtual_memory().available / 2**20,
+        "first_look_s": approx,
+        "first_exact_s": exact,
+        "index_done_s": indexed,
+        "stats": stats,
+        "peak_rss_mib": peak,
+        "rss_before_plot_mib": rss_before,
+        "summary": summary(records),
+        "views": records,
+    }
+    print(json.dumps({k: v for k, v in result.items() if k != "views"}, indent=1), flush=True)
+    if args.decode:
+        sampler.phase = "decode probe"
+        result["decode"] = decode_probe(con, path, n)
+        print(json.dumps(result["decode"]), flush=True)
+    if args.level0_numpy:
+        result["level0_numpy"] = level0_numpy(plot, n, args.moves, sampler)
+        part = {k: v for k, v in result["level0_numpy"].items() if k != "views"}
+        print(json.dumps(part, indent=1), flush=True)
+    plot.close()
+    if args.scan:
+        sampler.phase = "scan"
+        started = time.perf_counter()
+        con.execute(
+            f"SELECT min(x + 0), max(x + 0), min(y + 0), max(y + 0) FROM read_parquet('{path}')"
+        ).fetchall()
+        result["full_scan_s"] = time.perf_counter() - started
+        print(json.dumps({"full_scan_s": result["full_scan_s"]}), flush=True)
+    sampler.stop.set()
+    sampler.join()
+    result["rss_peak_by_phase_mib"] = sampler.rss
+    result["duckdb_peak_by_phase_mib"] = sampler.duck
+    print(json.dumps({"rss": sampler.rss, "duckdb": sampler.duck}, indent=1), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
