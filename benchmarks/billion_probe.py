@@ -116,21 +116,76 @@ def summary(records: list[dict[str, object]]) -> dict[str, object]:
 
 
 def decode_probe(connection: object, path: Path, n: int) -> dict[str, float]:
-    """Seconds to read a narrow x range straight from the file (one row group decoded or two)."""
-    rng = np.random.default_rng(5)
+    """Milliseconds to read a narrow x range straight from the file (one row group decoded or two):
+    through DuckDB without and with its Parquet metadata cache, and one row group through pyarrow;
+    and M4 in numpy over 1M rows."""
+    import pyarrow.parquet as pq
+
+    from pikaplot_widget.engine.line_rows import m4_of_rows
+
     cursor = connection.cursor()
     out = {}
-    for rows in (1_000, 100_000, 1_000_000):
-        times = []
-        for _ in range(5):
+
+    def timed(label: str, read: object, rows: int) -> None:
+        rng, times = np.random.default_rng(5), []
+        for _ in range(7):
             lo = float(rng.uniform(0, n - rows))
             started = time.perf_counter()
-            cursor.execute(
-                f"SELECT x, y FROM read_parquet('{path}') WHERE x BETWEEN ? AND ?", [lo, lo + rows]
-            ).to_arrow_table()
+            read(lo, rows)
             times.append(time.perf_counter() - started)
-        out[f"read {rows:,} rows ms (median of 5)"] = statistics.median(times) * 1e3
+        out[f"{label}, {rows:,} rows: median ms of 7"] = statistics.median(times) * 1e3
+
+    def duck(lo: float, rows: int) -> None:
+        sql = f"SELECT x, y FROM read_parquet('{path}') WHERE x BETWEEN {lo} AND {lo + rows}"
+        cursor.sql(sql).to_arrow_table()
+
+    for setting in ("false", "true"):
+        cursor.execute(f"SET parquet_metadata_cache = {setting}")
+        for rows in (1_000, 100_000, 1_000_000):
+            timed(f"duckdb, parquet_metadata_cache={setting}", duck, rows)
+    cursor.execute("RESET parquet_metadata_cache")
+    file = pq.ParquetFile(path)
+    per_group = file.metadata.row_group(0).num_rows
+    for threads in (False, True):
+        timed(
+            f"pyarrow read_row_group use_threads={threads}",
+            lambda lo, _rows, t=threads: file.read_row_group(int(lo) // per_group, use_threads=t),
+            1,
+        )
+    x = np.arange(1_000_000, dtype=np.float64)
+    y = np.cumsum(np.random.default_rng(1).normal(size=x.size))
+    started = time.perf_counter()
+    for _ in range(5):
+        m4_of_rows(x, y, 0.0, 800 / 1e6, 800)
+    out["numpy m4_of_rows 1M rows, 800 columns: ms"] = (time.perf_counter() - started) / 5 * 1e3
     return out
+
+
+def profile_deep(plot: object, n: int, moves: int, records: list[dict[str, object]]) -> str:
+    """cProfile of the provider's query for the views that read rows (caches emptied first), called
+    on this thread while the plot's worker is idle: where a deep zoom's time goes."""
+    import cProfile
+    import io
+    import pstats
+
+    from pikaplot_widget.engine import cache
+    from pikaplot_widget.engine.line_cache import RowCache
+    from pikaplot_widget.engine.runner import Ticket
+
+    c = plot.controller
+    c.wait_idle(600)
+    provider, columns = c.provider, c.data.columns
+    cache.results.drop(lambda key: True)
+    provider.row_cache = RowCache()
+    profiler = cProfile.Profile()
+    deep = [view for view, r in zip(viewports(n, moves), records, strict=True) if r["kind"] in ("m4", "raw")]
+    started = time.perf_counter()
+    for x_range in deep:
+        profiler.runcall(provider.query, x_range, columns, Ticket(c.query_stats))
+    wall = (time.perf_counter() - started) / max(len(deep), 1)
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(35)
+    return f"{len(deep)} views, {wall * 1e3:.1f} ms each (profiled)\n{text.getvalue()}"
 
 
 def level0_numpy(plot: object, n: int, moves: int, sampler: Sampler) -> dict[str, object]:
@@ -159,6 +214,28 @@ def level0_numpy(plot: object, n: int, moves: int, sampler: Sampler) -> dict[str
     }
 
 
+def experiment(args: argparse.Namespace, con: object) -> None:
+    """Changes to the line index for one run, made from outside (its module stays as it is)."""
+    from pikaplot_widget.engine.runner import INDEX_SCHEMA
+    from pikaplot_widget.plots.line import index
+
+    if args.attach_compress:  # index_table() attaches only when the database is missing
+        con.execute(f"ATTACH ':memory:' AS {INDEX_SCHEMA} (COMPRESS)")
+    if args.checkpoint:  # DuckDB compresses an in-memory database's tables when it checkpoints
+        build = index._build_once
+
+        def build_then_checkpoint(runner: object, *rest: object) -> object:
+            pyramid = build(runner, *rest)
+            runner.run(f"CHECKPOINT {INDEX_SCHEMA}")
+            return pyramid
+
+        index._build_once = build_then_checkpoint
+    if args.rows_per_bucket:
+        index.build_pyramid.__kwdefaults__["rows_per_bucket"] = args.rows_per_bucket
+    if args.in_memory_mib:
+        index.load_levels.__defaults__ = (args.in_memory_mib * 2**20, index.NEVER_CANCELLED)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", default="1e9")
@@ -166,9 +243,14 @@ def main() -> None:
     parser.add_argument("--memory-limit", help="tuned: DuckDB memory_limit of the plot's session")
     parser.add_argument("--threads", type=int, help="tuned: DuckDB threads of the plot's session")
     parser.add_argument("--set", action="append", default=[], help="experiment: a DuckDB SET, e.g. a=b")
+    parser.add_argument("--attach-compress", action="store_true", help="experiment: compressed index db")
+    parser.add_argument("--checkpoint", action="store_true", help="experiment: CHECKPOINT after the build")
+    parser.add_argument("--rows-per-bucket", type=int, help="experiment: the line index's level 0")
+    parser.add_argument("--in-memory-mib", type=int, help="experiment: index levels kept in numpy")
     parser.add_argument("--decode", action="store_true")
     parser.add_argument("--level0-numpy", action="store_true")
     parser.add_argument("--scan", action="store_true")
+    parser.add_argument("--profile-deep", action="store_true")
     parser.add_argument("--json", help="write everything measured here")
     args = parser.parse_args()
     n = int(float(args.n))
@@ -181,12 +263,14 @@ def main() -> None:
     warm.to_array()
     warm.close()
     gpu = pk.gpu_info()
+    changed = args.attach_compress or args.checkpoint or args.rows_per_bucket or args.in_memory_mib
     tuned = args.memory_limit is not None or args.threads is not None
     session = pk.Session(memory_limit=args.memory_limit, threads=args.threads) if tuned else None
     con = (session or default_session()).connection
     for assignment in args.set:
         name, value = assignment.split("=", 1)
         con.execute(f"SET {name} = '{value}'")
+    experiment(args, con)
     sampler = Sampler(con)
     sampler.start()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -211,10 +295,16 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result: dict[str, object] = {
         "n": n,
-        "configuration": "tuned" if tuned or args.set else "defaults",
+        "configuration": "tuned" if tuned or args.set or changed else "defaults",
         "memory_limit_arg": args.memory_limit,
         "threads_arg": args.threads,
         "set": args.set,
+        "experiments": {
+            "attach_compress": args.attach_compress,
+            "checkpoint": args.checkpoint,
+            "rows_per_bucket": args.rows_per_bucket,
+            "in_memory_mib": args.in_memory_mib,
+        },
         "duckdb_threads": settings[0],
         "duckdb_memory_limit_after_views": settings[1],
         "duckdb_version": settings[2],
@@ -235,6 +325,10 @@ def main() -> None:
         sampler.phase = "decode probe"
         result["decode"] = decode_probe(con, path, n)
         print(json.dumps(result["decode"]), flush=True)
+    if args.profile_deep:
+        sampler.phase = "profile"
+        result["profile_deep"] = profile_deep(plot, n, args.moves, records)
+        print(result["profile_deep"], flush=True)
     if args.level0_numpy:
         result["level0_numpy"] = level0_numpy(plot, n, args.moves, sampler)
         part = {k: v for k, v in result["level0_numpy"].items() if k != "views"}

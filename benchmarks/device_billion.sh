@@ -10,7 +10,8 @@
 #            carry=[".gl", ".gpuwheels", ".tmp/billion"], timeout_s=600)
 # Steps (default "data scale probe"): data = generate walk_1000000000.parquet on 16 threads;
 # scale = benchmarks/scale.py --sizes 1e9 --moves 60 at defaults; probe = billion_probe.py at defaults
-# with its experiments; tuned = scale.py with --memory-limit 768MB. Everything lands in $OUT.
+# with its experiments; tuned = scale.py with --memory-limit 768MB; experiments = billion_probe.py
+# with one change each (experiments.tar.gz). Everything lands in $OUT.
 set -u
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-/tmp/billion-out}
@@ -27,9 +28,21 @@ ldconfig
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
     .gpuwheels/*.whl || exit 1
 export PYTHONPATH=$HERE:/tmp/site XDG_RUNTIME_DIR=/tmp PYTHONUNBUFFERED=1
+# The data lives outside the carried folder (a carried path is replaced on every call): it survives
+# between calls while the machine stays warm.
+mkdir -p /tmp/billion-data && rm -rf "$HERE/benchmarks/data" && ln -s /tmp/billion-data "$HERE/benchmarks/data"
+cd /tmp  # not the checkout's root: python -c would import the package from there
 python3 -c "import duckdb, pyarrow, numpy, psutil, wgpu, pikaplot_widget as pk
 print('duckdb', duckdb.__version__, 'pyarrow', pyarrow.__version__, 'numpy', numpy.__version__,
       'wgpu', wgpu.__version__, pk.__file__); print(pk.gpu_info())" || exit 1
+
+probe() {  # one billion_probe.py run: probe NAME ARGS... -> $OUT/x/NAME.json and .txt
+    local name=$1
+    shift
+    timeout 100 python3 "$HERE/benchmarks/billion_probe.py" --n 1e9 --moves 60 "$@" --json "$OUT/x/$name.json" \
+        >"$OUT/x/$name.txt" 2>&1
+    echo "$name rc $?"
+}
 
 for s in $STEPS; do
     case $s in
@@ -53,6 +66,21 @@ for s in $STEPS; do
         step "billion_probe.py --memory-limit 768MB"
         timeout 280 python3 "$HERE/benchmarks/billion_probe.py" --n 1e9 --moves 60 --memory-limit 768MB \
             --json "$OUT/probe_tuned.json" > "$OUT/probe_tuned.txt"; echo "rc $?" ;;
+    experiments)  # diagnosis: what each change does to time and memory (one process each)
+        step "experiments"
+        mkdir -p "$OUT/x"
+        lean="--set enable_external_file_cache=false --set allocator_flush_threshold=16MB"
+        lean="$lean --set allocator_background_threads=true"
+        probe defaults_profiled --profile-deep --decode
+        probe checkpoint --checkpoint
+        probe no_file_cache --set enable_external_file_cache=false
+        probe allocator --set allocator_flush_threshold=16MB --set allocator_background_threads=true
+        probe threads8 --threads 8
+        probe lean_checkpoint --checkpoint $lean
+        probe lean_checkpoint_threads8 --checkpoint --threads 8 $lean
+        probe lean_checkpoint_l0numpy --checkpoint --in-memory-mib 512 $lean
+        probe rows1024_l0numpy --checkpoint --rows-per-bucket 1024 --in-memory-mib 512 $lean
+        tar -czf "$OUT/experiments.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
     esac
 done
 step "done"
