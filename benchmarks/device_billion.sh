@@ -81,6 +81,16 @@ for s in $STEPS; do
         probe lean_checkpoint_l0numpy --checkpoint --in-memory-mib 512 $lean
         probe rows1024_l0numpy --checkpoint --rows-per-bucket 1024 --in-memory-mib 512 $lean
         tar -czf "$OUT/experiments.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    experiments2)  # Parquet metadata cache; the level-0 build in x-range chunks
+        step "experiments2"
+        mkdir -p "$OUT/x"
+        lean="--checkpoint --set allocator_flush_threshold=16MB --set allocator_background_threads=true"
+        probe meta --set parquet_metadata_cache=true --decode
+        probe meta_l0numpy --set parquet_metadata_cache=true --in-memory-mib 512
+        probe meta_lean_threads8 --set parquet_metadata_cache=true --threads 8 $lean
+        probe meta_lean_threads12 --set parquet_metadata_cache=true --threads 12 $lean
+        timeout 150 python3 "$HERE/benchmarks/index_build_memory.py" --n 1e9 --chunks 1,16 | tee "$OUT/x/build.txt"
+        tar -czf "$OUT/experiments2.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
     esac
 done
 step "done"
