@@ -214,6 +214,37 @@ def level0_numpy(plot: object, n: int, moves: int, sampler: Sampler) -> dict[str
     }
 
 
+def chunked_level0(chunks: int, checkpoint: bool) -> None:
+    """The level-0 statement of the index build run as `chunks` statements over x ranges on bucket
+    edges (the first creates the table, the rest insert in x order), each GROUP BY holding only its
+    own buckets; with `checkpoint`, a CHECKPOINT after each (DuckDB then compresses the table)."""
+    from pikaplot_widget.engine.runner import INDEX_SCHEMA, QueryRunner
+
+    run = QueryRunner.run
+
+    def chunked(
+        self: QueryRunner, sql: str, params: list[object] | None = None, *rest: object, **named: object
+    ) -> object:
+        level0 = sql.startswith("CREATE OR REPLACE TABLE") and '_level_0" AS' in sql and "GROUP BY" in sql
+        if not level0 or params is None or len(params) != 3:
+            return run(self, sql, params, *rest, **named)
+        x_min, width, last = float(params[0]), float(params[1]), int(params[2])
+        buckets = last + 1
+        ranged = sql.replace("\n), binned AS", ' AND "x" >= ? AND "x" < ?\n), binned AS', 1)
+        table = sql.split(" AS ", 1)[0].removeprefix("CREATE OR REPLACE TABLE ")
+        result = None
+        for i in range(chunks):
+            lo = x_min + width * (buckets * i // chunks) if i else -float("inf")
+            hi = x_min + width * (buckets * (i + 1) // chunks) if i < chunks - 1 else float("inf")
+            statement = ranged if i == 0 else f"INSERT INTO {table} " + ranged.split(" AS ", 1)[1]
+            result = run(self, statement, [lo, hi, *params], *rest, **named)
+            if checkpoint:
+                run(self, f"CHECKPOINT {INDEX_SCHEMA}")
+        return result
+
+    QueryRunner.run = chunked
+
+
 def experiment(args: argparse.Namespace, con: object) -> None:
     """Changes to the line index for one run, made from outside (its module stays as it is)."""
     from pikaplot_widget.engine.runner import INDEX_SCHEMA
@@ -221,7 +252,9 @@ def experiment(args: argparse.Namespace, con: object) -> None:
 
     if args.attach_compress:  # index_table() attaches only when the database is missing
         con.execute(f"ATTACH ':memory:' AS {INDEX_SCHEMA} (COMPRESS)")
-    if args.checkpoint:  # DuckDB compresses an in-memory database's tables when it checkpoints
+    if (
+        args.checkpoint and not args.chunked_build
+    ):  # DuckDB compresses an in-memory database's tables when it checkpoints
         build = index._build_once
 
         def build_then_checkpoint(runner: object, *rest: object) -> object:
@@ -230,6 +263,8 @@ def experiment(args: argparse.Namespace, con: object) -> None:
             return pyramid
 
         index._build_once = build_then_checkpoint
+    if args.chunked_build:
+        chunked_level0(args.chunked_build, args.checkpoint)
     if args.rows_per_bucket:
         index.build_pyramid.__kwdefaults__["rows_per_bucket"] = args.rows_per_bucket
     if args.in_memory_mib:
@@ -245,6 +280,7 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], help="experiment: a DuckDB SET, e.g. a=b")
     parser.add_argument("--attach-compress", action="store_true", help="experiment: compressed index db")
     parser.add_argument("--checkpoint", action="store_true", help="experiment: CHECKPOINT after the build")
+    parser.add_argument("--chunked-build", type=int, help="experiment: level 0 built in N x ranges")
     parser.add_argument("--rows-per-bucket", type=int, help="experiment: the line index's level 0")
     parser.add_argument("--in-memory-mib", type=int, help="experiment: index levels kept in numpy")
     parser.add_argument("--decode", action="store_true")
@@ -263,7 +299,13 @@ def main() -> None:
     warm.to_array()
     warm.close()
     gpu = pk.gpu_info()
-    changed = args.attach_compress or args.checkpoint or args.rows_per_bucket or args.in_memory_mib
+    changed = (
+        args.attach_compress
+        or args.checkpoint
+        or args.chunked_build
+        or args.rows_per_bucket
+        or args.in_memory_mib
+    )
     tuned = args.memory_limit is not None or args.threads is not None
     session = pk.Session(memory_limit=args.memory_limit, threads=args.threads) if tuned else None
     con = (session or default_session()).connection
@@ -302,6 +344,7 @@ def main() -> None:
         "experiments": {
             "attach_compress": args.attach_compress,
             "checkpoint": args.checkpoint,
+            "chunked_build": args.chunked_build,
             "rows_per_bucket": args.rows_per_bucket,
             "in_memory_mib": args.in_memory_mib,
         },

@@ -91,6 +91,15 @@ for s in $STEPS; do
         probe meta_lean_threads12 --set parquet_metadata_cache=true --threads 12 $lean
         timeout 150 python3 "$HERE/benchmarks/index_build_memory.py" --n 1e9 --chunks 1,16 | tee "$OUT/x/build.txt"
         tar -czf "$OUT/experiments2.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    experiments3)  # the level-0 build in 16 x-range chunks, compressed, with fewer threads
+        step "experiments3"
+        mkdir -p "$OUT/x"
+        alloc="--set allocator_flush_threshold=16MB --set allocator_background_threads=true"
+        probe defaults
+        probe chunked --chunked-build 16 --checkpoint
+        probe chunked_alloc_meta --chunked-build 16 --checkpoint $alloc --set parquet_metadata_cache=true
+        probe chunked_alloc_threads8 --chunked-build 16 --checkpoint $alloc --threads 8
+        tar -czf "$OUT/experiments3.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
     esac
 done
 step "done"
