@@ -204,7 +204,8 @@ def main() -> None:
         return
     print(f"# pikaplot scale benchmark: {args.moves} scripted zooms/pans per configuration, frame 800x400;")
     print("# times in ms; 'approx' = first progressive frame, 'exact' = first exact frame, from pk.line()")
-    print(f"# DuckDB memory_limit: {args.memory_limit or 'default (half the available memory)'}")
+    limit = args.memory_limit or "default (the Session picks it: docs/performance.md)"
+    print(f"# DuckDB memory_limit: {limit}")
     for size in args.sizes.split(","):
         n = int(float(size))
         path, seconds = write_parquet(n)
