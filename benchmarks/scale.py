@@ -181,6 +181,7 @@ def report(n: int, results: dict[str, dict[str, object] | None]) -> None:
             q50, q95 = statistics.median(q) * 1e3, float(np.percentile(q, 95)) * 1e3
             r50, r95 = statistics.median(rd) * 1e3, float(np.percentile(rd, 95)) * 1e3
             steps = f"view data (query + M4) p50 {q50:.1f} / p95 {q95:.1f}, render {r50:.1f} / {r95:.1f}"
+            steps += f"; index build {r['index_s']:.1f} s"
             print(f"{'':<22}steps: {steps}")
         if peer is not None and config != "plotly-resampler":
             pl = peer["latencies"]
@@ -206,7 +207,8 @@ def main() -> None:
         return
     print(f"# pikaplot scale benchmark: {args.moves} scripted zooms/pans per configuration, frame 800x400;")
     print("# times in ms; 'approx' = first progressive frame, 'exact' = first exact frame, from pk.line()")
-    print(f"# DuckDB memory_limit: {args.memory_limit or 'default (half the available memory)'}")
+    limit = args.memory_limit or "default (the Session picks it: docs/performance.md)"
+    print(f"# DuckDB memory_limit: {limit}")
     for size in args.sizes.split(","):
         n = int(float(size))
         path, seconds = write_parquet(n)

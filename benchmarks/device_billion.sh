@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The 1B-row line benchmark (issue 12's row "line, 1B rows, Parquet") on the lent GPU machine
+# (kind nvidia-h200: 16 cores, 128 GiB, one H200), from a bare machine in one `run` call.
+#
+# Here, once: the Vulkan/EGL loader .debs in .gl/ and the wheels the device's Python 3.12 lacks in
+# .gpuwheels/ (see /work/.library/device/README.md; both ignored), and the code to measure copied
+# into an ignored folder of the checkout the device tool sends, e.g.
+#     mkdir -p .tmp/billion && git -C <worktree> archive HEAD pikaplot_widget benchmarks | tar -x -C .tmp/billion
+# then   run(command="bash .tmp/billion/benchmarks/device_billion.sh [steps]",
+#            carry=[".gl", ".gpuwheels", ".tmp/billion"], timeout_s=600)
+# Steps (default "data scale probe"): data = generate walk_1000000000.parquet on 16 threads;
+# scale = benchmarks/scale.py --sizes 1e9 --moves 60 at defaults; probe = billion_probe.py at defaults
+# with its experiments; tuned = scale.py with --memory-limit 768MB; experiments = billion_probe.py
+# with one change each (experiments.tar.gz). Everything lands in $OUT.
+set -u
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-/tmp/billion-out}
+mkdir -p "$OUT"
+exec > >(tee -a "$OUT/log.txt") 2>&1
+step() { echo "== $(date +%T) $*"; }
+STEPS=${*:-data scale probe}
+
+step "machine"
+nproc; free -g | head -2; df -h /tmp | tail -1; python3 -V; nvidia-smi -L
+step "loaders and wheels"
+for f in .gl/*.deb; do dpkg -x "$f" /; done
+ldconfig
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
+    .gpuwheels/*.whl || exit 1
+export PYTHONPATH=$HERE:/tmp/site XDG_RUNTIME_DIR=/tmp PYTHONUNBUFFERED=1
+# The data lives outside the carried folder (a carried path is replaced on every call): it survives
+# between calls while the machine stays warm.
+mkdir -p /tmp/billion-data && rm -rf "$HERE/benchmarks/data" && ln -s /tmp/billion-data "$HERE/benchmarks/data"
+cd /tmp  # not the checkout's root: python -c would import the package from there
+python3 -c "import duckdb, pyarrow, numpy, psutil, wgpu, pikaplot_widget as pk
+print('duckdb', duckdb.__version__, 'pyarrow', pyarrow.__version__, 'numpy', numpy.__version__,
+      'wgpu', wgpu.__version__, pk.__file__); print(pk.gpu_info())" || exit 1
+
+probe() {  # one billion_probe.py run: probe NAME ARGS... -> $OUT/x/NAME.json and .txt
+    local name=$1
+    shift
+    timeout 100 python3 "$HERE/benchmarks/billion_probe.py" --n 1e9 --moves 60 "$@" --json "$OUT/x/$name.json" \
+        >"$OUT/x/$name.txt" 2>&1
+    echo "$name rc $?"
+}
+
+for s in $STEPS; do
+    case $s in
+    data)
+        step "data: datasets.py --workers 16 1e9"
+        /usr/bin/time -v python3 "$HERE/benchmarks/datasets.py" --workers 16 1e9 2>&1 |
+            grep -E "parquet|Elapsed|Maximum resident" ;;
+    scale)
+        step "scale.py --sizes 1e9 --moves 60 (defaults)"
+        timeout 280 python3 "$HERE/benchmarks/scale.py" --sizes 1e9 --moves 60 | tee "$OUT/scale_defaults.txt" ;;
+    probe)
+        step "billion_probe.py (defaults) with --decode --level0-numpy --scan"
+        timeout 280 python3 "$HERE/benchmarks/billion_probe.py" --n 1e9 --moves 60 --decode --level0-numpy \
+            --scan --json "$OUT/probe_defaults.json" > "$OUT/probe_defaults.txt"
+        echo "rc $?"; grep -E '"(first|index_done|peak_rss|duckdb_(threads|memory)|p50|p95)' "$OUT/probe_defaults.txt" | head -40 ;;
+    tuned)
+        step "scale.py --sizes 1e9 --moves 60 --memory-limit 768MB (tuned)"
+        timeout 280 python3 "$HERE/benchmarks/scale.py" --sizes 1e9 --moves 60 --memory-limit 768MB |
+            tee "$OUT/scale_tuned.txt" ;;
+    probe-tuned)
+        step "billion_probe.py --memory-limit 768MB"
+        timeout 280 python3 "$HERE/benchmarks/billion_probe.py" --n 1e9 --moves 60 --memory-limit 768MB \
+            --json "$OUT/probe_tuned.json" > "$OUT/probe_tuned.txt"; echo "rc $?" ;;
+    experiments)  # diagnosis: what each change does to time and memory (one process each)
+        step "experiments"
+        mkdir -p "$OUT/x"
+        lean="--set enable_external_file_cache=false --set allocator_flush_threshold=16MB"
+        lean="$lean --set allocator_background_threads=true"
+        probe defaults_profiled --profile-deep --decode
+        probe checkpoint --checkpoint
+        probe no_file_cache --set enable_external_file_cache=false
+        probe allocator --set allocator_flush_threshold=16MB --set allocator_background_threads=true
+        probe threads8 --threads 8
+        probe lean_checkpoint --checkpoint $lean
+        probe lean_checkpoint_threads8 --checkpoint --threads 8 $lean
+        probe lean_checkpoint_l0numpy --checkpoint --in-memory-mib 512 $lean
+        probe rows1024_l0numpy --checkpoint --rows-per-bucket 1024 --in-memory-mib 512 $lean
+        tar -czf "$OUT/experiments.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    experiments2)  # Parquet metadata cache; the level-0 build in x-range chunks
+        step "experiments2"
+        mkdir -p "$OUT/x"
+        lean="--checkpoint --set allocator_flush_threshold=16MB --set allocator_background_threads=true"
+        probe meta --set parquet_metadata_cache=true --decode
+        probe meta_l0numpy --set parquet_metadata_cache=true --in-memory-mib 512
+        probe meta_lean_threads8 --set parquet_metadata_cache=true --threads 8 $lean
+        probe meta_lean_threads12 --set parquet_metadata_cache=true --threads 12 $lean
+        timeout 150 python3 "$HERE/benchmarks/index_build_memory.py" --n 1e9 --chunks 1,16 | tee "$OUT/x/build.txt"
+        tar -czf "$OUT/experiments2.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    experiments3)  # the level-0 build in 16 x-range chunks, compressed, with fewer threads
+        step "experiments3"
+        mkdir -p "$OUT/x"
+        alloc="--set allocator_flush_threshold=16MB --set allocator_background_threads=true"
+        probe defaults
+        probe chunked --chunked-build 16 --checkpoint
+        probe chunked_alloc_meta --chunked-build 16 --checkpoint $alloc --set parquet_metadata_cache=true
+        probe chunked_alloc_threads8 --chunked-build 16 --checkpoint $alloc --threads 8
+        tar -czf "$OUT/experiments3.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    esac
+done
+step "done"
