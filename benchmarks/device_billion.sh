@@ -20,6 +20,7 @@ exec > >(tee -a "$OUT/log.txt") 2>&1
 step() { echo "== $(date +%T) $*"; }
 STEPS=${*:-data scale probe}
 
+command -v nvidia-smi >/dev/null || { echo "run this on the lent GPU machine: it replaces benchmarks/data"; exit 1; }
 step "machine"
 nproc; free -g | head -2; df -h /tmp | tail -1; python3 -V; nvidia-smi -L
 step "loaders and wheels"
