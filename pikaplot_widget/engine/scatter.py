@@ -152,6 +152,12 @@ class ScatterColumns:
         )
         return f"{x_sql} AND {y_sql}", [*x_params, *y_params]
 
+    def box_keeps_valid(self, box: ViewBox) -> bool:
+        """Whether `view_filter(box)` alone keeps only valid rows: its range comparisons fail for
+        NULL, NaN and inf when the bounds are finite (not on log axes, whose validity also asks for
+        positive values)."""
+        return not (self.log_x or self.log_y) and all(math.isfinite(bound) for bound in box)
+
     def row_at_sql(self) -> str:
         """One row whose axis values are exactly (?, ?): the full row behind a drawn marker."""
         return (
@@ -290,20 +296,26 @@ def fetch_points(
     return ScatterPoints(float_column(table, "x"), float_column(table, "y"), color, size, box)
 
 
-def pixel_keys_sql(cols: ScatterColumns, extent: ScatterExtent, width: int, height: int, where: str) -> str:
+def pixel_keys_sql(
+    cols: ScatterColumns, extent: ScatterExtent, width: int, height: int, where: str, check_valid: bool = True
+) -> str:
     """Each valid row matching `where` as its pixel number k = iy * width + ix (plus, with
     categories, category * width * height: one key per pixel and category), and its colour value
-    for numeric colour. Parameters: y0, y scale, x0, x scale, the category list (categorical
-    colour), then those of `where`."""
+    for numeric colour. Parameters: y0, y scale, x0, x scale, the categories (categorical colour),
+    then those of `where`. `check_valid=False` where `where` already keeps only valid rows (a view
+    filter with finite bounds: `ScatterColumns.box_keeps_valid`)."""
     ix = f"least(CAST(floor(({cols.x_value} - ?) * ?) AS INTEGER), {int(width) - 1})"
     iy = f"least(CAST(floor(({cols.y_value} - ?) * ?) AS INTEGER), {int(height) - 1})"
     key = f"{iy} * {int(width)} + {ix}"
+    join = ""
     if cols.color_kind == "category":  # computed by DuckDB's threads, not numpy's one
-        key += f" + CAST({cols.category_code(extent.categories)[0]} AS INTEGER) * {int(width) * int(height)}"
+        join, code, _ = category_lookup(cols, extent.categories)
+        key += f" + CAST({code} AS INTEGER) * {int(width) * int(height)}"
     select = [f"{key} AS k"]
     if cols.color_kind == "numeric":
         select.append(f"{cols.color_value} AS c")
-    rows = f"SELECT {', '.join(select)} FROM {cols.source.from_sql} WHERE {cols.valid} AND {where}"
+    condition = f"{cols.valid} AND {where}" if check_valid else where
+    rows = f"SELECT {', '.join(select)} FROM {cols.source.from_sql}{join} WHERE {condition}"
     if not cols.dialect.aggregates_in_engine:
         return rows
     # Rows per key counted where the data is (a cluster's result is one row per pixel, never a
@@ -312,10 +324,29 @@ def pixel_keys_sql(cols: ScatterColumns, extent: ScatterExtent, width: int, heig
     return f"SELECT k, count(*) AS n{color} FROM ({rows}) GROUP BY k"
 
 
+CATEGORY_VALUE, CATEGORY_CODE = "__pikaplot_category_value", "__pikaplot_category_code"
+
+
+def category_lookup(cols: ScatterColumns, categories: tuple[str, ...]) -> tuple[str, str, list[object]]:
+    """How rows get their category number for pixel keys: (a JOIN to append to the FROM, the code's
+    SQL, the parameters). On DuckDB a LEFT JOIN to the bound category values (0.6x the time of a
+    list position per row over 8.7M rows in view); elsewhere `category_code`."""
+    if not categories or cols.dialect.aggregates_in_engine or cols.color is None:
+        code, params = cols.category_code(categories)
+        return "", code, params
+    d = cols.dialect
+    column = d.ident(cols.color)
+    text = column if cols.color_type == "VARCHAR" else f"CAST({column} AS {d.text_type})"
+    rows = ", ".join(f"(?, {i})" for i in range(len(categories)))
+    value, code = d.ident(CATEGORY_VALUE), d.ident(CATEGORY_CODE)
+    join = f" LEFT JOIN (VALUES {rows}) AS __pikaplot_categories({value}, {code}) ON {text} = {value}"
+    return join, f"coalesce({code}, {len(categories)})", list(categories)
+
+
 def pixel_keys_params(
     cols: ScatterColumns, extent: ScatterExtent, box: ViewBox, width: int, height: int
 ) -> list[object]:
     """The parameters of `pixel_keys_sql` before those of its `where`, in the order they appear."""
     x0, x1, y0, y1 = box
-    color_params = cols.category_code(extent.categories)[1] if cols.color_kind == "category" else []
+    color_params = category_lookup(cols, extent.categories)[2] if cols.color_kind == "category" else []
     return [y0, height / (y1 - y0), x0, width / (x1 - x0), *color_params]

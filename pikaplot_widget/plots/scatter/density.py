@@ -78,7 +78,11 @@ def fetch_density(
     counter = PixelCounter(cols.color_kind, width, height, len(extent.categories) + 1)
     try:
         runner.run_batches(
-            pixel_keys_sql(cols, extent, width, height, where), params, counter.add, on_progress, ticket
+            pixel_keys_sql(cols, extent, width, height, where, not cols.box_keeps_valid(box)),
+            params,
+            counter.add,
+            on_progress,
+            ticket,
         )
     finally:
         counter.flush()
