@@ -258,10 +258,8 @@ def count_in_view(
 ) -> int:
     """Valid rows inside the box, counted up to `limit` + 1 (stops early when there are many)."""
     where, params = cols.view_filter(box)
-    sql = (
-        f"SELECT count(*) AS n FROM (SELECT 1 FROM {cols.source.from_sql} "
-        f"WHERE {cols.valid} AND {where} LIMIT ?)"
-    )
+    condition = where if cols.box_keeps_valid(box) else f"{cols.valid} AND {where}"
+    sql = f"SELECT count(*) AS n FROM (SELECT 1 FROM {cols.source.from_sql} WHERE {condition} LIMIT ?)"
     return int(runner.run(sql, [*params, limit + 1], on_progress, ticket).column(0)[0].as_py())
 
 
@@ -285,7 +283,8 @@ def fetch_points(
         select.append(f"{code} AS c")
     if cols.size is not None:
         select.append(f"{cols.size_value} AS s")
-    sql = f"SELECT {', '.join(select)} FROM {cols.source.from_sql} WHERE {cols.valid} AND {where} LIMIT ?"
+    condition = where if cols.box_keeps_valid(box) else f"{cols.valid} AND {where}"
+    sql = f"SELECT {', '.join(select)} FROM {cols.source.from_sql} WHERE {condition} LIMIT ?"
     table = runner.run(sql, [*color_params, *params, limit], on_progress, ticket)
     color = None
     if cols.color_kind == "numeric":
