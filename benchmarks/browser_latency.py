@@ -112,11 +112,23 @@ RECORDER_JS = """
     rec.types[url] = object && object.type;
     return url;
   };
-  new MutationObserver(() => rec.events.push({ kind: 'src', t: now(), src: img.src }))
+  // a short name per source: blob URLs as they are, data URLs (frames sent inline) numbered
+  const names = new Map();
+  let named = 0;
+  rec.key = (src) => {
+    if (src.length < 200) return src;
+    if (!names.has(src)) {
+      names.set(src, `data#${named++}`);
+      if (names.size > 64) names.delete(names.keys().next().value);
+    }
+    return names.get(src);
+  };
+  new MutationObserver(() => rec.events.push({ kind: 'src', t: now(), src: rec.key(img.src) }))
     .observe(img, { attributes: true, attributeFilter: ['src'] });
   img.addEventListener('load', () => {
-    const t = now(), src = img.src, type = rec.types[src] || null;
-    delete rec.types[src];
+    const t = now(), full = img.src, src = rec.key(full);
+    const type = rec.types[full] || (full.startsWith('data:') ? full.slice(5, full.indexOf(';')) : null);
+    delete rec.types[full];
     rec.events.push({ kind: 'load', t, src, type });
     requestAnimationFrame(() => rec.events.push({ kind: 'paint', t: now(), src }));
   });
@@ -150,7 +162,7 @@ MARK_JS = """
 () => {
   const rec = window.__pkLatency, active = document.activeElement;
   rec.overlay.dataset.previewLatency = '0';
-  return { t0: performance.now(), start: rec.events.length, src: rec.img.src,
+  return { t0: performance.now(), start: rec.events.length, src: rec.key(rec.img.src),
            focused: !!(active && active.closest('#rendercanvas-focus-element-container')) };
 }
 """

@@ -1,7 +1,8 @@
 """Frames out of the kernel (pikaplot_widget/frames.py) with the real widget and worker, no browser:
 jupyter_rfb's `send` is replaced to record the messages, a plain asyncio loop stands in for the
-kernel's. The frame leaves in the loop callback that learns of it (no second loop turn), before
-its drawn points; the browser's frame confirmations are not echoed; state changes are one message."""
+kernel's. The frame leaves in the loop callback that learns of it (no second loop turn); its drawn
+points follow the browser's confirmation of that frame (or a timer); the confirmations are not
+echoed; state changes are one message each."""
 
 from __future__ import annotations
 
@@ -63,14 +64,54 @@ def test_exact_frame_leaves_before_its_points_without_another_loop_turn(plot):
         plot._rfb_schedule_maybe_draw = lambda *args: None
         for step in range(3):
             plot.sent.clear()
-            lo, hi = plot.x_range
-            plot.x_range = (lo + (hi - lo) * 0.1, hi - (hi - lo) * 0.1)
+            _zoom_in(plot)
             _serve(plot, loop, lambda: "pikaplot_points" in _types(plot))
             points = _types(plot).index("pikaplot_points")
             frames = [m for m in plot.sent[:points] if m.get("type") == "framebufferdata"]
             assert frames, (step, _types(plot))  # sent, though jupyter_rfb's own draw never ran
             assert frames[-1]["frame"] is plot.sent[points]["frame"], step  # the points' frame first
             assert frames[-1]["mimetype"] == "image/jpeg"
+    finally:
+        plot._loop = None
+        loop.close()
+
+
+def _zoom_in(plot) -> None:
+    lo, hi = plot.x_range
+    plot.x_range = (lo + (hi - lo) * 0.1, hi - (hi - lo) * 0.1)
+
+
+def test_points_wait_for_the_browser_to_confirm_their_frame(plot, monkeypatch):
+    monkeypatch.setattr(type(plot), "points_wait_s", 30.0)  # only the confirmation sends them here
+    loop = asyncio.new_event_loop()
+    try:
+        plot._loop = loop
+        for step in range(3):
+            plot.sent.clear()
+            _zoom_in(plot)
+            _serve(plot, loop, lambda: plot.controller.wait_idle(0) and "framebufferdata" in _types(plot))
+            loop.run_until_complete(asyncio.sleep(0.05))
+            assert "pikaplot_points" not in _types(plot), step
+            frame = [m for m in plot.sent if m.get("type") == "framebufferdata"][-1]
+            plot._frame_feedback = {"index": frame["index"] - 1, "timestamp": 0.0, "localtime": 0.0}
+            assert "pikaplot_points" not in _types(plot), step  # an older frame's confirmation
+            plot._frame_feedback = {"index": frame["index"], "timestamp": 0.0, "localtime": 0.0}
+            assert _types(plot)[-1] == "pikaplot_points", step  # at once, from the confirmation
+            assert plot.sent[-1]["frame"] is frame["frame"]
+    finally:
+        plot._loop = None
+        loop.close()
+
+
+def test_points_go_after_a_while_without_a_confirmation(plot, monkeypatch):
+    monkeypatch.setattr(type(plot), "points_wait_s", 0.05)
+    loop = asyncio.new_event_loop()
+    try:
+        plot._loop = loop
+        _zoom_in(plot)
+        _serve(plot, loop, lambda: "pikaplot_points" in _types(plot))
+        frames = [m for m in plot.sent if m.get("type") == "framebufferdata"]
+        assert frames and frames[-1]["frame"] is plot.sent[-1]["frame"]
     finally:
         plot._loop = None
         loop.close()
