@@ -43,6 +43,7 @@ class FrameSender(traitlets.HasTraits):
         def _rfb_maybe_draw(self) -> None: ...
         def _send_drawn(self) -> None: ...
         def _exact_frame_shown(self) -> None: ...
+        def _flush_state(self) -> None: ...
 
     def _on_frame(self, frame: np.ndarray, exact: bool) -> None:
         """A new frame from the worker thread (`frame` is the worker's `last_frame`)."""
@@ -88,6 +89,7 @@ class FrameSender(traitlets.HasTraits):
         if self._points_after is not None:
             self._points_after = None
             self._send_drawn()  # the newest exact frame's points (sent once per frame)
+        self._flush_state()  # ranges and status with them (state_sync.py)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

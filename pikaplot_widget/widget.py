@@ -29,6 +29,7 @@ from .ranges import AxisUnits, UserRange
 from .reading import Reading
 from .runtime.memory import monitor as memory_monitor
 from .series_legend import SeriesLegend
+from .state_sync import StateSync
 from .theming import Theming
 
 MakeWorker = Callable[[FrameCallback, StateCallback, ViewCallback], ViewWorker]
@@ -63,7 +64,7 @@ def _in_ipython() -> bool:
     return get_ipython() is not None
 
 
-class Plot(FrameSender, Theming, Reading, Output, SeriesLegend, RemoteFrameBuffer):
+class Plot(FrameSender, StateSync, Theming, Reading, Output, SeriesLegend, RemoteFrameBuffer):
     """An interactive plot of a DuckDB-backed table. Create it with `pikaplot_widget.line(...)`
     or `pikaplot_widget.scatter(...)`.
 

@@ -137,3 +137,33 @@ def test_status_and_progress_go_in_one_message_and_so_do_both_ranges(plot):
         {"progress": 0.25, "status": "querying"},
         {"x_range": tuple(plot.x_range), "y_range": tuple(plot.y_range)},
     ]
+
+
+def test_ranges_and_status_reach_the_browser_behind_the_frame_in_one_message(plot):
+    updates: list[dict[str, object]] = []
+
+    def record_update(msg, buffers=None):
+        if msg.get("method") == "update":
+            updates.append(msg["state"])
+            plot.sent.append({"type": "update", "state": msg["state"]})
+
+    plot._send = record_update
+    loop = asyncio.new_event_loop()
+    try:
+        plot._loop = loop
+        for step in range(3):
+            plot.sent.clear()
+            loop.call_soon(_zoom_in, plot)  # as the wheel handler or a cell would, on the loop
+            _serve(plot, loop, lambda: plot.controller.wait_idle(0) and "pikaplot_points" in _types(plot))
+            loop.run_until_complete(asyncio.sleep(plot.state_hold_s * 2))  # the held "idle" too
+            kinds = _types(plot)
+            first_frame = kinds.index("framebufferdata")
+            assert "update" not in kinds[:first_frame], (step, kinds)  # nothing ahead of the frame
+            after = [m["state"] for m in plot.sent[first_frame:] if m["type"] == "update"]
+            assert {"x_range", "status"} <= set(after[0]), (step, after)  # (y_range if it changed)
+            assert tuple(after[0]["x_range"]) == plot.x_range
+            assert after[-1].get("status", plot.status) == "idle" and plot.status == "idle"
+            assert len(after) <= 2, (step, after)  # with the frame, and the idle after it
+    finally:
+        plot._loop = None
+        loop.close()
