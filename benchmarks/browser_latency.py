@@ -80,6 +80,7 @@ from browser_peer import (
     peer_cells,
     peer_wheel_steps,
 )
+from browser_trace import WS_TRACE_JS, breakdown, kernel_trace_cell
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "benchmarks" / "data" / "walk_100000000.parquet"
@@ -94,6 +95,7 @@ NO_FRAME_MS = 5000  # ... or, if no frame came at all, after this long
 MOVE_TIMEOUT_S = 300
 RESET_EVERY = 15
 MIN_SPAN, P_ZOOM_IN = 2_000.0, 0.6  # below MIN_SPAN x units, zoom out; else zoom in with P_ZOOM_IN
+TRACE = {"on": False}  # --trace: stamps on both sides per move (benchmarks/browser_trace.py)
 
 # Installed on the plot's <img> and overlay: every src set, load (+ the next animation frame),
 # status change and wheel event, with performance.now() times. URL.createObjectURL is wrapped
@@ -110,11 +112,23 @@ RECORDER_JS = """
     rec.types[url] = object && object.type;
     return url;
   };
-  new MutationObserver(() => rec.events.push({ kind: 'src', t: now(), src: img.src }))
+  // a short name per source: blob URLs as they are, data URLs (frames sent inline) numbered
+  const names = new Map();
+  let named = 0;
+  rec.key = (src) => {
+    if (src.length < 200) return src;
+    if (!names.has(src)) {
+      names.set(src, `data#${named++}`);
+      if (names.size > 64) names.delete(names.keys().next().value);
+    }
+    return names.get(src);
+  };
+  new MutationObserver(() => rec.events.push({ kind: 'src', t: now(), src: rec.key(img.src) }))
     .observe(img, { attributes: true, attributeFilter: ['src'] });
   img.addEventListener('load', () => {
-    const t = now(), src = img.src, type = rec.types[src] || null;
-    delete rec.types[src];
+    const t = now(), full = img.src, src = rec.key(full);
+    const type = rec.types[full] || (full.startsWith('data:') ? full.slice(5, full.indexOf(';')) : null);
+    delete rec.types[full];
     rec.events.push({ kind: 'load', t, src, type });
     requestAnimationFrame(() => rec.events.push({ kind: 'paint', t: now(), src }));
   });
@@ -148,7 +162,7 @@ MARK_JS = """
 () => {
   const rec = window.__pkLatency, active = document.activeElement;
   rec.overlay.dataset.previewLatency = '0';
-  return { t0: performance.now(), start: rec.events.length, src: rec.img.src,
+  return { t0: performance.now(), start: rec.events.length, src: rec.key(rec.img.src),
            focused: !!(active && active.closest('#rendercanvas-focus-element-container')) };
 }
 """
@@ -181,6 +195,8 @@ _t0 = time.perf_counter()
 plot = pk.line({source}x="x", y="y", width={WIDTH}, height={HEIGHT})
 """)
     cells.append(f"{SHOW}\nplot")
+    if TRACE["on"]:
+        cells.append(kernel_trace_cell(f"{log_path}.trace"))
     cells.append("""\
 plot.to_array(timeout=600)  # the exact first frame (the line index is built)
 _exact_s = time.perf_counter() - _t0
@@ -257,6 +273,7 @@ class Run:
     def __init__(self, nb: Notebook, config: str) -> None:
         self.nb, self.config, self.page = nb, config, nb.page
         self.image = nb.plot_image(SHOW)
+        self.raw_traces: list[list[dict[str, Any]]] = []
         self.refocused = 0
         self.dialogs = 0
 
@@ -317,7 +334,10 @@ class Run:
         else:
             self.page.mouse.wheel(0, dy)
         self.settle(mark)
-        result = analyse(self.events_since(mark["start"]), mark)
+        events = self.events_since(mark["start"])
+        result = analyse(events, mark)
+        if TRACE["on"]:
+            result["trace"] = self.trace(events, mark)
         # The overlay's instant preview: wheel event -> the next animation frame after it drew.
         perceived = float(
             self.page.evaluate("() => window.__pkLatency.overlay.dataset.previewLatency || '0'")
@@ -330,6 +350,25 @@ class Run:
             result["kernel_query_ms"] = stats["query_s"] * 1000
             result["kernel_render_ms"] = stats["render_s"] * 1000
         return result
+
+    def trace(self, events: list[dict[str, Any]], mark: dict[str, Any]) -> dict[str, float]:
+        """The move's steps from the stamps of both sides (benchmarks/browser_trace.py)."""
+        origin = float(self.page.evaluate("() => performance.timeOrigin"))
+        wheels = [e for e in events if e["kind"] == "wheel"]
+        t_wheel = origin + (wheels[0]["ts"] if wheels else mark["t0"])
+        page = [dict(e, t=origin + e["t"]) for e in events if e["kind"] in ("src", "load")]
+        page += self.page.evaluate("(t) => window.__pkWs.filter((e) => e.t >= t)", t_wheel - 1)
+        page.sort(key=lambda e: e["t"])
+        path = Path(f"{self.nb.server.log_path}.trace")
+        lines = path.read_text().splitlines() if path.exists() else []
+        kernel = [json.loads(line) for line in lines]
+        kernel = [k for k in kernel if k["t"] * 1000 >= t_wheel - 1]
+        steps = breakdown(kernel, page, t_wheel)
+        # the raw stamps (ms from the wheel event) for a closer look in the JSON output
+        raw = [dict(e, t=round(e["t"] - t_wheel, 2)) for e in page]
+        raw += [dict(k, t=round(k["t"] * 1000 - t_wheel, 2)) for k in kernel]
+        self.raw_traces.append(sorted(raw, key=lambda e: e["t"]))
+        return steps
 
     def moves(self, n: int, seed: int, full_span: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         rng = np.random.default_rng(seed)
@@ -498,6 +537,8 @@ def _run_notebook(
         cells = notebook_cells(config, data, server.log_path)
     write_notebook(server.root / name, cells)
     context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+    if TRACE["on"] and config != PEER:
+        context.add_init_script(WS_TRACE_JS)
     page = context.new_page()
     page.set_default_timeout(60_000)
     nb = Notebook(page, server)
@@ -530,6 +571,7 @@ def _run_notebook(
             "resets": resets,
             "final_stats": idles[-1]["stats"] if idles else ready["stats"],
             "refocused": run.refocused,
+            "raw_traces": getattr(run, "raw_traces", []),
             "dialogs": run.dialogs + sum(1 for line in nb.console if line.startswith("dismissed dialog")),
             "console_errors": [line for line in nb.console if not line.startswith("dismissed")][:20],
         }
@@ -599,6 +641,17 @@ def report(results: dict[str, dict]) -> None:
             f"Playwright wheel call -> wheel event {_p50_p95(moves, 'dispatch_ms')} (not in the table)"
         )
         print(f"  kernel stats at the end: {json.dumps(result['final_stats'])}")
+        traced = [m["trace"] for m in moves if m.get("trace")]
+        if traced:
+            steps = list(dict.fromkeys(k for t in traced for k in t))
+            print(
+                "  trace p50 / p95 ms: "
+                + ", ".join(
+                    f"{k} {np.percentile([t[k] for t in traced if k in t], 50):.1f} / "
+                    f"{np.percentile([t[k] for t in traced if k in t], 95):.1f}"
+                    for k in steps
+                )
+            )
         if result["console_errors"]:
             print(f"  page errors: {result['console_errors'][:5]}")
 
@@ -666,9 +719,11 @@ def main() -> None:
     )
     parser.add_argument("--data", type=Path, default=DATA, help="Parquet file with sorted x and y columns")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--trace", action="store_true", help="stamp each step on both sides (slower)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     configs = [c.strip() for c in args.config.split(",") if c.strip()]
+    TRACE["on"] = args.trace
     unknown = set(configs) - set(CONFIGS)
     if unknown:
         parser.error(f"unknown configuration(s) {sorted(unknown)}; choose from {CONFIGS}")

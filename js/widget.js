@@ -11,6 +11,7 @@ import { Toolbar } from './toolbar.js'
 
 const PROGRESS_DELAY_MS = 150
 const NOTICE_MS = 6000
+const POINTS_WAIT_MS = 300 // the longest the points wait for their frame's image
 
 // Colours come from variables: JupyterLab's own when the plot follows the notebook ("auto-…"),
 // fixed ones matching the frame when the user chose a theme.
@@ -134,25 +135,53 @@ class Overlay {
   message (msg, buffers) {
     if (!msg || typeof msg.type !== 'string') return
     if (msg.type === 'pikaplot_points') {
-      let decoded = null
-      let groups = null
-      if (msg.sent && buffers && buffers.length) {
-        try {
-          decoded = decodePoints(buffers[0])
-          groups = buffers.length > 1 ? decodePoints(buffers[1]) : null
-        } catch (e) { decoded = null }
-      }
-      this.root.dataset.frame = String(msg.frame)
-      this.root.dataset.area = JSON.stringify(msg.area || null)
-      this.root.dataset.xRange = JSON.stringify(msg.x_range || null)
-      this.root.dataset.yRange = JSON.stringify(msg.y_range || null)
-      this.root.dataset.points = String(decoded ? decoded.count : 0)
-      this.hover.setPoints(msg, decoded, groups)
-      this.toolbar.showLasso(Boolean(msg.both_axes))
-      this.interaction.exactFrame(msg)
+      this.pointsWhenShown(msg, buffers)
     } else if (msg.type === 'pikaplot_pick') {
       this.hover.answer(msg)
     }
+  }
+
+  // The kernel sends a frame, then its drawn points: while that frame's <img> still loads, its
+  // load (and paint) goes first, the Arrow decoding and the hover index after it.
+  pointsWhenShown (msg, buffers) {
+    const img = this.img
+    clearTimeout(this.pointsTimer)
+    if (this.pointsWait) this.pointsWait()
+    this.pointsWait = null
+    if (!img || img.complete) {
+      this.points(msg, buffers)
+      return
+    }
+    const done = () => {
+      clearTimeout(this.pointsTimer)
+      img.removeEventListener('load', done)
+      img.removeEventListener('error', done)
+      this.pointsWait = null
+      this.points(msg, buffers)
+    }
+    img.addEventListener('load', done)
+    img.addEventListener('error', done)
+    this.pointsWait = () => { img.removeEventListener('load', done); img.removeEventListener('error', done) }
+    this.pointsTimer = setTimeout(done, POINTS_WAIT_MS)
+  }
+
+  points (msg, buffers) {
+    let decoded = null
+    let groups = null
+    if (msg.sent && buffers && buffers.length) {
+      try {
+        decoded = decodePoints(buffers[0])
+        groups = buffers.length > 1 ? decodePoints(buffers[1]) : null
+      } catch (e) { decoded = null }
+    }
+    this.root.dataset.frame = String(msg.frame)
+    this.root.dataset.area = JSON.stringify(msg.area || null)
+    this.root.dataset.xRange = JSON.stringify(msg.x_range || null)
+    this.root.dataset.yRange = JSON.stringify(msg.y_range || null)
+    this.root.dataset.points = String(decoded ? decoded.count : 0)
+    this.hover.setPoints(msg, decoded, groups)
+    this.toolbar.showLasso(Boolean(msg.both_axes))
+    this.interaction.exactFrame(msg)
   }
 
   showNotice () {
@@ -194,6 +223,8 @@ class Overlay {
     this.model.off('msg:custom', this.onMessage)
     clearTimeout(this.timer)
     clearTimeout(this.noticeTimer)
+    clearTimeout(this.pointsTimer)
+    if (this.pointsWait) this.pointsWait()
     this.model.off('change:notice', this.onNotice)
     this.model.off('change:_look', this.onLook)
     this.model.off('change:status', this.onStatus)
@@ -228,6 +259,7 @@ export function wrap (rfbWidget) {
   }
 }
 
+export { quicken, leadingWheel } from './quicken.js' // applied to jupyter_rfb's classes (frontend.py)
 export { PointIndex } from './spatial.js' // the same rule as core/spatial.py (tested against it)
 export { number, time } from './format.js' // the tooltip's formats (tested against zoneinfo)
 export { Hover } // its text for log axes and time zones is tested in a bare page

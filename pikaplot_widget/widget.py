@@ -7,7 +7,6 @@ import contextlib
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
-from importlib.resources import files
 from typing import ClassVar
 
 import jupyter_rfb.widget as rfb_widget
@@ -18,6 +17,8 @@ from jupyter_rfb.widget import CSS as RFB_CSS
 from jupyter_rfb.widget import JS as RFB_JS
 
 from .core.viewport import Viewport
+from .frames import FrameSender
+from .frontend import compose_esm
 from .interaction import drag_pan, wheel_zoom
 from .lifecycle import Lifecycle
 from .messages import Event, parse_event
@@ -28,6 +29,7 @@ from .ranges import AxisUnits, UserRange
 from .reading import Reading
 from .runtime.memory import monitor as memory_monitor
 from .series_legend import SeriesLegend
+from .state_sync import StateSync
 from .theming import Theming
 
 MakeWorker = Callable[[FrameCallback, StateCallback, ViewCallback], ViewWorker]
@@ -47,15 +49,6 @@ def _without_output_widget() -> Iterator[None]:
         rfb_widget.display = original
 
 
-def _compose_esm() -> str:
-    """jupyter_rfb's front end, wrapped by our overlay (built by esbuild into static/)."""
-    overlay = files("pikaplot_widget").joinpath("static/overlay.js").read_text()
-    if RFB_JS.count("export default") != 1:
-        raise RuntimeError("unexpected jupyter_rfb front end: cannot wrap it")
-    inner = RFB_JS.replace("export default", "const rfbWidget =", 1)
-    return f"{inner}\n{overlay}\nexport default pikaplotOverlay.wrap(rfbWidget);\n"
-
-
 def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()
@@ -71,7 +64,7 @@ def _in_ipython() -> bool:
     return get_ipython() is not None
 
 
-class Plot(Theming, Reading, Output, SeriesLegend, RemoteFrameBuffer):
+class Plot(FrameSender, StateSync, Theming, Reading, Output, SeriesLegend, RemoteFrameBuffer):
     """An interactive plot of a DuckDB-backed table. Create it with `pikaplot_widget.line(...)`
     or `pikaplot_widget.scatter(...)`.
 
@@ -83,7 +76,7 @@ class Plot(Theming, Reading, Output, SeriesLegend, RemoteFrameBuffer):
     cursor and GPU buffers after `release_after_s` seconds and rebuilds them when shown again.
     """
 
-    _esm = _compose_esm()
+    _esm = compose_esm(RFB_JS)
     _css = RFB_CSS + SNAPSHOT_CSS
     release_after_s: ClassVar[float] = 20.0
 
@@ -164,21 +157,13 @@ class Plot(Theming, Reading, Output, SeriesLegend, RemoteFrameBuffer):
         else:
             function(*args)
 
-    def _on_frame(self, frame: np.ndarray, exact: bool) -> None:
-        if self._loop is not None and self._rfb_draw_requested:  # previous frame unsent: dropped
-            self._frames_dropped += 1
-        self._call_in_loop(self.request_draw)
-        if exact and self._loop is not None:
-            self._call_in_loop(self._send_drawn)
-        if exact:
-            self._exact_frame_shown()
-
     def _on_state(self, status: str, progress: float) -> None:
         self._call_in_loop(self._apply_state, status, progress)
 
     def _apply_state(self, status: str, progress: float) -> None:
-        self.progress = float(progress)
-        self.status = status
+        with self.hold_sync():  # one comm message for both (each is handled in the page)
+            self.progress = float(progress)
+            self.status = status
 
     def _on_view(self, view: Viewport) -> None:
         self._call_in_loop(self._apply_view, view)
@@ -186,8 +171,9 @@ class Plot(Theming, Reading, Output, SeriesLegend, RemoteFrameBuffer):
     def _apply_view(self, view: Viewport) -> None:
         self._sync.active = True
         try:
-            self.x_range = self._units.to_user(view.x, "x_range")
-            self.y_range = self._units.to_user(view.y, "y_range")
+            with self.hold_sync():
+                self.x_range = self._units.to_user(view.x, "x_range")
+                self.y_range = self._units.to_user(view.y, "y_range")
         finally:
             self._sync.active = False
 

@@ -26,6 +26,9 @@ ALLOWED = {
     "output": {"core", "messages", "plots"},
     "series_legend": {"messages", "plots"},  # hidden series and legend clicks, mixed into the widget
     "theming": {"plots", "render"},
+    "frames": set(),  # frames out to the browser, mixed into the widget
+    "frontend": set(),  # the widget's ESM: jupyter_rfb's, quickened, wrapped by the overlay
+    "state_sync": set(),  # range and status traitlets sent after the frame, mixed into the widget
     "widget": {
         "core",
         "runtime",
@@ -43,7 +46,7 @@ ALLOWED = {
     "link": {"widget"},
     "__init__": {"api", "core", "engine", "link", "render", "runtime", "widget"},
 }
-ALLOWED["widget"].add("series_legend")
+ALLOWED["widget"].update({"series_legend", "frames", "frontend", "state_sync"})
 
 
 def module_name(path: Path) -> str:
