@@ -7,6 +7,7 @@ echoed; state changes are one message each."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import numpy as np
@@ -48,7 +49,25 @@ def _serve(plot, loop: asyncio.AbstractEventLoop, until, timeout: float = 20.0) 
                 raise AssertionError(f"timed out; sent: {[m.get('type') for m in plot.sent]}")
             await asyncio.sleep(0.005)
 
-    loop.run_until_complete(wait())
+    _run(loop, wait())
+
+
+def _run(loop: asyncio.AbstractEventLoop, coroutine) -> None:
+    """`loop.run_until_complete(coroutine)` on a thread of its own: the thread running the tests may
+    already have a running loop (Playwright's sync API, kept alive by the browser tests' session)."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            loop.run_until_complete(coroutine)
+        except BaseException as error:  # re-raised in the test's thread
+            failure.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _types(plot) -> list[object]:
@@ -90,7 +109,7 @@ def test_points_wait_for_the_browser_to_confirm_their_frame(plot, monkeypatch):
             plot.sent.clear()
             _zoom_in(plot)
             _serve(plot, loop, lambda: plot.controller.wait_idle(0) and "framebufferdata" in _types(plot))
-            loop.run_until_complete(asyncio.sleep(0.05))
+            _run(loop, asyncio.sleep(0.05))
             assert "pikaplot_points" not in _types(plot), step
             frame = [m for m in plot.sent if m.get("type") == "framebufferdata"][-1]
             plot._frame_feedback = {"index": frame["index"] - 1, "timestamp": 0.0, "localtime": 0.0}
@@ -155,7 +174,7 @@ def test_ranges_and_status_reach_the_browser_behind_the_frame_in_one_message(plo
             plot.sent.clear()
             loop.call_soon(_zoom_in, plot)  # as the wheel handler or a cell would, on the loop
             _serve(plot, loop, lambda: plot.controller.wait_idle(0) and "pikaplot_points" in _types(plot))
-            loop.run_until_complete(asyncio.sleep(plot.state_hold_s * 2))  # the held "idle" too
+            _run(loop, asyncio.sleep(plot.state_hold_s * 2))  # the held "idle" too
             kinds = _types(plot)
             first_frame = kinds.index("framebufferdata")
             assert "update" not in kinds[:first_frame], (step, kinds)  # nothing ahead of the frame
