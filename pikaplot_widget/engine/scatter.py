@@ -124,14 +124,20 @@ class ScatterColumns:
         ok = valid_value_expr(column, self.size_type, dialect=self.dialect)
         return f"CASE WHEN {ok} THEN CAST({column} AS DOUBLE) END"
 
+    @property
+    def category_text(self) -> str:
+        """The colour column as text (categories are matched as strings)."""
+        assert self.color is not None
+        column = self._ident(self.color)
+        return column if self.color_type == "VARCHAR" else f"CAST({column} AS {self.dialect.text_type})"
+
     def category_code(self, categories: tuple[str, ...]) -> tuple[str, list[object]]:
         """SQL giving each row its category number (len(categories) for "other"), and its params."""
         assert self.color is not None
         d = self.dialect
         if not categories:
             return f"CAST(0 AS {d.code_type})", []
-        column = self._ident(self.color)
-        text = column if self.color_type == "VARCHAR" else f"CAST({column} AS {d.text_type})"
+        text = self.category_text
         # a position in a bound list: 1.3x faster in DuckDB than CASE … WHEN ? …
         return f"CAST({d.category_position(text, len(categories))} - 1 AS {d.code_type})", [list(categories)]
 
@@ -334,8 +340,7 @@ def category_lookup(cols: ScatterColumns, categories: tuple[str, ...]) -> tuple[
         code, params = cols.category_code(categories)
         return "", code, params
     d = cols.dialect
-    column = d.ident(cols.color)
-    text = column if cols.color_type == "VARCHAR" else f"CAST({column} AS {d.text_type})"
+    text = cols.category_text
     rows = ", ".join(f"(?, {i})" for i in range(len(categories)))
     value, code = d.ident(CATEGORY_VALUE), d.ident(CATEGORY_CODE)
     join = f" LEFT JOIN (VALUES {rows}) AS __pikaplot_categories({value}, {code}) ON {text} = {value}"
