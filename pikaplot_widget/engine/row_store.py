@@ -4,8 +4,9 @@ A view too narrow for the line index reads its rows, and a Parquet file decodes 
 for that (1M rows: 15-30 ms whatever the view's width). After the index, one more pass streams x
 and y (as `rows_sql` gives them) into two flat float64 files in the temp directory; a view then
 reads its rows with two `os.pread` calls (from the page cache: ~1 ms for 300k rows, and no memory
-of the kernel's own) and aggregates them in numpy. The files take 16 bytes a row out of a budget
-per process (at most a quarter of the free disk), go when the plot closes, and are written only
+of the kernel's own) and aggregates them in numpy. Evenly spaced x (a row number, a fixed sampling
+rate: `EvenX`) is not written but computed, bit for bit. The files take 8 or 16 bytes a row out of
+a budget per process (at most a quarter of the free disk), go when the plot closes, and are written only
 when the source streams sorted by x: the pass stops at the first batch out of order. One series on
 a linear x axis of DOUBLE, integers or TIMESTAMP[TZ] (`slice_bounds` turns a range into the
 thresholds that pick in numpy exactly the rows the SQL range filter picks).
@@ -26,7 +27,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from ..runtime.memory import memory_budget
 from .dialect import EPOCH
+from .even_x import EvenX
 from .line_rows import FAST_ROWS, m4_of_rows, rows_sql
 from .runner import NEVER_CANCELLED, QueryCancelled, Reader, Ticket
 from .sql import INTEGER_RANGES, range_params
@@ -34,14 +37,18 @@ from .sql import INTEGER_RANGES, range_params
 if TYPE_CHECKING:
     from .line import Extent, LineColumns, LineData
 
-ROW_BYTES = 16  # x and y as float64
+VALUE_BYTES = 8  # x or y as float64
 STRIDE = 4096  # every STRIDE-th x is kept in memory to find a range's rows (2 KB per 1M rows)
 MIN_ROWS = 1_000_000  # smaller tables are read whole into the RowCache instead
-BUDGET_BYTES = 4 * 2**30  # all stores of the process together
+# All stores of the process together: views read the files from the page cache, so a quarter of
+# the machine's (or the container's) memory, and at least 4 GiB.
+BUDGET_BYTES = max(4 * 2**30, memory_budget() // 4)
+WRITE_ROWS = 1 << 20  # x computed for an even start that turned uneven is written in parts this big
 DISK_SHARE = 0.25  # of the free space in the temp directory
 MICROS_TYPES = frozenset({"TIMESTAMP", "TIMESTAMP WITH TIME ZONE"})
 # Axis units (seconds past the plot's origin) below this tell every microsecond apart in float64.
 MAX_TIME_SECONDS = 2.0**52 / 1e6
+NO_ROOM = "no room: the row-file budget or the free disk is too small"
 PREFIX = "pikaplot-rows-"  # then the kernel's pid: the files of dead kernels are swept
 
 
@@ -73,6 +80,10 @@ class UnsortedError(Exception):
     """The source did not stream sorted by x."""
 
 
+class NoRoomError(Exception):
+    """The budget or the disk has no room for the x file an uneven x needs."""
+
+
 class RowStore:
     """A plot's rows, x-sorted, in two files; `state` says whether views can use it yet."""
 
@@ -82,9 +93,11 @@ class RowStore:
         self.bytes = 0
         self._marks = np.empty(0)
         self._dir: str | None = None
-        self._fds: tuple[int, int] | None = None
+        self._fds: tuple[int | None, int] | None = None  # x (None: computed by `_even`), y
+        self._even = EvenX(1.0)
         self._lock = threading.Lock()
-        self._cleanup: weakref.finalize[[str, int], RowStore] | None = None
+        self._taken = [0]  # bytes of the budget held, given back once when the files go
+        self._cleanup: weakref.finalize[[str, list[int]], RowStore] | None = None
 
     @property
     def ready(self) -> bool:
@@ -116,27 +129,31 @@ class RowStore:
         if refused:
             self.state = refused
             return False
-        size = extent.rows * ROW_BYTES
+        size = extent.rows * VALUE_BYTES  # y; x only once it turns out uneven
         temp = tempfile.gettempdir()
         _sweep(temp)  # before the budget is taken: nothing between take and the try below may raise
         if in_memory_filesystem(temp):  # tmpfs /tmp (Debian 13, Fedora, Arch): the files would be RAM
             self.state = f"not used: {temp} is in memory (tmpfs); set TMPDIR to a folder on a disk"
             return False
         if not BUDGET.take(size, temp):
-            self.state = "no room: the row-file budget or the free disk is too small"
+            self.state = NO_ROOM
             return False
-        self.bytes, self.state = size, "building"
+        self.bytes, self.state, self._taken = size, "building", [size]
         try:
             self._dir = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=temp)
         except OSError as error:  # a read-only or full temp directory: views read the source
             BUDGET.give(size)
             self.bytes, self.state = 0, f"failed: {error}"
             return False
-        self._cleanup = weakref.finalize(self, _remove, self._dir, size)
+        self._cleanup = weakref.finalize(self, _remove, self._dir, self._taken)
+        self._even = EvenX(1e6 if cols.x_type in MICROS_TYPES else 1.0)
         try:
             self._write(reader, cols, extent, ticket)
         except UnsortedError:
             self._discard("not used: the source is not sorted by x")
+            return False
+        except NoRoomError:
+            self._discard(NO_ROOM)
             return False
         except QueryCancelled:
             self._discard("cancelled")
@@ -146,11 +163,20 @@ class RowStore:
             return False
         return True
 
+    def _take_x(self, rows: int, directory: str) -> None:
+        """Budget for the x file, which an uneven x needs."""
+        size = rows * VALUE_BYTES
+        if not BUDGET.take(size, directory):
+            raise NoRoomError
+        self._taken[0] += size
+        self.bytes += size
+
     def _write(self, reader: Reader, cols: LineColumns, extent: Extent, ticket: Ticket) -> None:
         assert self._dir is not None
         x_path, y_path = os.path.join(self._dir, "x.f64"), os.path.join(self._dir, "y.f64")
         marks: list[np.ndarray] = []
         state = {"rows": 0, "last": -np.inf}
+        even = self._even
         pending: list[Future[None]] = []  # writes run beside DuckDB making the next batch
         with (
             open(x_path, "wb") as x_file,
@@ -158,9 +184,15 @@ class RowStore:
             ThreadPoolExecutor(1, thread_name_prefix="pikaplot-rows-write") as writer,
         ):
 
-            def write(x: np.ndarray, y: np.ndarray) -> None:
-                np.ascontiguousarray(x).tofile(x_file)
-                np.ascontiguousarray(y).tofile(y_file)
+            def write(x: np.ndarray | None, y: np.ndarray | None) -> None:
+                if x is not None:
+                    np.ascontiguousarray(x).tofile(x_file)
+                if y is not None:
+                    np.ascontiguousarray(y).tofile(y_file)
+
+            def write_even(first: int, stop: int) -> None:
+                for lo in range(first, stop, WRITE_ROWS):
+                    write(even.values(lo, min(lo + WRITE_ROWS, stop)), None)
 
             def on_batch(batch: pa.RecordBatch) -> None:
                 x = batch.column(0).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
@@ -170,10 +202,14 @@ class RowStore:
                 if x[0] < state["last"] or not bool(np.all(x[1:] >= x[:-1])):
                     raise UnsortedError
                 start = int(state["rows"])
+                was_even = even.even
+                if not even.check(x, start) and was_even:  # uneven from here: x needs its file
+                    self._take_x(extent.rows, self._dir or "")
+                    pending.append(writer.submit(write_even, 0, start))  # the rows so far, as computed
                 first = (-start) % STRIDE  # the batch's rows at multiples of STRIDE overall
                 marks.append(x[first::STRIDE].copy())
-                pending.append(writer.submit(write, x, y))
-                if len(pending) > 1:  # at most two batches wait for the disk
+                pending.append(writer.submit(write, None if even.even else x, y))
+                while len(pending) > 1:  # at most two batches wait for the disk
                     pending.pop(0).result()
                 state["rows"], state["last"] = start + x.size, float(x[-1])
 
@@ -183,12 +219,15 @@ class RowStore:
             for done in pending:
                 done.result()  # a failed write raises here
         rows = int(state["rows"])
+        if even.even:
+            os.remove(x_path)
         with self._lock:
             if self.state != "building":  # closed meanwhile: the files are gone
                 return
             self.rows = rows
             self._marks = np.concatenate([*marks, np.array([state["last"]])]) if rows else np.empty(0)
-            self._fds = (os.open(x_path, os.O_RDONLY), os.open(y_path, os.O_RDONLY))
+            x_fd = None if even.even else os.open(x_path, os.O_RDONLY)
+            self._fds = (x_fd, os.open(y_path, os.O_RDONLY))
             self.state = "ready"
 
     def between(
@@ -205,8 +244,9 @@ class RowStore:
                 return None
             if stop <= start:
                 return np.empty(0), np.empty(0)
-            x = _read(self._fds[0], start, stop)
-            y = _read(self._fds[1], start, stop)
+            x_fd, y_fd = self._fds
+            x = self._even.values(start, stop) if x_fd is None else _read(x_fd, start, stop)
+            y = _read(y_fd, start, stop)
         first = int(np.searchsorted(x, lo, side="left"))
         last = int(np.searchsorted(x, hi, side="right"))
         return x[first:last], y[first:last]
@@ -217,8 +257,9 @@ class RowStore:
             if self.state in ("building", "ready"):  # else it was closed first: that is why
                 self.state = why
         for fd in fds or ():
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         if self._cleanup is not None:
             self._cleanup()  # removes the files and gives their bytes back, once
 
@@ -275,9 +316,9 @@ def _sweep(temp: str) -> None:
                 pass
 
 
-def _remove(directory: str, size: int) -> None:
+def _remove(directory: str, taken: list[int]) -> None:
     shutil.rmtree(directory, ignore_errors=True)
-    BUDGET.give(size)
+    BUDGET.give(taken[0])
 
 
 def slice_bounds(cols: LineColumns, lo: float, hi: float) -> tuple[float, float]:

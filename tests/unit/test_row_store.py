@@ -99,7 +99,7 @@ def test_an_unsorted_source_writes_no_files(session, runner, rng, monkeypatch):
 
 def test_the_budget_refuses_what_does_not_fit(session, runner, rng, monkeypatch):
     monkeypatch.setattr(row_store, "MIN_ROWS", 1000)
-    monkeypatch.setattr(row_store, "BUDGET", row_store._Budget(16 * 60_000))
+    monkeypatch.setattr(row_store, "BUDGET", row_store._Budget(8 * 60_000))  # even x: 8 bytes a row
     cols = _table(session, np.arange(50_000.0), rng.normal(size=50_000))
     first, second = RowStore(), RowStore()
     assert first.build(runner, cols, fetch_extent(runner, cols))
