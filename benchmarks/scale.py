@@ -76,7 +76,8 @@ def run_pikaplot(n: int, source: str, moves: int, memory_limit: str | None) -> d
     progressive = time.perf_counter() - started
     plot.to_array(timeout=3600)
     exact = time.perf_counter() - started
-    plot.controller.wait_idle(600)  # the line index is built after the first exact frame
+    plot.controller.wait_idle(600)  # the line index (then the row files) after the first exact frame
+    idle = time.perf_counter() - started
     stats = plot.stats
     latencies, kinds, queries, renders = [], [], [], []
     for lo, hi in viewports(n, moves):
@@ -96,6 +97,8 @@ def run_pikaplot(n: int, source: str, moves: int, memory_limit: str | None) -> d
         "queries": queries,
         "renders": renders,
         "index_s": stats["index_s"],
+        "idle_s": idle,
+        "row_store": f"{stats['row_store']} ({stats['row_store_bytes'] / 2**30:.2f} GiB)",
         "kinds": kinds,
         "peak_rss_mib": peak_rss_mib(),
         "rss_before_plot_mib": rss_before,
@@ -182,6 +185,8 @@ def report(n: int, results: dict[str, dict[str, object] | None]) -> None:
             r50, r95 = statistics.median(rd) * 1e3, float(np.percentile(rd, 95)) * 1e3
             steps = f"view data (query + M4) p50 {q50:.1f} / p95 {q95:.1f}, render {r50:.1f} / {r95:.1f}"
             steps += f"; index build {r['index_s']:.1f} s"
+            if "idle_s" in r:
+                steps += f"; idle after {r['idle_s']:.1f} s; row files {r['row_store']}"
             print(f"{'':<22}steps: {steps}")
         if peer is not None and config != "plotly-resampler":
             pl = peer["latencies"]
