@@ -326,7 +326,9 @@ def main() -> None:
     plot.to_array(timeout=3600)
     exact = time.perf_counter() - started
     sampler.phase = "index build"
-    plot.controller.wait_idle(3600)
+    while not plot.controller.wait_idle(0.02):  # the row files come after the index: a phase of their own
+        if plot.controller.provider.row_store.state == "building":
+            sampler.phase = "row files"
     indexed = time.perf_counter() - started
     stats = dict(plot.stats)
     settings = con.execute(

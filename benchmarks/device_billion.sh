@@ -101,6 +101,24 @@ for s in $STEPS; do
         probe chunked_alloc_meta --chunked-build 16 --checkpoint $alloc --set parquet_metadata_cache=true
         probe chunked_alloc_threads8 --chunked-build 16 --checkpoint $alloc --threads 8
         tar -czf "$OUT/experiments3.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    experiments4)  # with the row files: where the peak is, and limits/threads beside the chunked build
+        step "experiments4"
+        mkdir -p "$OUT/x"
+        probe defaults
+        probe chunked --chunked-build 16 --checkpoint
+        probe chunked_limit1g --chunked-build 16 --checkpoint --memory-limit 1GB
+        probe chunked_threads12 --chunked-build 16 --checkpoint --threads 12
+        probe chunked_limit768 --chunked-build 16 --checkpoint --memory-limit 768MB
+        python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments4.txt"
+        tar -czf "$OUT/experiments4.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    experiments5)  # the index build and the row files apart
+        step "experiments5"
+        mkdir -p "$OUT/x"
+        probe defaults
+        probe chunked_limit768 --chunked-build 16 --checkpoint --memory-limit 768MB
+        probe limit768 --memory-limit 768MB
+        python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments5.txt"
+        tar -czf "$OUT/experiments5.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
     esac
 done
 step "done"
