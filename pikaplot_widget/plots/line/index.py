@@ -1,9 +1,9 @@
 """A multi-resolution line index: M4 aggregates per bucket over the whole x extent, in DuckDB.
 
 Level 0 holds first, last, min and max of y (with their x), the first invalid x and the row count
-for buckets of about ROWS_PER_BUCKET rows, built over the source in chunks of buckets (index_chunks.py;
-one pass when they fit one); each level above
-merges FANOUT buckets of the level below. A viewport whose pixel columns span at least
+for buckets of about ROWS_PER_BUCKET rows, built over the source in chunks of whole buckets
+(index_chunks.py; one pass when they fit one); each level above merges FANOUT buckets of the level
+below, and the index database is checkpointed after. A viewport whose pixel columns span at least
 MIN_BUCKETS_PER_COLUMN buckets of some level is answered from that level: each bucket goes to the
 column that holds its centre, so column edges snap to bucket edges (less than 1/(2 *
 MIN_BUCKETS_PER_COLUMN) of a pixel away) and every column's first, last, min and max are exact for
@@ -145,9 +145,7 @@ def _build_once(
     buckets = bucket_count(extent.rows, rows_per_bucket, top_level_buckets)
     width = (extent.x_max - extent.x_min) / buckets
     tables, d, series = [first_table], runner.dialect, cols.series
-    level0 = level0_statements(
-        cols, extent, first_table, buckets, width, buckets_per_chunk, d.chunked_index_builds
-    )
+    level0 = level0_statements(cols, extent, first_table, buckets, width, buckets_per_chunk, d)
     s, progress = ("s, " if series is not None else ""), BuildProgress(on_progress)
     try:
         for statement in level0:  # in key order; the ticket stops it between and within them

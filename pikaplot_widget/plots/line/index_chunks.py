@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ...engine.dialect import Dialect
 from ...engine.line import Extent, LineColumns
 from ...engine.line_series import wide_m4_sql
 from ...engine.runner import INDEX_SCHEMA, ProgressCallback, QueryCancelled, Reader, Ticket
@@ -60,16 +61,17 @@ def level0_statements(
     buckets: int,
     width: float,
     buckets_per_chunk: int,
-    chunked: bool = True,
+    dialect: Dialect | None = None,
 ) -> list[Statement]:
-    """The statements building level 0 into `table`: CREATE for the first chunk, INSERT for the rest
-    in key order. One statement (the whole source) when the buckets fit one chunk, when `chunked` is
-    False (an engine without INSERT into its index tables), or when buckets are too narrow for x."""
-    d, series = cols.dialect, cols.series
+    """The statements building level 0 into `table` in the reader's `dialect` (default: the
+    source's): CREATE for the first chunk, INSERT for the rest in key order. One statement (the
+    whole source) when the buckets fit one chunk, when the engine takes no INSERT into its index
+    tables (Spark's cached views), or when buckets are too narrow for the rounding of x."""
+    d, series = dialect or cols.dialect, cols.series
     groups = series.count if series is not None else 1
     ranges = chunk_ranges(buckets, groups, buckets_per_chunk)
     scale = max(abs(extent.x_min), abs(extent.x_max))
-    if not chunked or len(ranges) == 1 or width <= MIN_RELATIVE_WIDTH * scale:
+    if not d.chunked_index_builds or len(ranges) == 1 or width <= MIN_RELATIVE_WIDTH * scale:
         ranges = [(0, buckets - 1)]
     statements = []
     key_params: list[object] = [extent.x_min, width, buckets - 1]
