@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from pikaplot_widget.core.scale import AxisScale
 from pikaplot_widget.engine.dialect import DUCKDB, SPARK, Dialect
 from pikaplot_widget.engine.line import Extent, LineColumns, fetch_extent
 from pikaplot_widget.engine.line_series import by_series, y_list_series
@@ -361,3 +362,30 @@ def test_spark_builds_level0_in_the_one_statement_of_before_and_never_checkpoint
     spark = SparkLike()
     index_chunks.checkpoint_index(spark, NEVER_CANCELLED)  # type: ignore[arg-type]
     assert spark.statements == []
+
+
+@pytest.mark.parametrize("axis", ["log", "time"])
+def test_chunked_level0_equals_one_pass_on_log_and_time_axes(session, runner, rng, axis):
+    """x on a log axis (zero and negative x: invalid there) or as timestamps: every column of every
+    bucket equals the one-statement build's (distinct x and y: no ties to pick between)."""
+    n = 20_000
+    micros = rng.choice(10**12, n, replace=False) + 1_700_000_000 * 10**6
+    y = rng.permutation(n).astype(np.float64)
+    if axis == "log":
+        x = np.exp(rng.normal(0, 3, n))
+        x[:200] = rng.choice([0.0, -2.0], 200)
+        _table(session, {"x": pa.array(x), "y": pa.array(y)})
+        source = resolve_source("t", session)
+        cols = LineColumns(source, "x", "y", "DOUBLE", "DOUBLE", scale=AxisScale(log_x=True))
+    else:
+        _table(session, {"x": pa.array(micros, pa.timestamp("us")), "y": pa.array(y)})
+        cols = LineColumns.checked(resolve_source("t", session), "x", "y", x_origin_us=int(micros.min()))
+    extent = fetch_extent(runner, cols)
+    chunked = build_pyramid(runner, cols, extent, **SMALL, buckets_per_chunk=CHUNK)
+    one = build_pyramid(runner, cols, extent, **SMALL)
+    assert chunked is not None and one is not None
+    got, want = _level0(runner, chunked), _level0(runner, one)
+    assert len(want) > 1000 and got == want
+    assert sum(row["n"] for row in got.values()) == n - (200 if axis == "log" else 0)  # x <= 0: no x
+    drop_pyramid(runner, chunked)
+    drop_pyramid(runner, one)
