@@ -24,6 +24,7 @@ class Dialect:
     # each row's pixel key, 1.3-3x faster than DuckDB's GROUP BY; narrow line views read their
     # rows). True: a remote engine; everything is aggregated there (one row per pixel or column).
     aggregates_in_engine = False
+    chunked_index_builds = True  # level 0 of a line index may take several statements (INSERT INTO)
 
     def ident(self, name: str) -> str:
         """Quote an identifier (double quotes, embedded quotes doubled)."""
@@ -99,6 +100,11 @@ class Dialect:
         """Statements dropping what `create_table` made (none fails if it is gone)."""
         return (f"DROP TABLE IF EXISTS {table}",)
 
+    def checkpoint(self, database: str) -> str | None:
+        """A statement compacting the attached `database` (DuckDB compresses the tables of an
+        in-memory one as it checkpoints); None where the engine has none."""
+        return f"CHECKPOINT {self.ident(database)}"
+
 
 class SparkDialect(Dialect):
     """Spark SQL (3.5+/4.x, through Spark Connect): backtick identifiers, min_by/max_by, unix_micros,
@@ -109,6 +115,7 @@ class SparkDialect(Dialect):
     text_type = "STRING"
     code_type = "TINYINT"
     aggregates_in_engine = True
+    chunked_index_builds = False  # a cached view takes no INSERT: level 0 is one statement
 
     def ident(self, name: str) -> str:
         """Quote an identifier (backticks, embedded backticks doubled)."""
@@ -191,6 +198,10 @@ class SparkDialect(Dialect):
     def drop_table(self, table: str) -> tuple[str, ...]:
         """Free the cache, then the view."""
         return (f"UNCACHE TABLE IF EXISTS {table}", f"DROP VIEW IF EXISTS {table}")
+
+    def checkpoint(self, database: str) -> str | None:
+        """Spark keeps index levels as cached views: nothing to checkpoint."""
+        return None
 
 
 DUCKDB = Dialect()

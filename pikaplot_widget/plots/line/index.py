@@ -1,8 +1,9 @@
 """A multi-resolution line index: M4 aggregates per bucket over the whole x extent, in DuckDB.
 
 Level 0 holds first, last, min and max of y (with their x), the first invalid x and the row count
-for buckets of about ROWS_PER_BUCKET rows, built in one pass over the source; each level above
-merges FANOUT buckets of the level below. A viewport whose pixel columns span at least
+for buckets of about ROWS_PER_BUCKET rows, built over the source in chunks of whole buckets
+(index_chunks.py; one pass when they fit one); each level above merges FANOUT buckets of the level
+below, and the index database is checkpointed after. A viewport whose pixel columns span at least
 MIN_BUCKETS_PER_COLUMN buckets of some level is answered from that level: each bucket goes to the
 column that holds its centre, so column edges snap to bucket edges (less than 1/(2 *
 MIN_BUCKETS_PER_COLUMN) of a pixel away) and every column's first, last, min and max are exact for
@@ -23,8 +24,9 @@ from ...engine.dialect import Dialect
 from ...engine.line import ColumnEdges, Extent, LineColumns, LineData, m4_points
 from ...engine.line_points import series_points
 from ...engine.line_rows import first_hit
-from ...engine.line_series import Series, series_codes, wide_m4_sql
+from ...engine.line_series import Series, series_codes
 from ...engine.runner import NEVER_CANCELLED, OUT_OF_MEMORY, ProgressCallback, Reader, Ticket
+from .index_chunks import BUCKETS_PER_CHUNK, BuildProgress, checkpoint_index, level0_statements
 
 FANOUT = 16
 ROWS_PER_BUCKET = 256
@@ -104,8 +106,11 @@ def build_pyramid(
     min_rows: int = MIN_ROWS,
     rows_per_bucket: int = ROWS_PER_BUCKET,
     top_level_buckets: int = TOP_LEVEL_BUCKETS,
+    buckets_per_chunk: int = BUCKETS_PER_CHUNK,
 ) -> Pyramid | None:
-    """Build the index in one pass over the source (None when the data is too small or flat).
+    """Build the index (None when the data is too small or flat): level 0 in chunks of at most
+    `buckets_per_chunk` groups (x ranges on bucket edges; one pass when they fit one), the levels
+    above from the level below, then a CHECKPOINT of the index database (DuckDB compresses it).
 
     One build runs at a time per database (the runner's gate; the others wait, cancellable): the
     GROUP BY's hash tables of builds at once overflow a lean memory_limit. A build that still runs out
@@ -113,7 +118,7 @@ def build_pyramid(
     the engine's out-of-memory error."""
     if extent.empty or extent.rows < min_rows or not extent.x_max > extent.x_min:
         return None
-    args = (runner, cols, extent, on_progress, ticket, rows_per_bucket, top_level_buckets)
+    args = (runner, cols, extent, on_progress, ticket, rows_per_bucket, top_level_buckets, buckets_per_chunk)
     try:
         with runner.gate.held(ticket, runner):
             return _build_once(*args)
@@ -131,6 +136,7 @@ def _build_once(
     ticket: Ticket,
     rows_per_bucket: int,
     top_level_buckets: int,
+    buckets_per_chunk: int,
 ) -> Pyramid | None:
     index_id = next(_names)
     first_table = runner.index_table(_table_name(index_id, 0))
@@ -138,18 +144,12 @@ def _build_once(
         return None
     buckets = bucket_count(extent.rows, rows_per_bucket, top_level_buckets)
     width = (extent.x_max - extent.x_min) / buckets
-    tables, d = [first_table], runner.dialect
-    key = "LEAST(CAST(floor((x - ?) / ?) AS BIGINT), ?)"
-    series = cols.series
-    if series is not None and series.by is None:
-        select = wide_m4_sql(cols, key, "k", cols.x_valid)
-    else:
-        gaps = extent.invalid_rows > 0 or series is not None
-        select = cols.m4_grouped_sql(key, "k", cols.x_valid, with_gaps=gaps)
-    level0 = d.create_table(tables[0], select)
-    s = "s, " if series is not None else ""
+    tables, d, series = [first_table], runner.dialect, cols.series
+    level0 = level0_statements(cols, extent, first_table, buckets, width, buckets_per_chunk, d)
+    s, progress = ("s, " if series is not None else ""), BuildProgress(on_progress)
     try:
-        runner.run(level0, [*cols.series_params(), extent.x_min, width, buckets - 1], on_progress, ticket)
+        for statement in level0:  # in key order; the ticket stops it between and within them
+            runner.run(statement.sql, statement.params, progress.of(statement), ticket)
         count = buckets
         while count > top_level_buckets:
             below, level = tables[-1], len(tables)
@@ -162,6 +162,7 @@ def _build_once(
             count = math.ceil(count / FANOUT)
         pyramid = Pyramid(tuple(tables), extent.x_min, width, buckets, series)
         load_levels(runner, pyramid, ticket=ticket)
+        checkpoint_index(runner, ticket)
     except BaseException:  # cancelled or failed half way: leave no tables behind
         with contextlib.suppress(Exception):
             drop_pyramid(runner, Pyramid(tuple(tables), extent.x_min, width, buckets))

@@ -1,0 +1,141 @@
+"""Level 0 of the line index as statements over chunks of whole buckets (x ranges).
+
+One GROUP BY over every row keeps a hash table of every bucket at once (about 950 MiB for the 3.9M
+buckets of 1B rows); a chunk of about BUCKETS_PER_CHUNK groups holds only its own. Chunk edges are
+bucket keys, so every bucket is built once, by one statement, exactly as in one pass: the first chunk
+is open below (rows with x under the extent, which only invalid rows have), the last open above (the
+key's clamp puts rows at x_max in the last bucket). A loose filter on x (a bucket of slack each side)
+lets sorted sources skip the row groups of other chunks; the exact filter is on the key itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ...engine.dialect import Dialect
+from ...engine.line import Extent, LineColumns
+from ...engine.line_series import wide_m4_sql
+from ...engine.runner import INDEX_SCHEMA, ProgressCallback, QueryCancelled, Reader, Ticket
+
+BUCKETS_PER_CHUNK = 1 << 18  # groups (buckets x series) one level-0 statement aggregates at most
+# Chunking needs buckets far wider than the rounding of x (the loose x filter has a bucket of slack).
+MIN_RELATIVE_WIDTH = 1e-9
+KEY = "LEAST(CAST(floor((x - ?) / ?) AS BIGINT), ?)"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One level-0 statement: its SQL, its parameters and its buckets (its share of the progress)."""
+
+    sql: str
+    params: list[object]
+    first: int  # its first bucket
+    size: int  # its buckets
+    buckets: int  # of all statements
+
+
+@dataclass
+class CheckpointStats:
+    """CHECKPOINTs of the index database after builds: run, and failed (ignored)."""
+
+    run: int = 0
+    failed: int = 0
+
+
+CHECKPOINTS = CheckpointStats()
+
+
+def chunk_ranges(buckets: int, groups_per_bucket: int, buckets_per_chunk: int) -> list[tuple[int, int]]:
+    """First and last bucket key (inclusive) of each chunk, in key order, covering 0..buckets-1."""
+    if buckets_per_chunk < 1:
+        raise ValueError(f"buckets_per_chunk must be at least 1, got {buckets_per_chunk}")
+    chunks = max(1, min(buckets, math.ceil(buckets * groups_per_bucket / buckets_per_chunk)))
+    return [(buckets * i // chunks, buckets * (i + 1) // chunks - 1) for i in range(chunks)]
+
+
+def level0_statements(
+    cols: LineColumns,
+    extent: Extent,
+    table: str,
+    buckets: int,
+    width: float,
+    buckets_per_chunk: int,
+    dialect: Dialect | None = None,
+) -> list[Statement]:
+    """The statements building level 0 into `table` in the reader's `dialect` (default: the
+    source's): CREATE for the first chunk, INSERT for the rest in key order. One statement (the
+    whole source) when the buckets fit one chunk, when the engine takes no INSERT into its index
+    tables (Spark's cached views), or when buckets are too narrow for the rounding of x."""
+    d, series = dialect or cols.dialect, cols.series
+    groups = series.count if series is not None else 1
+    ranges = chunk_ranges(buckets, groups, buckets_per_chunk)
+    scale = max(abs(extent.x_min), abs(extent.x_max))
+    if not d.chunked_index_builds or len(ranges) == 1 or width <= MIN_RELATIVE_WIDTH * scale:
+        ranges = [(0, buckets - 1)]
+    statements = []
+    key_params: list[object] = [extent.x_min, width, buckets - 1]
+    for i, (first, last) in enumerate(ranges):
+        x_bounds, key_bounds = [], []
+        x_params: list[object] = []
+        key_filter_params: list[object] = []
+        if i > 0:  # the first chunk is open below
+            x_bounds.append(f"{cols.x_value} >= ?")
+            x_params.append(extent.x_min + (first - 1) * width)
+            key_bounds.append("k >= ?")
+            key_filter_params.append(first)
+        if i < len(ranges) - 1:  # the last is open above
+            x_bounds.append(f"{cols.x_value} < ?")
+            x_params.append(extent.x_min + (last + 2) * width)
+            key_bounds.append("k <= ?")
+            key_filter_params.append(last)
+        where = " AND ".join([cols.x_valid, *x_bounds])
+        key_filter = " AND ".join(key_bounds) or "TRUE"
+        if series is not None and series.by is None:
+            select = wide_m4_sql(cols, KEY, "k", where, key_filter)
+        else:
+            gaps = extent.invalid_rows > 0 or series is not None
+            select = cols.m4_grouped_sql(KEY, "k", where, with_gaps=gaps, key_filter=key_filter)
+        sql = d.create_table(table, select) if i == 0 else f"INSERT INTO {table} {select}"
+        params = [*x_params, *cols.series_params(), *key_params, *key_filter_params]
+        statements.append(Statement(sql, params, first, last - first + 1, buckets))
+    return statements
+
+
+class BuildProgress:
+    """Progress of the whole level-0 build from its statements' progress: a statement's buckets after
+    those before it (the end of one is the start of the next), never going back (a late report of a
+    statement that ended is dropped)."""
+
+    def __init__(self, on_progress: ProgressCallback | None) -> None:
+        self._report = on_progress
+        self._done = 0.0
+
+    def of(self, statement: Statement) -> ProgressCallback | None:
+        """The callback a statement's query reports its own progress (0..1) to."""
+        if self._report is None:
+            return None
+        report = self._report
+
+        def part(fraction: float) -> None:
+            done = (statement.first + statement.size * min(max(fraction, 0.0), 1.0)) / statement.buckets
+            if done >= self._done:
+                self._done = done
+                report(done)
+
+        return part
+
+
+def checkpoint_index(runner: Reader, ticket: Ticket) -> None:
+    """CHECKPOINT the index database where the engine has one (DuckDB compresses its tables then);
+    a failure is counted and ignored: the index works uncompressed."""
+    statement = runner.dialect.checkpoint(INDEX_SCHEMA)
+    if statement is None:
+        return
+    try:
+        runner.run(statement, ticket=ticket)
+        CHECKPOINTS.run += 1
+    except QueryCancelled:
+        raise
+    except Exception:
+        CHECKPOINTS.failed += 1
