@@ -34,10 +34,12 @@ _CURSOR_SETTINGS = (
 # Defaults of a session pikaplot opens (docs/performance.md has the measurements behind them).
 # Under DuckDB's own defaults (80 % of RAM, a thread per core) a line index build over a 100M-row
 # Parquet file peaked at 2.5 GB on 16 cores, two at once at 4.0 GB: the hash tables of its GROUP BY
-# grow with the threads and the limit. Below about 32 MiB per thread and concurrent build (plus a
-# fixed part) the build fails with DuckDB's OutOfMemoryException instead of spilling.
+# grow with the threads and the limit. Built in one statement, it failed below about 32 MiB per thread
+# with DuckDB's OutOfMemoryException instead of spilling; built in chunks of 256k buckets (1B rows:
+# 15), its hash tables stay under 100 MiB, and on 16 cores 1 GiB took 1B rows with views as fast as
+# 1.6 GiB, peak RSS 1191 instead of 1587 MiB (benchmarks/RESULTS.md).
 WORKING_LIMIT = 2**30  # memory_limit floor for the plots' queries
-BYTES_PER_THREAD = 32 * 2**20  # ...and per thread for each plot, plus two plots' worth of headroom
+BYTES_PER_THREAD = 16 * 2**20  # ...and per thread for each plot, plus two plots' worth of headroom
 AVAILABLE_SHARE = 0.25  # never more than this share of the memory available at start
 MIN_LIMIT = 256 * 2**20
 THREAD_BYTES_MIN = 96 * 2**20  # the default threads leave at least this much limit per thread

@@ -57,9 +57,9 @@ def plenty(monkeypatch: pytest.MonkeyPatch) -> int:
 def test_default_formulas_by_hand() -> None:
     cap = 16 * GiB
     assert session_module.default_memory_limit(2, 1, cap) == 1 * GiB  # 2 threads: the 1 GiB floor
-    assert session_module.default_memory_limit(16, 0, cap) == 1 * GiB  # 16 x 32 MiB x 2
-    assert session_module.default_memory_limit(16, 1, cap) == 1536 * MiB
-    assert session_module.default_memory_limit(16, 4, cap) == 3 * GiB
+    assert session_module.default_memory_limit(16, 1, cap) == 1 * GiB  # 16 x 16 MiB x 3 < the floor
+    assert session_module.default_memory_limit(16, 4, cap) == 1536 * MiB  # 16 x 16 MiB x 6
+    assert session_module.default_memory_limit(32, 4, cap) == 3 * GiB
     assert session_module.default_memory_limit(16, 4, 700 * MiB) == 700 * MiB  # never past the cap
     assert session_module.memory_cap(40 * GiB) == 10 * GiB
     assert session_module.memory_cap(100 * MiB) == 256 * MiB  # the floor
@@ -74,7 +74,7 @@ def test_session_defaults_read_back(plenty: int) -> None:
     try:
         threads = min(duckdb_cores(), 16)
         assert int(setting(session, "threads")) == threads
-        assert setting(session, "memory_limit") == duckdb_prints(max(1 * GiB, threads * 64 * MiB))
+        assert setting(session, "memory_limit") == duckdb_prints(max(1 * GiB, threads * 32 * MiB))
         folder = Path(setting(session, "temp_directory"))
         assert folder.parent == Path(tempfile.gettempdir())
         assert folder.name.startswith(f"pikaplot-duckdb-{os.getpid()}-")
@@ -147,42 +147,42 @@ def test_wrapped_connection_keeps_its_settings(plenty: int) -> None:
 
 
 def test_limit_grows_with_plots_on_many_threads(plenty: int) -> None:
-    session = pk.Session(threads=16)
+    session = pk.Session(threads=32)
     try:
         assert setting(session, "memory_limit") == duckdb_prints(1 * GiB)
         readers = [session.reader() for _ in range(4)]
         assert len(readers) == 4
-        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 6)  # 3 GiB
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 6)  # 3 GiB
         for reader in readers:
             reader.close()
         assert setting(session, "memory_limit") == duckdb_prints(1 * GiB)  # no plot open: back down
         session.reader()
-        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 3)
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 3)
     finally:
         session.close()
 
 
 def test_limit_comes_back_down_as_plots_close(plenty: int) -> None:
-    """6 plots open, 5 closed: the limit is the formula's for one plot again, (1 + 2) x 16 x 32 MiB."""
-    session = pk.Session(threads=16)
+    """6 plots open, 5 closed: the limit is the formula's for one plot again, (1 + 2) x 32 x 16 MiB."""
+    session = pk.Session(threads=32)
     try:
         readers = [session.reader() for _ in range(6)]
-        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 8)  # 4 GiB
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 8)  # 4 GiB
         for reader in readers[1:]:
             reader.close()
-        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 3)  # 1.5 GiB
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 3)  # 1.5 GiB
         for _ in range(10):  # many re-run cells: each opens a plot and closes the last one
             fresh = session.reader()
             readers[0].close()
             readers[0] = fresh
-        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 3)
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 3)
     finally:
         session.close()
 
 
 def test_limit_is_not_lowered_below_what_duckdb_holds(plenty: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(session_module, "memory_budget", lambda: 2 * GiB)  # tables add nothing
-    session = pk.Session(threads=16)
+    session = pk.Session(threads=32)
     try:
         readers = [session.reader() for _ in range(6)]
         session.connection.execute(
@@ -196,20 +196,20 @@ def test_limit_is_not_lowered_below_what_duckdb_holds(plenty: int, monkeypatch: 
         limit = parse_duckdb_size(setting(session, "memory_limit"))
         assert held > 1 * GiB + 64 * MiB  # else the test does not test anything
         assert limit >= held - 64 * MiB  # DuckDB prints 0.1 GiB steps
-        assert limit < 16 * 32 * MiB * 8 - 64 * MiB  # but it did come down from 4 GiB
+        assert limit < 32 * 16 * MiB * 8 - 64 * MiB  # but it did come down from 4 GiB
     finally:
         session.close()
 
 
 def test_transient_readers_do_not_count_as_plots(plenty: int) -> None:
-    session = pk.Session(threads=16)
+    session = pk.Session(threads=32)
     try:
         plot = session.reader()
         setup = [session.reader(transient=True) for _ in range(4)]
-        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 3)
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 3)
         for reader in setup:
             reader.close()
-        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 3)
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 3)
         plot.close()
     finally:
         session.close()
@@ -222,12 +222,12 @@ def test_line_by_column_setup_does_not_raise_the_limit(plenty: int) -> None:
     table = pa.table(
         {"x": np.arange(n, dtype=np.float64), "y": rng.normal(size=n), "g": rng.integers(0, 5, n)}
     )
-    session = pk.Session(threads=16)
+    session = pk.Session(threads=32)
     try:
         plot = pk.line(table, x="x", y="y", by="g", session=session, width=200, height=120)
         plot.to_array(timeout=60)
         assert plot.stats["series_shown"] == 5
-        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 3)
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 3)
         plot.close()
         assert setting(session, "memory_limit") == duckdb_prints(1 * GiB)
     finally:
@@ -235,12 +235,12 @@ def test_line_by_column_setup_does_not_raise_the_limit(plenty: int) -> None:
 
 
 def test_closed_plots_do_not_raise_the_limit(plenty: int) -> None:
-    session = pk.Session(threads=16)
+    session = pk.Session(threads=32)
     try:
         for _ in range(6):
             session.reader().close()
         session.reader()
-        assert setting(session, "memory_limit") == duckdb_prints(16 * 32 * MiB * 3)  # one open plot
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 3)  # one open plot
     finally:
         session.close()
 
@@ -259,7 +259,7 @@ def test_in_memory_tables_raise_the_limit(plenty: int) -> None:
         assert row is not None and row[0] > 64 * MiB  # 6M rows x 2 doubles
         session.reader()
         after = parse_duckdb_size(setting(session, "memory_limit"))
-        working = max(1 * GiB, min(duckdb_cores(), 16) * 32 * MiB * 3)
+        working = max(1 * GiB, min(duckdb_cores(), 16) * 16 * MiB * 3)
         assert after == pytest.approx(working + int(row[0]), abs=110 * MiB)  # DuckDB prints 0.1 GiB steps
         assert after > before + 32 * MiB
     finally:
@@ -267,7 +267,7 @@ def test_in_memory_tables_raise_the_limit(plenty: int) -> None:
 
 
 def test_limit_set_by_someone_else_is_not_raised(plenty: int) -> None:
-    session = pk.Session(threads=16)
+    session = pk.Session(threads=32)
     try:
         session.set_memory_limit("300MB")  # the user, or the memory monitor under pressure
         readers = [session.reader() for _ in range(4)]
