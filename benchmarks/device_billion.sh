@@ -119,6 +119,18 @@ for s in $STEPS; do
         probe limit768 --memory-limit 768MB
         python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments5.txt"
         tar -czf "$OUT/experiments5.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    experiments6)  # the first look with and without DuckDB's Parquet metadata cache, alternating
+        step "experiments6"
+        mkdir -p "$OUT/x"
+        for i in 1 2; do
+            probe "defaults_$i" --moves 20
+            probe "meta_$i" --moves 20 --set parquet_metadata_cache=true
+        done
+        python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments6.txt"
+        tar -czf "$OUT/experiments6.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    firstlook)  # the sampled windows of the first look, alone
+        step "first_look_probe.py"
+        timeout 120 python3 "$HERE/benchmarks/first_look_probe.py" --n 1e9 | cut -c1-400 | tee "$OUT/first_look.txt" ;;
     esac
 done
 step "done"
