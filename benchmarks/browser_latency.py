@@ -16,7 +16,7 @@ direction's random draw is taken every move (since the peer was added), so every
 the same sequence of draws.
 
 The peer, "plotly-resampler" (issue 12): its own JupyterLab and kernel read the same file's x/y
-columns with pyarrow into numpy and show `FigureWidgetResampler(go.Figure(go.Scattergl(...)))` at
+columns with pyarrow into numpy and show `FigureWidgetResampler` with one `Scattergl` trace (hf_x, hf_y) at
 its defaults (1000 shown samples) and the same size, with plotly's scrollZoom on (see
 benchmarks/browser_peer.py). The same seeded wheel script runs at the same fractions of its plot
 area (plotly's xy drag rectangle; pikaplot's are of its whole image, which holds the axes too).

@@ -1,9 +1,10 @@
 """The plotly-resampler side of benchmarks/browser_latency.py: its notebook cells and page probes.
 
 The peer notebook reads the x/y columns of the same Parquet file with pyarrow into numpy, in the
-kernel, and shows `FigureWidgetResampler(go.Figure(go.Scattergl(x=x, y=y, mode="lines")))` (its
-defaults: 1000 shown samples, MinMaxLTTB) at the same 800x400 size, with plotly's `scrollZoom`
-turned on (plotly ignores the wheel on cartesian plots otherwise). A subclass only adds a log line
+kernel, and shows `FigureWidgetResampler(go.Figure())` with `add_trace(go.Scattergl(mode="lines"),
+hf_x=x, hf_y=y)` (its documented way for big data; its defaults: 1000 shown samples, MinMaxLTTB)
+at the same 800x400 size, with plotly's `scrollZoom` turned on (plotly ignores the wheel on
+cartesian plots otherwise). A subclass only adds a log line
 after each of plotly-resampler's own update callbacks (x range and compute time), like pikaplot's
 kernel log. Nothing else differs from a user's notebook.
 
@@ -72,8 +73,8 @@ class _LoggedResampler(FigureWidgetResampler):
         self._logged(super()._update_spike_ranges, layout, showspikes, force_update, reset=True)
 
 _t0 = time.perf_counter()
-plot = _LoggedResampler(go.Figure(go.Scattergl(x=x, y=y, mode="lines"),
-                                  layout=dict(width={width}, height={height})))
+plot = _LoggedResampler(go.Figure(layout=dict(width={width}, height={height})))
+plot.add_trace(go.Scattergl(mode="lines"), hf_x=x, hf_y=y)  # its way for big data: no full copy in the figure
 plot._config = {{"scrollZoom": True}}
 plot.observe(lambda change: change["new"] and _log(event="relayout", data=change["new"]),
              names=["_js2py_relayout"])
