@@ -35,6 +35,15 @@ class Source:
     dialect: Dialect = DUCKDB  # the engine the SQL runs on
     views: tuple[str, ...] = ()  # temporary views the engine made for it (dropped with its last plot)
 
+    @property
+    def skips_by_range(self) -> bool:
+        """Whether a range filter on a column lets the engine skip the rest of the data (a table's
+        zone maps, Parquet row-group statistics), so scanning it in x ranges costs about one scan;
+        CSV/JSON files, SQL text and registered frames are read whole for each range."""
+        if self.registrations or self.from_sql.startswith("("):
+            return False
+        return self.from_sql.startswith("read_parquet(") or not self.from_sql.startswith("read_")
+
     def prepare(self, cursor: duckdb.DuckDBPyConnection) -> None:
         """Register in-memory objects (DataFrames, Arrow tables) on a cursor before querying."""
         for name, obj in self.registrations.items():

@@ -66,12 +66,14 @@ def level0_statements(
     """The statements building level 0 into `table` in the reader's `dialect` (default: the
     source's): CREATE for the first chunk, INSERT for the rest in key order. One statement (the
     whole source) when the buckets fit one chunk, when the engine takes no INSERT into its index
-    tables (Spark's cached views), or when buckets are too narrow for the rounding of x."""
+    tables (Spark's cached views), when each chunk would read the whole source again (CSV, SQL
+    text, registered frames), or when buckets are too narrow for the rounding of x."""
     d, series = dialect or cols.dialect, cols.series
     groups = series.count if series is not None else 1
     ranges = chunk_ranges(buckets, groups, buckets_per_chunk)
     scale = max(abs(extent.x_min), abs(extent.x_max))
-    if not d.chunked_index_builds or len(ranges) == 1 or width <= MIN_RELATIVE_WIDTH * scale:
+    one_pass = not d.chunked_index_builds or not cols.source.skips_by_range
+    if one_pass or len(ranges) == 1 or width <= MIN_RELATIVE_WIDTH * scale:
         ranges = [(0, buckets - 1)]
     statements = []
     key_params: list[object] = [extent.x_min, width, buckets - 1]
