@@ -79,3 +79,23 @@ def test_a_close_between_taking_the_x_budget_and_counting_it_leaks_nothing(sessi
     store.build(reader, cols, extent)  # type: ignore[arg-type]
     assert store.state == "closed" and not os.path.exists(store._dir or "")
     assert row_store.BUDGET.used == 0
+
+
+def test_computed_x_keeps_the_sign_of_a_negative_zero(session, runner, rng, monkeypatch):
+    """x counted down to -0.0 (as `-(t_end - t)` gives it) then up: computed x must be the streamed
+    x bit for bit, as views read from the source give it (-0.0 == 0.0 would let +0.0 through)."""
+    monkeypatch.setattr(row_store, "MIN_ROWS", 1000)
+    monkeypatch.setattr(row_store, "BUDGET", row_store._Budget(2**30))
+    n = 40_000
+    x = (np.arange(n, dtype=np.float64) - n // 2) * 0.25
+    x[n // 2] = -0.0
+    y = rng.normal(size=n)
+    cols = _columns(session, x, y)
+    extent = fetch_extent(runner, cols)
+    store = RowStore()
+    assert store.build(runner, cols, extent), store.state
+    got = store.between(-1.0, 1.0)
+    assert got is not None
+    want = x[np.abs(x) <= 1.0]
+    np.testing.assert_array_equal(got[0].view(np.uint64), want.view(np.uint64))
+    store.close()
