@@ -34,6 +34,7 @@ class EvenX:
                 self.start = float(round(x[0] * self.divisor))
                 self.step = float(round(x[1] * self.divisor)) - self.start
             self.even = self.even and self.step > 0
-        if self.even:
-            self.even = bool(np.array_equal(x, self.values(first, first + x.size)))
+        if self.even:  # bit for bit: -0.0 == 0.0 would let a computed +0.0 stand for a -0.0
+            bits = np.ascontiguousarray(x, dtype=np.float64).view(np.uint64)
+            self.even = bool(np.array_equal(bits, self.values(first, first + x.size).view(np.uint64)))
         return self.even

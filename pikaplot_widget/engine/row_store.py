@@ -168,8 +168,13 @@ class RowStore:
         size = rows * VALUE_BYTES
         if not BUDGET.take(size, directory):
             raise NoRoomError
-        self._taken[0] += size
-        self.bytes += size
+        with self._lock:  # counted before a close gives the bytes back, or given back here
+            if self.state == "building":
+                self._taken[0] += size
+                self.bytes += size
+                return
+        BUDGET.give(size)
+        raise NoRoomError
 
     def _write(self, reader: Reader, cols: LineColumns, extent: Extent, ticket: Ticket) -> None:
         assert self._dir is not None
