@@ -15,14 +15,39 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from datasets import parquet_path
 
 
+def sample_memory(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[dict[str, float], threading.Event, threading.Thread]:
+    """Peak RSS and DuckDB's memory per tag (MiB), every 50 ms on a thread of its own, until the event
+    is set (then join the thread)."""
+    import psutil
+
+    peaks: dict[str, float] = {}
+    done = threading.Event()
+
+    def sample() -> None:
+        cursor, process = con.cursor(), psutil.Process()
+        while not done.wait(0.05):
+            peaks["rss"] = max(peaks.get("rss", 0.0), process.memory_info().rss / 2**20)
+            for tag, used in cursor.execute("SELECT tag, memory_usage_bytes FROM duckdb_memory()").fetchall():
+                peaks[tag] = max(peaks.get(tag, 0.0), used / 2**20)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    return peaks, done, sampler
+
+
 def build(n: int, chunks: int, threads: int, limit: str, checkpoint: bool) -> dict[str, object]:
     """Build level 0 in `chunks` x ranges (1: the one GROUP BY the index uses); what it cost."""
-    import psutil
 
     import pikaplot_widget as pk
     from pikaplot_widget.engine.line import LineColumns
@@ -39,18 +64,7 @@ def build(n: int, chunks: int, threads: int, limit: str, checkpoint: bool) -> di
     buckets = bucket_count(rows)
     width = (x_max - x_min) / buckets
     key = "LEAST(CAST(floor((x - ?) / ?) AS BIGINT), ?)"
-    peaks: dict[str, float] = {}
-    done = threading.Event()
-
-    def sample() -> None:
-        cursor, process = con.cursor(), psutil.Process()
-        while not done.wait(0.05):
-            peaks["rss"] = max(peaks.get("rss", 0.0), process.memory_info().rss / 2**20)
-            for tag, used in cursor.execute("SELECT tag, memory_usage_bytes FROM duckdb_memory()").fetchall():
-                peaks[tag] = max(peaks.get(tag, 0.0), used / 2**20)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    peaks, done, sampler = sample_memory(con)
     started = time.perf_counter()
     if chunks == 1:
         select = cols.m4_grouped_sql(key, "k", cols.x_valid, with_gaps=False)

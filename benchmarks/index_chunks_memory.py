@@ -14,12 +14,12 @@ import json
 import resource
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from datasets import parquet_path
+from index_build_memory import sample_memory
 
 CONFIGS = ("one", "one+checkpoint", "chunked", "chunked+checkpoint")
 
@@ -45,18 +45,7 @@ def measure(n: int, config: str, views: int) -> dict[str, object]:
         runner.dialect = NoCheckpoint()
     cols = LineColumns.checked(session.resolve(str(parquet_path(n))), "x", "y")
     extent = fetch_extent(runner, cols)
-    peaks: dict[str, float] = {}
-    done = threading.Event()
-
-    def sample() -> None:
-        cursor, process = session.connection.cursor(), psutil.Process()
-        while not done.wait(0.05):
-            peaks["rss"] = max(peaks.get("rss", 0.0), process.memory_info().rss / 2**20)
-            for tag, used in cursor.execute("SELECT tag, memory_usage_bytes FROM duckdb_memory()").fetchall():
-                peaks[tag] = max(peaks.get(tag, 0.0), used / 2**20)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    peaks, done, sampler = sample_memory(session.connection)
     rss_before = psutil.Process().memory_info().rss / 2**20
     started = time.perf_counter()
     per_chunk = 1 << 40  # "one": one statement; "chunked": the default; "chunked@N": N buckets a chunk
