@@ -424,6 +424,24 @@ def run_command(page: Any, command: str) -> None:
     page.evaluate("(id) => window.jupyterapp.commands.execute(id)", command)
 
 
+NOTEBOOK_CLEAN_JS = "() => !window.jupyterapp.shell.currentWidget.context.model.dirty"
+
+
+def save_notebook(page: Any, timeout: float = 60, quiet: float = 1.5) -> None:
+    """Save the current notebook and wait until it stays saved for `quiet` s. A plot refreshes its
+    PNG output 1 s after its last exact frame, which marks the notebook changed again: then save again."""
+
+    def saved() -> bool:
+        run_command(page, "docmanager:save")
+        with contextlib.suppress(WaitTimeoutError):
+            wait_for(lambda: page.evaluate(NOTEBOOK_CLEAN_JS), 10, "the save")
+            time.sleep(quiet)
+            return bool(page.evaluate(NOTEBOOK_CLEAN_JS))
+        return False
+
+    wait_for(saved, timeout, "the notebook to stay saved", interval=0.5)
+
+
 def execution_count(cell: Any) -> str:
     """The text inside the cell's prompt: '' (never run), '*' (running or queued) or a number."""
     text = cell.locator(".jp-InputPrompt").first.inner_text()

@@ -29,6 +29,7 @@ from .lab import (
     open_notebook,
     run_cell_from_ui,
     run_command,
+    save_notebook,
     shutdown_kernels,
     start_lab,
     wait_for,
@@ -510,8 +511,7 @@ def test_three_plots_on_one_session_zoom_in_turn(multi: Notebook):
 def test_page_reload_brings_the_plots_back(multi: Notebook):
     nb, page = multi, multi.page
     created = len(nb.log("multi", "created"))
-    run_command(page, "docmanager:save")  # the reloaded page shows the saved outputs (widget views)
-    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=15_000)
+    save_notebook(page)  # the reloaded page shows the saved outputs (widget views)
     started = time.monotonic()
     page.reload(wait_until="domcontentloaded")
     wait_notebook_page(page, nb.server, "multi.ipynb")
