@@ -128,6 +128,15 @@ for s in $STEPS; do
         done
         python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments6.txt"
         tar -czf "$OUT/experiments6.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    experiments7)  # the first look from row-group bounds; fewer DuckDB threads against the 1 GB floor
+        step "experiments7"
+        mkdir -p "$OUT/x"
+        probe defaults_1 --moves 20
+        probe defaults_2 --moves 20
+        probe threads8 --moves 20 --threads 8
+        probe threads8_limit768 --moves 20 --threads 8 --memory-limit 768MB
+        python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments7.txt"
+        tar -czf "$OUT/experiments7.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
     firstlook)  # the sampled windows of the first look, alone
         step "first_look_probe.py"
         timeout 120 python3 "$HERE/benchmarks/first_look_probe.py" --n 1e9 | cut -c1-400 | tee "$OUT/first_look.txt" ;;

@@ -19,7 +19,7 @@ class LineData:
 
     x: np.ndarray
     y: np.ndarray
-    kind: str  # "raw" or "m4"
+    kind: str  # "raw" or "m4"; first looks: "sample" (rows) or "bounds" (row-group statistics)
     rows_in_view: int
     y_min_in_view: float
     y_max_in_view: float

@@ -25,6 +25,7 @@ from ...engine.line import ColumnEdges, Extent, LineColumns, LineData, m4_points
 from ...engine.line_points import series_points
 from ...engine.line_rows import first_hit
 from ...engine.line_series import Series, series_codes
+from ...engine.row_group_bounds import read_row_group_bounds
 from ...engine.runner import NEVER_CANCELLED, OUT_OF_MEMORY, ProgressCallback, Reader, Ticket
 from .index_chunks import BUCKETS_PER_CHUNK, BuildProgress, checkpoint_index, level0_statements
 
@@ -145,7 +146,8 @@ def _build_once(
     buckets = bucket_count(extent.rows, rows_per_bucket, top_level_buckets)
     width = (extent.x_max - extent.x_min) / buckets
     tables, d, series = [first_table], runner.dialect, cols.series
-    level0 = level0_statements(cols, extent, first_table, buckets, width, buckets_per_chunk, d)
+    row_groups = read_row_group_bounds(runner, cols, ticket)  # Parquet: is x sorted enough to chunk?
+    level0 = level0_statements(cols, extent, first_table, buckets, width, buckets_per_chunk, d, row_groups)
     s, progress = ("s, " if series is not None else ""), BuildProgress(on_progress)
     try:
         for statement in level0:  # in key order; the ticket stops it between and within them

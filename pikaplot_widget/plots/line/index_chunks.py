@@ -5,7 +5,8 @@ buckets of 1B rows); a chunk of about BUCKETS_PER_CHUNK groups holds only its ow
 bucket keys, so every bucket is built once, by one statement, exactly as in one pass: the first chunk
 is open below (rows with x under the extent, which only invalid rows have), the last open above (the
 key's clamp puts rows at x_max in the last bucket). A loose filter on x (a bucket of slack each side)
-lets sorted sources skip the row groups of other chunks; the exact filter is on the key itself.
+lets sorted sources skip the row groups of other chunks; the exact filter is on the key itself. A
+Parquet source whose footers show x unsorted (each chunk would decode most row groups) keeps one pass.
 """
 
 from __future__ import annotations
@@ -13,14 +14,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from ...engine.dialect import Dialect
 from ...engine.line import Extent, LineColumns
 from ...engine.line_series import wide_m4_sql
+from ...engine.row_group_bounds import RowGroupBounds
 from ...engine.runner import INDEX_SCHEMA, ProgressCallback, QueryCancelled, Reader, Ticket
 
 BUCKETS_PER_CHUNK = 1 << 18  # groups (buckets x series) one level-0 statement aggregates at most
 # Chunking needs buckets far wider than the rounding of x (the loose x filter has a bucket of slack).
 MIN_RELATIVE_WIDTH = 1e-9
+# Unsorted Parquet: every chunk decodes the row groups its x range meets. Chunks whose scans would
+# decode more than this many times the row groups of one scan give way to one statement.
+CHUNK_READS_LIMIT = 2.0
 KEY = "LEAST(CAST(floor((x - ?) / ?) AS BIGINT), ?)"
 
 
@@ -62,12 +69,15 @@ def level0_statements(
     width: float,
     buckets_per_chunk: int,
     dialect: Dialect | None = None,
+    row_groups: RowGroupBounds | None = None,
 ) -> list[Statement]:
     """The statements building level 0 into `table` in the reader's `dialect` (default: the
     source's): CREATE for the first chunk, INSERT for the rest in key order. One statement (the
     whole source) when the buckets fit one chunk, when the engine takes no INSERT into its index
     tables (Spark's cached views), when each chunk would read the whole source again (CSV, SQL
-    text, registered frames), or when buckets are too narrow for the rounding of x."""
+    text, registered frames), when the Parquet footers in `row_groups` show the chunks would decode
+    more than CHUNK_READS_LIMIT times the row groups of one scan (x not sorted), or when buckets are
+    too narrow for the rounding of x."""
     d, series = dialect or cols.dialect, cols.series
     groups = series.count if series is not None else 1
     ranges = chunk_ranges(buckets, groups, buckets_per_chunk)
@@ -75,6 +85,10 @@ def level0_statements(
     one_pass = not d.chunked_index_builds or not cols.source.skips_by_range
     if one_pass or len(ranges) == 1 or width <= MIN_RELATIVE_WIDTH * scale:
         ranges = [(0, buckets - 1)]
+    elif row_groups is not None and row_groups.rows.size:
+        reads = row_groups.reads_over(*_chunk_x_ranges(ranges, extent.x_min, width))
+        if reads > CHUNK_READS_LIMIT * row_groups.rows.size:
+            ranges = [(0, buckets - 1)]
     statements = []
     key_params: list[object] = [extent.x_min, width, buckets - 1]
     for i, (first, last) in enumerate(ranges):
@@ -102,6 +116,17 @@ def level0_statements(
         params = [*x_params, *cols.series_params(), *key_params, *key_filter_params]
         statements.append(Statement(sql, params, first, last - first + 1, buckets))
     return statements
+
+
+def _chunk_x_ranges(
+    ranges: list[tuple[int, int]], x_min: float, width: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The x range [lo, hi) each chunk's statement filters on (a bucket of margin each side; the
+    first is open below, the last above), as in `level0_statements`."""
+    lo = np.array([x_min + (first - 1) * width for first, _ in ranges])
+    hi = np.array([x_min + (last + 2) * width for _, last in ranges])
+    lo[0], hi[-1] = -np.inf, np.inf
+    return lo, hi
 
 
 class BuildProgress:

@@ -14,6 +14,7 @@ import numpy as np
 from ...core.downsample import lttb, minmax_lttb
 from ...engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_line, fetch_sample
 from ...engine.line_cache import RowCache
+from ...engine.row_group_bounds import fetch_row_group_bounds
 from ...engine.row_store import RowStore, view_from_store
 from ...engine.runner import (
     OUT_OF_MEMORY,
@@ -69,12 +70,20 @@ class LineProvider(Provider):
         return self._extent
 
     def sample(self, extent: Extent, budget_s: float) -> LineData | None:
-        """An approximate first look from sampled rows, or None if it is not quick (unsorted x)."""
+        """An approximate first look, or None if it is not quick (unsorted x): kind "bounds" from the
+        row-group statistics of a sorted Parquet source (`rows_in_view`: row groups), else
+        "sample" from rows of narrow windows (`rows_in_view`: rows)."""
         ticket = Ticket(self.stats)
         timer = threading.Timer(budget_s, ticket.cancel)
         timer.start()
         try:
-            x, y = fetch_sample(self.runner, self.columns, extent, ticket=ticket)
+            bounds = fetch_row_group_bounds(self.runner, self.columns, ticket)
+            if bounds is not None:
+                x, y = bounds.envelope()
+                kind, count = "bounds", int(bounds.rows.size)
+            else:
+                x, y = fetch_sample(self.runner, self.columns, extent, ticket=ticket)
+                kind, count = "sample", int(x.size)
         except QueryCancelled:
             return None
         finally:
@@ -83,7 +92,7 @@ class LineProvider(Provider):
             return None
         finite = y[np.isfinite(y)]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (math.nan, math.nan)
-        return LineData(x, y, "sample", int(x.size), lo, hi, (extent.x_min, extent.x_max), 0)
+        return LineData(x, y, kind, count, lo, hi, (extent.x_min, extent.x_max), 0)
 
     def build_index(self, on_progress: ProgressCallback | None, ticket: Ticket) -> None:
         """One pass over the source for the line index (small tables get none; when DuckDB runs out of

@@ -219,7 +219,8 @@ class LineWorker(ViewWorker):
         if view is None:
             return
         view = _fit_y(view, sample) if view.y_auto else view
-        note = f"approximate: {sample.x.size:,} sampled rows; exact view follows"
+        shown = "row-group bounds" if sample.kind == "bounds" else "sampled rows"
+        note = f"approximate: {sample.rows_in_view:,} {shown}; exact view follows"
         frame = self.painter.draw(view, size, sample, note=note)
         self.timings.progressive = time.perf_counter() - self._started
         self._publish(generation, frame, exact=False)
