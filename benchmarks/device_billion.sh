@@ -137,6 +137,44 @@ for s in $STEPS; do
         probe threads8_limit768 --moves 20 --threads 8 --memory-limit 768MB
         python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments7.txt"
         tar -czf "$OUT/experiments7.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    experiments8)  # lower memory limits against the 1 GB floor; 100M rows at the same limits
+        step "experiments8"
+        mkdir -p "$OUT/x"
+        probe limit640 --moves 20 --memory-limit 640MB
+        probe limit512 --moves 20 --memory-limit 512MB
+        probe limit640_no_file_cache --moves 20 --memory-limit 640MB --set enable_external_file_cache=false
+        probe threads12_limit640 --moves 20 --threads 12 --memory-limit 640MB
+        python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments8.txt"
+        tar -czf "$OUT/experiments8.tar.gz" -C "$OUT" x && rm -rf "$OUT/x"
+        python3 "$HERE/benchmarks/datasets.py" --workers 16 1e8
+        for limit in default 640MB 512MB; do
+            extra=""; [ "$limit" = default ] || extra="--memory-limit $limit"
+            echo "limit $limit" | tee -a "$OUT/experiments8_100m.txt"
+            timeout 150 python3 "$HERE/benchmarks/scale.py" --worker parquet --n 100000000 --moves 60 $extra |
+                grep '^RESULT' | python3 -c "import json, sys, numpy as np
+r = json.loads(sys.stdin.read()[7:]); t = np.array(r['latencies']) * 1e3
+print(f\"p50 {np.percentile(t, 50):.1f} p95 {np.percentile(t, 95):.1f} ms, peak {r['peak_rss_mib']:.0f} MiB,\",
+      {k: r[k] for k in ('exact_s', 'scan_s', 'idle_s', 'row_store') if k in r})" | tee -a "$OUT/experiments8_100m.txt"
+        done ;;
+    experiments9)  # the new defaults (512 MiB floor, 8 MiB a thread; 1 GiB for one-statement builds)
+        step "experiments9"
+        mkdir -p "$OUT/x"
+        probe defaults --moves 60
+        python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments9.txt"
+        tar -czf "$OUT/experiments9.tar.gz" -C "$OUT" x && rm -rf "$OUT/x"
+        python3 "$HERE/benchmarks/datasets.py" --workers 16 1e8
+        timeout 200 python3 "$HERE/benchmarks/memory_defaults.py" --rows 1e8 --no-peer --plots 2 |
+            tee "$OUT/experiments9_two_plots.txt"
+        timeout 120 python3 -c "
+import time, pikaplot_widget as pk
+p = '$HERE/benchmarks/data/walk_100000000.parquet'
+t = time.perf_counter()
+plot = pk.line(f\"SELECT x, y FROM read_parquet('{p}') WHERE y = y\", x='x', y='y', width=800, height=400)
+plot.to_array(timeout=600); plot.controller.wait_idle(600)
+s = plot.stats
+print('SQL text 100M (one statement):', round(time.perf_counter() - t, 2), 's to idle; index levels',
+      s['index_levels'], 'error', repr(s['index_error']), 'limit', pk.default_session().memory_limit)
+" | tee -a "$OUT/experiments9.txt" ;;
     firstlook)  # the sampled windows of the first look, alone
         step "first_look_probe.py"
         timeout 120 python3 "$HERE/benchmarks/first_look_probe.py" --n 1e9 | cut -c1-400 | tee "$OUT/first_look.txt" ;;

@@ -76,10 +76,36 @@ class ExclusiveGate:
     """Lets one heavy query (a line index build) run at a time on a database; the others wait, and
     stay cancellable while they wait. `after_others` waits as well for those already waiting."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_widen: Callable[[], None] | None = None) -> None:
         self._cond = threading.Condition()
         self._active = False
         self._waiting = 0
+        self._wide = 0  # queries running that need more memory than the plots' working limit
+        self._on_widen = on_widen  # told when `wide` changes (the session refits its memory limit)
+
+    @property
+    def wide(self) -> bool:
+        """Whether a query that needs the wider memory limit runs now (see `widened`)."""
+        return self._wide > 0
+
+    @contextlib.contextmanager
+    def widened(self) -> Iterator[None]:
+        """Mark a query that holds one hash table of every group (a line index built in one
+        statement, a density index): the database's default memory limit is wider meanwhile."""
+        with self._cond:
+            self._wide += 1
+        self._tell_widen()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._wide -= 1
+            self._tell_widen()
+
+    def _tell_widen(self) -> None:
+        if self._on_widen is not None:
+            with contextlib.suppress(Exception):  # a refit that fails leaves the limit as it was
+                self._on_widen()
 
     @contextlib.contextmanager
     def held(self, ticket: Ticket, runner: Reader, after_others: bool = False) -> Iterator[None]:

@@ -38,8 +38,9 @@ _CURSOR_SETTINGS = (
 # with DuckDB's OutOfMemoryException instead of spilling; built in chunks of 256k buckets (1B rows:
 # 15), its hash tables stay under 100 MiB, and on 16 cores 1 GiB took 1B rows with views as fast as
 # 1.6 GiB, peak RSS 1191 instead of 1587 MiB (benchmarks/RESULTS.md).
-WORKING_LIMIT = 2**30  # memory_limit floor for the plots' queries
-BYTES_PER_THREAD = 16 * 2**20  # ...and per thread for each plot, plus two plots' worth of headroom
+WORKING_LIMIT = 512 * 2**20  # memory_limit floor for the plots' queries
+WIDE_LIMIT = 2**30  # ...while a query holds one hash table of every group (`ExclusiveGate.widened`)
+BYTES_PER_THREAD = 8 * 2**20  # ...and per thread for each plot, plus two plots' worth of headroom
 AVAILABLE_SHARE = 0.25  # never more than this share of the memory available at start
 MIN_LIMIT = 256 * 2**20
 THREAD_BYTES_MIN = 96 * 2**20  # the default threads leave at least this much limit per thread
@@ -57,12 +58,13 @@ def memory_cap(available: int | None = None) -> int:
     return max(MIN_LIMIT, int(available * AVAILABLE_SHARE))
 
 
-def default_memory_limit(threads: int, plots: int = 1, cap: int | None = None) -> int:
+def default_memory_limit(threads: int, plots: int = 1, cap: int | None = None, wide: bool = False) -> int:
     """The memory_limit (bytes) of a session opened without one, for `plots` plots on `threads`
-    threads: WORKING_LIMIT, or BYTES_PER_THREAD per thread for each plot and two more if that is more;
-    at most `cap` (`memory_cap()`)."""
+    threads: WORKING_LIMIT (WIDE_LIMIT while a `wide` query runs), or BYTES_PER_THREAD per thread for
+    each plot and two more if that is more; at most `cap` (`memory_cap()`)."""
     cap = memory_cap() if cap is None else int(cap)
-    working = max(WORKING_LIMIT, int(threads) * BYTES_PER_THREAD * (max(int(plots), 0) + 2))
+    floor = WIDE_LIMIT if wide else WORKING_LIMIT
+    working = max(floor, int(threads) * BYTES_PER_THREAD * (max(int(plots), 0) + 2))
     return min(working, cap)
 
 
@@ -111,7 +113,8 @@ class Session:
         self.connection = duckdb.connect(path or ":memory:") if connection is None else connection
         self._lock = threading.Lock()
         self._fit_lock = threading.Lock()  # one fit_limit at a time (it reads, then sets)
-        self.index_gate = ExclusiveGate()  # one line index build at a time on this database
+        # One line index build at a time on this database; wide queries refit the memory limit.
+        self.index_gate = ExclusiveGate(on_widen=self.fit_limit)
         self._names = itertools.count(1)
         self._configure(self.connection)
         self._control = self.connection.cursor()  # settings and memory: never the user's connection
@@ -209,7 +212,8 @@ class Session:
             if self.memory_limit != self._auto_limit[1]:
                 return
             plots = sum(reader.counts_as_plot and not reader.closed for reader in self.readers)
-            working = default_memory_limit(self._setting_int("threads"), plots, self._cap)
+            threads = self._setting_int("threads")
+            working = default_memory_limit(threads, plots, self._cap, wide=self.index_gate.wide)
             tables = min(self.table_bytes(), max(int(memory_budget() * TABLES_SHARE) - working, 0))
             target = working + tables
             if target > self._auto_limit[0] + LIMIT_STEP:

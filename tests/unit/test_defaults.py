@@ -15,7 +15,10 @@ import pytest
 
 import pikaplot_widget as pk
 from pikaplot_widget.engine import session as session_module
+from pikaplot_widget.engine.line import LineColumns, fetch_extent
+from pikaplot_widget.engine.sources import resolve_source
 from pikaplot_widget.plots.evictors import parse_duckdb_size
+from pikaplot_widget.plots.line.index import build_pyramid, drop_pyramid
 
 from .test_index_builds import wait_index
 
@@ -56,10 +59,10 @@ def plenty(monkeypatch: pytest.MonkeyPatch) -> int:
 
 def test_default_formulas_by_hand() -> None:
     cap = 16 * GiB
-    assert session_module.default_memory_limit(2, 1, cap) == 1 * GiB  # 2 threads: the 1 GiB floor
-    assert session_module.default_memory_limit(16, 1, cap) == 1 * GiB  # 16 x 16 MiB x 3 < the floor
-    assert session_module.default_memory_limit(16, 4, cap) == 1536 * MiB  # 16 x 16 MiB x 6
-    assert session_module.default_memory_limit(32, 4, cap) == 3 * GiB
+    assert session_module.default_memory_limit(2, 1, cap) == 512 * MiB  # 2 threads: the 512 MiB floor
+    assert session_module.default_memory_limit(16, 1, cap) == 512 * MiB  # 16 x 8 MiB x 3 < the floor
+    assert session_module.default_memory_limit(16, 4, cap) == 768 * MiB  # 16 x 8 MiB x 6
+    assert session_module.default_memory_limit(32, 4, cap) == 1536 * MiB
     assert session_module.default_memory_limit(16, 4, 700 * MiB) == 700 * MiB  # never past the cap
     assert session_module.memory_cap(40 * GiB) == 10 * GiB
     assert session_module.memory_cap(100 * MiB) == 256 * MiB  # the floor
@@ -74,7 +77,7 @@ def test_session_defaults_read_back(plenty: int) -> None:
     try:
         threads = min(duckdb_cores(), 16)
         assert int(setting(session, "threads")) == threads
-        assert setting(session, "memory_limit") == duckdb_prints(max(1 * GiB, threads * 32 * MiB))
+        assert setting(session, "memory_limit") == duckdb_prints(max(512 * MiB, threads * 16 * MiB))
         folder = Path(setting(session, "temp_directory"))
         assert folder.parent == Path(tempfile.gettempdir())
         assert folder.name.startswith(f"pikaplot-duckdb-{os.getpid()}-")
@@ -149,33 +152,33 @@ def test_wrapped_connection_keeps_its_settings(plenty: int) -> None:
 def test_limit_grows_with_plots_on_many_threads(plenty: int) -> None:
     session = pk.Session(threads=32)
     try:
-        assert setting(session, "memory_limit") == duckdb_prints(1 * GiB)
+        assert setting(session, "memory_limit") == duckdb_prints(512 * MiB)
         readers = [session.reader() for _ in range(4)]
         assert len(readers) == 4
-        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 6)  # 3 GiB
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 8 * MiB * 6)  # 1.5 GiB
         for reader in readers:
             reader.close()
-        assert setting(session, "memory_limit") == duckdb_prints(1 * GiB)  # no plot open: back down
+        assert setting(session, "memory_limit") == duckdb_prints(512 * MiB)  # no plot open: back down
         session.reader()
-        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 3)
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 8 * MiB * 3)
     finally:
         session.close()
 
 
 def test_limit_comes_back_down_as_plots_close(plenty: int) -> None:
-    """6 plots open, 5 closed: the limit is the formula's for one plot again, (1 + 2) x 32 x 16 MiB."""
+    """6 plots open, 5 closed: the limit is the formula's for one plot again, (1 + 2) x 32 x 8 MiB."""
     session = pk.Session(threads=32)
     try:
         readers = [session.reader() for _ in range(6)]
-        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 8)  # 4 GiB
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 8 * MiB * 8)  # 2 GiB
         for reader in readers[1:]:
             reader.close()
-        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 3)  # 1.5 GiB
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 8 * MiB * 3)  # 768 MiB
         for _ in range(10):  # many re-run cells: each opens a plot and closes the last one
             fresh = session.reader()
             readers[0].close()
             readers[0] = fresh
-        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 3)
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 8 * MiB * 3)
     finally:
         session.close()
 
@@ -187,7 +190,7 @@ def test_limit_is_not_lowered_below_what_duckdb_holds(plenty: int, monkeypatch: 
         readers = [session.reader() for _ in range(6)]
         session.connection.execute(
             "CREATE TEMP TABLE held AS SELECT range::DOUBLE AS x, random() AS y FROM range(90000000)"
-        )  # ~1.4 GiB in the buffer pool, more than the 1 GiB the formula gives for no plot
+        )  # ~1.4 GiB in the buffer pool, more than the 512 MiB the formula gives for no plot
         for reader in readers:
             reader.close()
         row = session.connection.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()
@@ -196,7 +199,7 @@ def test_limit_is_not_lowered_below_what_duckdb_holds(plenty: int, monkeypatch: 
         limit = parse_duckdb_size(setting(session, "memory_limit"))
         assert held > 1 * GiB + 64 * MiB  # else the test does not test anything
         assert limit >= held - 64 * MiB  # DuckDB prints 0.1 GiB steps
-        assert limit < 32 * 16 * MiB * 8 - 64 * MiB  # but it did come down from 4 GiB
+        assert limit < 32 * 8 * MiB * 8 - 64 * MiB  # but it did come down from 2 GiB
     finally:
         session.close()
 
@@ -206,10 +209,10 @@ def test_transient_readers_do_not_count_as_plots(plenty: int) -> None:
     try:
         plot = session.reader()
         setup = [session.reader(transient=True) for _ in range(4)]
-        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 3)
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 8 * MiB * 3)
         for reader in setup:
             reader.close()
-        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 3)
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 8 * MiB * 3)
         plot.close()
     finally:
         session.close()
@@ -227,9 +230,9 @@ def test_line_by_column_setup_does_not_raise_the_limit(plenty: int) -> None:
         plot = pk.line(table, x="x", y="y", by="g", session=session, width=200, height=120)
         plot.to_array(timeout=60)
         assert plot.stats["series_shown"] == 5
-        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 3)
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 8 * MiB * 3)
         plot.close()
-        assert setting(session, "memory_limit") == duckdb_prints(1 * GiB)
+        assert setting(session, "memory_limit") == duckdb_prints(512 * MiB)
     finally:
         session.close()
 
@@ -240,7 +243,7 @@ def test_closed_plots_do_not_raise_the_limit(plenty: int) -> None:
         for _ in range(6):
             session.reader().close()
         session.reader()
-        assert setting(session, "memory_limit") == duckdb_prints(32 * 16 * MiB * 3)  # one open plot
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 8 * MiB * 3)  # one open plot
     finally:
         session.close()
 
@@ -259,7 +262,7 @@ def test_in_memory_tables_raise_the_limit(plenty: int) -> None:
         assert row is not None and row[0] > 64 * MiB  # 6M rows x 2 doubles
         session.reader()
         after = parse_duckdb_size(setting(session, "memory_limit"))
-        working = max(1 * GiB, min(duckdb_cores(), 16) * 16 * MiB * 3)
+        working = max(512 * MiB, min(duckdb_cores(), 16) * 8 * MiB * 3)
         assert after == pytest.approx(working + int(row[0]), abs=110 * MiB)  # DuckDB prints 0.1 GiB steps
         assert after > before + 32 * MiB
     finally:
@@ -297,7 +300,7 @@ def test_file_database_spills_beside_its_file(plenty: int, tmp_path: Path) -> No
     try:
         assert setting(session, "temp_directory") == f"{path}.tmp"
         assert setting(session, "memory_limit") == duckdb_prints(
-            max(1 * GiB, min(duckdb_cores(), 16) * 64 * MiB)
+            max(512 * MiB, min(duckdb_cores(), 16) * 32 * MiB)
         )
     finally:
         session.close()
@@ -325,8 +328,42 @@ def test_default_session_plots_a_line_within_the_lean_limit(plenty: int) -> None
             assert data.y_min_in_view == pytest.approx(inside.min())
             assert data.y_max_in_view == pytest.approx(inside.max())
         assert setting(session, "memory_limit") == duckdb_prints(
-            max(1 * GiB, min(duckdb_cores(), 16) * 96 * MiB)
+            max(512 * MiB, min(duckdb_cores(), 16) * 48 * MiB)
         )
         plot.close()
+    finally:
+        session.close()
+
+
+def test_wide_queries_run_under_the_wider_limit(plenty: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A line index built in one statement over more buckets than a chunk holds (SQL text: no range
+    skips) runs under WIDE_LIMIT; the limit is the working one before and after, and level 0 counts
+    every row (a direct SQL count)."""
+    session = pk.Session(threads=4)
+    try:
+        sql = "SELECT i::DOUBLE AS x, sin(i / 500.0) AS y FROM range(300000) r(i)"
+        cols = LineColumns.checked(resolve_source(sql, session), "x", "y")
+        runner = session.reader()
+        extent = fetch_extent(runner, cols)
+        seen: list[str] = []
+        run = runner.run
+
+        def recording(query, *args, **kwargs):
+            if "GROUP BY" in query and "range(300000)" in query:
+                seen.append(setting(session, "memory_limit"))
+            return run(query, *args, **kwargs)
+
+        monkeypatch.setattr(runner, "run", recording)
+        before = setting(session, "memory_limit")
+        assert parse_duckdb_size(before) < session_module.WIDE_LIMIT
+        pyramid = build_pyramid(runner, cols, extent, min_rows=0, rows_per_bucket=8, buckets_per_chunk=1000)
+        assert pyramid is not None and seen == [duckdb_prints(session_module.WIDE_LIMIT)], seen
+        after = parse_duckdb_size(setting(session, "memory_limit"))  # back down after the build, to
+        assert after < parse_duckdb_size(before) + 64 * MiB  # the working limit or what DuckDB holds
+        monkeypatch.setattr(runner, "run", run)
+        level0 = runner.run(f"SELECT sum(n) AS n FROM {pyramid.tables[0]}")
+        assert level0.column("n")[0].as_py() == 300_000
+        drop_pyramid(runner, pyramid)
+        runner.close()
     finally:
         session.close()

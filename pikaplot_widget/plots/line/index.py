@@ -149,9 +149,14 @@ def _build_once(
     row_groups = read_row_group_bounds(runner, cols, ticket)  # Parquet: is x sorted enough to chunk?
     level0 = level0_statements(cols, extent, first_table, buckets, width, buckets_per_chunk, d, row_groups)
     s, progress = ("s, " if series is not None else ""), BuildProgress(on_progress)
+    groups = buckets * (series.count if series is not None else 1)
+    # One statement over more groups than a chunk holds: its hash table needs the wider limit.
+    one_table = len(level0) == 1 and groups > buckets_per_chunk
+    wide = runner.gate.widened() if one_table else contextlib.nullcontext()
     try:
-        for statement in level0:  # in key order; the ticket stops it between and within them
-            runner.run(statement.sql, statement.params, progress.of(statement), ticket)
+        with wide:
+            for statement in level0:  # in key order; the ticket stops it between and within them
+                runner.run(statement.sql, statement.params, progress.of(statement), ticket)
         count = buckets
         while count > top_level_buckets:
             below, level = tables[-1], len(tables)

@@ -188,16 +188,17 @@ class ScatterProvider(Provider):
             else:
                 self.resident = resident
             return
-        index = build_density_index(
-            self.runner,
-            self.columns,
-            self.extent,
-            on_progress,
-            ticket,
-            self.index_budget,
-            self.index_min_rows,
-            self.arrow,
-        )
+        with self.runner.gate.widened():  # one hash table of every cell of the finest grid
+            index = build_density_index(
+                self.runner,
+                self.columns,
+                self.extent,
+                on_progress,
+                ticket,
+                self.index_budget,
+                self.index_min_rows,
+                self.arrow,
+            )
         self.index = None if self.closed else index
 
     def mode_for(
