@@ -36,8 +36,8 @@ _CURSOR_SETTINGS = (
 # Parquet file peaked at 2.5 GB on 16 cores, two at once at 4.0 GB: the hash tables of its GROUP BY
 # grow with the threads and the limit. Built in one statement, it failed below about 32 MiB per thread
 # with DuckDB's OutOfMemoryException instead of spilling; built in chunks of 256k buckets (1B rows:
-# 15), its hash tables stay under 100 MiB, and on 16 cores 1 GiB took 1B rows with views as fast as
-# 1.6 GiB, peak RSS 1191 instead of 1587 MiB (benchmarks/RESULTS.md).
+# 15), its hash tables stay under 100 MiB: on 16 cores 512 MiB took 1B rows with views as fast as
+# 1 GiB, peak RSS 1016 instead of 1239-1302 MiB. Builds in one statement still get 1 GiB.
 WORKING_LIMIT = 512 * 2**20  # memory_limit floor for the plots' queries
 WIDE_LIMIT = 2**30  # ...while a query holds one hash table of every group (`ExclusiveGate.widened`)
 BYTES_PER_THREAD = 8 * 2**20  # ...and per thread for each plot, plus two plots' worth of headroom
