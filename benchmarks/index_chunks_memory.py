@@ -62,14 +62,15 @@ def measure(n: int, config: str, views: int) -> dict[str, object]:
     )
     rng = np.random.default_rng(7)
     span = extent.x_max - extent.x_min
-    viewports = []  # over the DuckDB level tables (levels 0 and 1)
+    levels = tuple(range(min(2, len(pyramid.tables))))  # levels 0 and 1 (a small index has one)
+    viewports = []  # over the DuckDB level tables
     for _ in range(views):
-        for level in (0, 1):
+        for level in levels:
             width = pyramid.width(level) * 4 * rng.uniform(1, 8)
             viewports.append((level, extent.x_min + rng.uniform(0, 0.9) * span, width * 800))
 
     def time_views() -> dict[str, list[float]]:
-        timings: dict[int, list[float]] = {0: [], 1: []}
+        timings: dict[int, list[float]] = {level: [] for level in levels}
         for level, x0, width in viewports:
             started = time.perf_counter()
             index.pyramid_m4(runner, pyramid, level, (x0, x0 + width), 800)
