@@ -175,6 +175,14 @@ s = plot.stats
 print('SQL text 100M (one statement):', round(time.perf_counter() - t, 2), 's to idle; index levels',
       s['index_levels'], 'error', repr(s['index_error']), 'limit', pk.default_session().memory_limit)
 " | tee -a "$OUT/experiments9.txt" ;;
+    experiments10)  # the new default twice beside a 1 GiB limit (the old floor), 60 views each
+        step "experiments10"
+        mkdir -p "$OUT/x"
+        probe defaults_a --moves 60
+        probe limit1g --moves 60 --memory-limit 1GiB
+        probe defaults_b --moves 60
+        python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments10.txt"
+        tar -czf "$OUT/experiments10.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
     firstlook)  # the sampled windows of the first look, alone
         step "first_look_probe.py"
         timeout 120 python3 "$HERE/benchmarks/first_look_probe.py" --n 1e9 | cut -c1-400 | tee "$OUT/first_look.txt" ;;
