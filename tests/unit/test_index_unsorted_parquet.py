@@ -70,3 +70,31 @@ def test_unsorted_parquet_builds_level0_in_one_statement(session, runner, rng, t
         counts[name] = _level0_statements(session, runner, path, xs, monkeypatch)
     assert counts["sorted"] > 1 and counts["nearly"] == counts["sorted"], counts
     assert counts["shuffled"] == 1, counts
+
+
+def test_a_build_of_one_chunk_reads_no_footers(session, runner, rng, tmp_path, monkeypatch):
+    """The footers only decide between chunks: a wide file's take seconds to list (~10 us a column
+    chunk), so a build whose buckets fit one chunk never asks for them."""
+    x = rng.permutation(np.sort(rng.uniform(0.0, 1000.0, N)))
+    extra = {f"c{i}": rng.normal(size=N) for i in range(20)}
+    path = str(tmp_path / "wide.parquet")
+    pq.write_table(pa.table({"x": x, "y": rng.normal(size=N), **extra}), path, row_group_size=200)
+    cols = LineColumns.checked(resolve_source(path, session), "x", "y")
+    extent = fetch_extent(runner, cols)
+    sqls: list[str] = []
+    run = runner.run
+
+    def recording(sql, *args, **kwargs):
+        sqls.append(sql)
+        return run(sql, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run", recording)
+    one_chunk = {**SMALL, "buckets_per_chunk": N}  # every bucket in one statement
+    pyramid = build_pyramid(runner, cols, extent, **one_chunk)
+    monkeypatch.setattr(runner, "run", run)
+    assert pyramid is not None and not [sql for sql in sqls if "parquet_metadata" in sql]
+    level0 = runner.run(f"SELECT k, n FROM {pyramid.tables[0]} ORDER BY k")
+    keys = np.floor((x - extent.x_min) / pyramid.bucket_width).astype(np.int64)
+    expected = np.bincount(np.minimum(keys, pyramid.buckets - 1), minlength=pyramid.buckets)
+    np.testing.assert_array_equal(level0.column("n").to_numpy(), expected[level0.column("k").to_numpy()])
+    drop_pyramid(runner, pyramid)

@@ -27,7 +27,7 @@ from ...engine.line_rows import first_hit
 from ...engine.line_series import Series, series_codes
 from ...engine.row_group_bounds import read_row_group_bounds
 from ...engine.runner import NEVER_CANCELLED, OUT_OF_MEMORY, ProgressCallback, Reader, Ticket
-from .index_chunks import BUCKETS_PER_CHUNK, BuildProgress, checkpoint_index, level0_statements
+from .index_chunks import BUCKETS_PER_CHUNK, BuildProgress, checkpoint_index, level0_statements, may_chunk
 
 FANOUT = 16
 ROWS_PER_BUCKET = 256
@@ -146,7 +146,8 @@ def _build_once(
     buckets = bucket_count(extent.rows, rows_per_bucket, top_level_buckets)
     width = (extent.x_max - extent.x_min) / buckets
     tables, d, series = [first_table], runner.dialect, cols.series
-    row_groups = read_row_group_bounds(runner, cols, ticket)  # Parquet: is x sorted enough to chunk?
+    chunked = may_chunk(cols, extent, buckets, width, buckets_per_chunk, d)
+    row_groups = read_row_group_bounds(runner, cols, ticket) if chunked else None  # is x sorted enough?
     level0 = level0_statements(cols, extent, first_table, buckets, width, buckets_per_chunk, d, row_groups)
     s, progress = ("s, " if series is not None else ""), BuildProgress(on_progress)
     groups = buckets * (series.count if series is not None else 1)

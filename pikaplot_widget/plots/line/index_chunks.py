@@ -81,9 +81,7 @@ def level0_statements(
     d, series = dialect or cols.dialect, cols.series
     groups = series.count if series is not None else 1
     ranges = chunk_ranges(buckets, groups, buckets_per_chunk)
-    scale = max(abs(extent.x_min), abs(extent.x_max))
-    one_pass = not d.chunked_index_builds or not cols.source.skips_by_range
-    if one_pass or len(ranges) == 1 or width <= MIN_RELATIVE_WIDTH * scale:
+    if not may_chunk(cols, extent, buckets, width, buckets_per_chunk, d):
         ranges = [(0, buckets - 1)]
     elif row_groups is not None and row_groups.rows.size:
         reads = row_groups.reads_over(*_chunk_x_ranges(ranges, extent.x_min, width))
@@ -116,6 +114,18 @@ def level0_statements(
         params = [*x_params, *cols.series_params(), *key_params, *key_filter_params]
         statements.append(Statement(sql, params, first, last - first + 1, buckets))
     return statements
+
+
+def may_chunk(
+    cols: LineColumns, extent: Extent, buckets: int, width: float, buckets_per_chunk: int, dialect: Dialect
+) -> bool:
+    """Whether level 0 may be built in more than one statement, before any footer is read (the
+    footers of a wide Parquet file take seconds to list: only worth it when they decide)."""
+    groups = cols.series.count if cols.series is not None else 1
+    if not dialect.chunked_index_builds or not cols.source.skips_by_range:
+        return False
+    scale = max(abs(extent.x_min), abs(extent.x_max))
+    return len(chunk_ranges(buckets, groups, buckets_per_chunk)) > 1 and width > MIN_RELATIVE_WIDTH * scale
 
 
 def _chunk_x_ranges(
