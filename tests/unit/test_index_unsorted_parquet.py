@@ -32,7 +32,9 @@ def test_reads_over_against_brute_force(rng):
     assert bounds.reads_over(ranges_lo, ranges_hi) == expected
 
 
-def _level0_statements(session, runner, path: str, x: np.ndarray, monkeypatch) -> int:
+def _build_checked(session, runner, path: str, x: np.ndarray, monkeypatch, **options) -> tuple[list, str]:
+    """Build the index of `path` (x, y), check level 0's rows per bucket against a numpy bincount, and
+    return the SQL the build ran and level 0's table."""
     cols = LineColumns.checked(resolve_source(path, session), "x", "y")
     extent = fetch_extent(runner, cols)
     sqls: list[str] = []
@@ -43,7 +45,7 @@ def _level0_statements(session, runner, path: str, x: np.ndarray, monkeypatch) -
         return run(sql, *args, **kwargs)
 
     monkeypatch.setattr(runner, "run", recording)
-    pyramid = build_pyramid(runner, cols, extent, **SMALL)
+    pyramid = build_pyramid(runner, cols, extent, **{**SMALL, **options})
     monkeypatch.setattr(runner, "run", run)
     assert pyramid is not None
     level0 = runner.run(f"SELECT k, n FROM {pyramid.tables[0]} ORDER BY k")
@@ -51,7 +53,11 @@ def _level0_statements(session, runner, path: str, x: np.ndarray, monkeypatch) -
     expected = np.bincount(np.minimum(keys, pyramid.buckets - 1), minlength=pyramid.buckets)
     np.testing.assert_array_equal(level0.column("n").to_numpy(), expected[level0.column("k").to_numpy()])
     drop_pyramid(runner, pyramid)
-    first_table = pyramid.tables[0]
+    return sqls, pyramid.tables[0]
+
+
+def _level0_statements(session, runner, path: str, x: np.ndarray, monkeypatch) -> int:
+    sqls, first_table = _build_checked(session, runner, path, x, monkeypatch)
     writes = [sql for sql in sqls if first_table in sql and f"FROM {first_table}" not in sql]
     return len([sql for sql in writes if "INSERT" in sql or "CREATE" in sql])  # level 0's statements
 
@@ -79,22 +85,5 @@ def test_a_build_of_one_chunk_reads_no_footers(session, runner, rng, tmp_path, m
     extra = {f"c{i}": rng.normal(size=N) for i in range(20)}
     path = str(tmp_path / "wide.parquet")
     pq.write_table(pa.table({"x": x, "y": rng.normal(size=N), **extra}), path, row_group_size=200)
-    cols = LineColumns.checked(resolve_source(path, session), "x", "y")
-    extent = fetch_extent(runner, cols)
-    sqls: list[str] = []
-    run = runner.run
-
-    def recording(sql, *args, **kwargs):
-        sqls.append(sql)
-        return run(sql, *args, **kwargs)
-
-    monkeypatch.setattr(runner, "run", recording)
-    one_chunk = {**SMALL, "buckets_per_chunk": N}  # every bucket in one statement
-    pyramid = build_pyramid(runner, cols, extent, **one_chunk)
-    monkeypatch.setattr(runner, "run", run)
-    assert pyramid is not None and not [sql for sql in sqls if "parquet_metadata" in sql]
-    level0 = runner.run(f"SELECT k, n FROM {pyramid.tables[0]} ORDER BY k")
-    keys = np.floor((x - extent.x_min) / pyramid.bucket_width).astype(np.int64)
-    expected = np.bincount(np.minimum(keys, pyramid.buckets - 1), minlength=pyramid.buckets)
-    np.testing.assert_array_equal(level0.column("n").to_numpy(), expected[level0.column("k").to_numpy()])
-    drop_pyramid(runner, pyramid)
+    sqls, _ = _build_checked(session, runner, path, x, monkeypatch, buckets_per_chunk=N)  # one chunk
+    assert not [sql for sql in sqls if "parquet_metadata" in sql]
