@@ -183,6 +183,14 @@ print('SQL text 100M (one statement):', round(time.perf_counter() - t, 2), 's to
         probe defaults_b --moves 60
         python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments10.txt"
         tar -czf "$OUT/experiments10.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    experiments11)  # the index database in a file (its tables no longer raise the limit), twice, beside 384 MiB
+        step "experiments11"
+        mkdir -p "$OUT/x"
+        probe defaults_a --moves 60
+        probe limit384 --moves 60 --memory-limit 384MiB
+        probe defaults_b --moves 60
+        python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments11.txt"
+        tar -czf "$OUT/experiments11.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
     firstlook)  # the sampled windows of the first look, alone
         step "first_look_probe.py"
         timeout 120 python3 "$HERE/benchmarks/first_look_probe.py" --n 1e9 | cut -c1-400 | tee "$OUT/first_look.txt" ;;

@@ -33,6 +33,7 @@ from .even_x import EvenX
 from .line_rows import FAST_ROWS, m4_of_rows, rows_sql
 from .runner import NEVER_CANCELLED, QueryCancelled, Reader, Ticket
 from .sql import INTEGER_RANGES, range_params
+from .temp_files import in_memory_filesystem, sweep_dead_kernels
 
 if TYPE_CHECKING:
     from .line import Extent, LineColumns, LineData
@@ -283,42 +284,9 @@ def _read(fd: int, start: int, stop: int) -> np.ndarray:
     return np.frombuffer(data, dtype=np.float64)
 
 
-def in_memory_filesystem(directory: str, mounts: str = "/proc/self/mounts") -> bool:
-    """Whether `directory` lies on tmpfs or ramfs (Linux; False where the mounts cannot be read)."""
-    try:
-        with open(mounts, encoding="utf-8", errors="replace") as table:
-            entries = [line.split() for line in table]
-    except OSError:
-        return False
-    path = os.path.realpath(directory)
-    best, kind = "", ""
-    for fields in entries:
-        if len(fields) < 3:
-            continue
-        point = fields[1].replace("\\040", " ")
-        inside = path == point or path.startswith(point.rstrip("/") + "/")
-        if inside and len(point) >= len(best):
-            best, kind = point, fields[2]
-    return kind in ("tmpfs", "ramfs")
-
-
 def _sweep(temp: str) -> None:
     """Remove the row files of kernels that died without deleting theirs (killed, say)."""
-    with contextlib.suppress(OSError):
-        for name in os.listdir(temp):
-            pid = name[len(PREFIX) :].split("-")[0]
-            # ASCII digits only ("\u00b2".isdigit() holds, int() refuses it), and a pid's size
-            # (os.kill raises OverflowError past a C long): any user may name a folder in /tmp
-            if not name.startswith(PREFIX) or not (pid.isascii() and pid.isdigit()) or len(pid) > 9:
-                continue
-            if int(pid) == os.getpid():
-                continue
-            try:
-                os.kill(int(pid), 0)
-            except ProcessLookupError:
-                shutil.rmtree(os.path.join(temp, name), ignore_errors=True)
-            except OSError:  # alive, another user's: not ours to remove
-                pass
+    sweep_dead_kernels(temp, PREFIX)
 
 
 def _remove(directory: str, taken: list[int]) -> None:

@@ -14,13 +14,15 @@ import numpy as np
 import pyarrow as pa
 
 from .dialect import DUCKDB, Dialect
+from .sql import quote_string
 
 if TYPE_CHECKING:
     from .sources import Source
 
 ProgressCallback = Callable[[float], None]
 OUT_OF_MEMORY: tuple[type[Exception], ...] = (duckdb.OutOfMemoryException,)  # an engine ran out of memory
-INDEX_SCHEMA = "pikaplot_index"  # the in-memory database DuckDB keeps line index tables in
+INDEX_SCHEMA = "pikaplot_index"  # the database DuckDB keeps line index tables in
+IN_MEMORY = ":memory:"  # ...where the session gives it no file (`index_files.py`)
 CLOSE_WAIT_S = 5.0  # closing interrupts the running query this long at most, then waits for it
 
 
@@ -183,8 +185,10 @@ class QueryRunner:
         gate: ExclusiveGate | None = None,
         on_close: Callable[[], None] | None = None,
         counts_as_plot: bool = True,
+        index_location: Callable[[], str] | None = None,
     ) -> None:
         self._cursor = cursor
+        self._index_location = index_location  # where the index database goes (None: in memory)
         self.dialect = DUCKDB
         self.gate = gate if gate is not None else ExclusiveGate()  # shared by a session's readers
         self.counts_as_plot = counts_as_plot  # False: a short-lived reader the memory limit ignores
@@ -261,19 +265,31 @@ class QueryRunner:
             source.release(self._cursor)
 
     def index_table(self, name: str) -> str | None:
-        """Where an index table called `name` is kept: an in-memory database attached once (shared
-        by every cursor of the session). None where DuckDB refuses one (a read-only database)."""
+        """Where an index table called `name` is kept: a database attached once (shared by every
+        cursor of the session) at the session's `index_location` (a file: DuckDB may drop its blocks
+        from memory and read them back), else in memory. None where DuckDB refuses one (a read-only
+        database)."""
         attached = self.run("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [INDEX_SCHEMA])
         if attached.column(0)[0].as_py() == 0:
+            location = self._index_location() if self._index_location is not None else IN_MEMORY
             try:
-                self.run(f"ATTACH ':memory:' AS {self.dialect.ident(INDEX_SCHEMA)}")
+                self._attach_index(location)
             except duckdb.Error as error:
                 message = str(error).lower()
                 if "read-only" in message or "read only" in message:
                     return None
-                if "already" not in message:  # else another plot attached it first
+                if location == IN_MEMORY:
                     raise
+                self._attach_index(IN_MEMORY)  # no file could be made (permissions, disk full)
         return f"{self.dialect.ident(INDEX_SCHEMA)}.{self.dialect.ident(name)}"
+
+    def _attach_index(self, location: str) -> None:
+        """ATTACH the index database at `location`, unless another plot attached it first."""
+        try:
+            self.run(f"ATTACH {quote_string(location)} AS {self.dialect.ident(INDEX_SCHEMA)}")
+        except duckdb.Error as error:
+            if "already" not in str(error).lower():
+                raise
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -18,6 +18,7 @@ import pyarrow as pa
 from ..core.scale import UTC_NAME, checked_zone
 from ..runtime.memory import available_memory, memory_budget, monitor
 from .dialect import DUCKDB, Dialect
+from .index_files import IndexFiles
 from .runner import ExclusiveGate, QueryRunner
 
 if TYPE_CHECKING:
@@ -121,6 +122,9 @@ class Session:
         self._cap: int | None = None  # set while the limit is ours to fit to the plots and tables
         self._auto_limit = (0, "")  # the limit this session set itself: bytes, and as DuckDB prints it
         self._readers: weakref.WeakSet[QueryRunner] = weakref.WeakSet()
+        # The line index database: a file of this session's (the connection is ours to close), so
+        # its tables neither stay in memory nor raise the limit; else in memory.
+        self._index_files = IndexFiles() if owned else None
         if owned and memory_limit is None:
             self._cap = memory_cap()
         if threads is None and owned:
@@ -160,7 +164,11 @@ class Session:
         if self.closed:
             raise ValueError("this DuckDB session is closed")
         runner = QueryRunner(
-            self.cursor(), gate=self.index_gate, on_close=self.fit_limit, counts_as_plot=not transient
+            self.cursor(),
+            gate=self.index_gate,
+            on_close=self.fit_limit,
+            counts_as_plot=not transient,
+            index_location=self._index_files.location if self._index_files is not None else None,
         )
         with self._lock:
             self._readers.add(runner)
@@ -297,6 +305,8 @@ class Session:
         with self._lock, contextlib.suppress(duckdb.Error):
             self._control.close()
         self.connection.close()
+        if self._index_files is not None:
+            self._index_files.remove()
         _live_sessions.discard(self)
 
 
