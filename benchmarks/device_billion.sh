@@ -191,6 +191,25 @@ print('SQL text 100M (one statement):', round(time.perf_counter() - t, 2), 's to
         probe defaults_b --moves 60
         python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments11.txt"
         tar -czf "$OUT/experiments11.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    experiments12)  # DuckDB's allocator: flush threshold and background threads (the row-file pass peaks)
+        step "experiments12"
+        mkdir -p "$OUT/x"
+        probe defaults --moves 60
+        probe flush32 --moves 60 --set allocator_flush_threshold=32MiB
+        probe background --moves 60 --set allocator_background_threads=true
+        probe flush32_background --moves 60 --set allocator_flush_threshold=32MiB --set allocator_background_threads=true
+        python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments12.txt"
+        tar -czf "$OUT/experiments12.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    experiments13)  # the 384 MiB floor with the index in a file: 1B twice, then 100M with two plots
+        step "experiments13"
+        mkdir -p "$OUT/x"
+        probe defaults_a --moves 60
+        probe defaults_b --moves 60
+        python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments13.txt"
+        tar -czf "$OUT/experiments13.tar.gz" -C "$OUT" x && rm -rf "$OUT/x"
+        python3 "$HERE/benchmarks/datasets.py" --workers 16 1e8
+        timeout 200 python3 "$HERE/benchmarks/memory_defaults.py" --rows 1e8 --no-peer --plots 2 |
+            tee "$OUT/experiments13_two_plots.txt" ;;
     firstlook)  # the sampled windows of the first look, alone
         step "first_look_probe.py"
         timeout 120 python3 "$HERE/benchmarks/first_look_probe.py" --n 1e9 | cut -c1-400 | tee "$OUT/first_look.txt" ;;

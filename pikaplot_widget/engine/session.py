@@ -37,9 +37,9 @@ _CURSOR_SETTINGS = (
 # Parquet file peaked at 2.5 GB on 16 cores, two at once at 4.0 GB: the hash tables of its GROUP BY
 # grow with the threads and the limit. Built in one statement, it failed below about 32 MiB per thread
 # with DuckDB's OutOfMemoryException instead of spilling; built in chunks of 256k buckets (1B rows:
-# 15), its hash tables stay under 100 MiB: on 16 cores 512 MiB took 1B rows with views as fast as
-# 1 GiB, peak RSS 1016 instead of 1239-1302 MiB. Builds in one statement still get 1 GiB.
-WORKING_LIMIT = 512 * 2**20  # memory_limit floor for the plots' queries
+# 15), its hash tables stay under 100 MiB: on 16 cores 384 MiB took 1B rows with views as fast as
+# 1 GiB, peak RSS 980 instead of 1239-1302 MiB. Builds in one statement still get 1 GiB.
+WORKING_LIMIT = 384 * 2**20  # memory_limit floor for the plots' queries
 WIDE_LIMIT = 2**30  # ...while a query holds one hash table of every group (`ExclusiveGate.widened`)
 BYTES_PER_THREAD = 8 * 2**20  # ...and per thread for each plot, plus two plots' worth of headroom
 AVAILABLE_SHARE = 0.25  # never more than this share of the memory available at start
@@ -91,8 +91,9 @@ class Session:
         path: database file, or None for an in-memory database.
         threads: DuckDB worker threads (None: `default_threads()`, one per core, at most 16).
         memory_limit: bytes or a DuckDB size string such as "4GB" (None: `default_memory_limit()`,
-            1 GiB up to 16 threads, at most a quarter of the available memory; when a plot starts it
-            grows with the number of plots and the session's in-memory tables, so these never spill).
+            384 MiB for one plot up to 16 threads, at most a quarter of the available memory; when
+            a plot starts it grows with the number of plots and the session's in-memory tables, so
+            these never spill).
         temp_directory: where DuckDB spills (None: `default_temp_directory()` for an in-memory
             database, DuckDB's `<file>.tmp` for a database file).
         connection: an existing DuckDB connection to wrap instead of opening one; its settings are

@@ -59,8 +59,9 @@ def plenty(monkeypatch: pytest.MonkeyPatch) -> int:
 
 def test_default_formulas_by_hand() -> None:
     cap = 16 * GiB
-    assert session_module.default_memory_limit(2, 1, cap) == 512 * MiB  # 2 threads: the 512 MiB floor
-    assert session_module.default_memory_limit(16, 1, cap) == 512 * MiB  # 16 x 8 MiB x 3 < the floor
+    assert session_module.default_memory_limit(2, 1, cap) == 384 * MiB  # 2 threads: the 384 MiB floor
+    assert session_module.default_memory_limit(16, 1, cap) == 384 * MiB  # 16 x 8 MiB x 3: the floor
+    assert session_module.default_memory_limit(16, 2, cap) == 512 * MiB  # 16 x 8 MiB x 4
     assert session_module.default_memory_limit(16, 4, cap) == 768 * MiB  # 16 x 8 MiB x 6
     assert session_module.default_memory_limit(32, 4, cap) == 1536 * MiB
     assert session_module.default_memory_limit(16, 4, 700 * MiB) == 700 * MiB  # never past the cap
@@ -77,7 +78,7 @@ def test_session_defaults_read_back(plenty: int) -> None:
     try:
         threads = min(duckdb_cores(), 16)
         assert int(setting(session, "threads")) == threads
-        assert setting(session, "memory_limit") == duckdb_prints(max(512 * MiB, threads * 16 * MiB))
+        assert setting(session, "memory_limit") == duckdb_prints(max(384 * MiB, threads * 16 * MiB))
         folder = Path(setting(session, "temp_directory"))
         assert folder.parent == Path(tempfile.gettempdir())
         assert folder.name.startswith(f"pikaplot-duckdb-{os.getpid()}-")
@@ -152,13 +153,13 @@ def test_wrapped_connection_keeps_its_settings(plenty: int) -> None:
 def test_limit_grows_with_plots_on_many_threads(plenty: int) -> None:
     session = pk.Session(threads=32)
     try:
-        assert setting(session, "memory_limit") == duckdb_prints(512 * MiB)
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 8 * MiB * 2)
         readers = [session.reader() for _ in range(4)]
         assert len(readers) == 4
         assert setting(session, "memory_limit") == duckdb_prints(32 * 8 * MiB * 6)  # 1.5 GiB
         for reader in readers:
             reader.close()
-        assert setting(session, "memory_limit") == duckdb_prints(512 * MiB)  # no plot open: back down
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 8 * MiB * 2)  # no plot open: back down
         session.reader()
         assert setting(session, "memory_limit") == duckdb_prints(32 * 8 * MiB * 3)
     finally:
@@ -190,7 +191,7 @@ def test_limit_is_not_lowered_below_what_duckdb_holds(plenty: int, monkeypatch: 
         readers = [session.reader() for _ in range(6)]
         session.connection.execute(
             "CREATE TEMP TABLE held AS SELECT range::DOUBLE AS x, random() AS y FROM range(90000000)"
-        )  # ~1.4 GiB in the buffer pool, more than the 512 MiB the formula gives for no plot
+        )  # ~1.4 GiB in the buffer pool, more than the 384 MiB the formula gives for no plot
         for reader in readers:
             reader.close()
         row = session.connection.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()
@@ -232,7 +233,7 @@ def test_line_by_column_setup_does_not_raise_the_limit(plenty: int) -> None:
         assert plot.stats["series_shown"] == 5
         assert setting(session, "memory_limit") == duckdb_prints(32 * 8 * MiB * 3)
         plot.close()
-        assert setting(session, "memory_limit") == duckdb_prints(512 * MiB)
+        assert setting(session, "memory_limit") == duckdb_prints(32 * 8 * MiB * 2)
     finally:
         session.close()
 
@@ -262,7 +263,7 @@ def test_in_memory_tables_raise_the_limit(plenty: int) -> None:
         assert row is not None and row[0] > 64 * MiB  # 6M rows x 2 doubles
         session.reader()
         after = parse_duckdb_size(setting(session, "memory_limit"))
-        working = max(512 * MiB, min(duckdb_cores(), 16) * 8 * MiB * 3)
+        working = max(384 * MiB, min(duckdb_cores(), 16) * 8 * MiB * 3)
         assert after == pytest.approx(working + int(row[0]), abs=110 * MiB)  # DuckDB prints 0.1 GiB steps
         assert after > before + 32 * MiB
     finally:
@@ -300,7 +301,7 @@ def test_file_database_spills_beside_its_file(plenty: int, tmp_path: Path) -> No
     try:
         assert setting(session, "temp_directory") == f"{path}.tmp"
         assert setting(session, "memory_limit") == duckdb_prints(
-            max(512 * MiB, min(duckdb_cores(), 16) * 32 * MiB)
+            max(384 * MiB, min(duckdb_cores(), 16) * 32 * MiB)
         )
     finally:
         session.close()
@@ -328,7 +329,7 @@ def test_default_session_plots_a_line_within_the_lean_limit(plenty: int) -> None
             assert data.y_min_in_view == pytest.approx(inside.min())
             assert data.y_max_in_view == pytest.approx(inside.max())
         assert setting(session, "memory_limit") == duckdb_prints(
-            max(512 * MiB, min(duckdb_cores(), 16) * 48 * MiB)
+            max(384 * MiB, min(duckdb_cores(), 16) * 48 * MiB)
         )
         plot.close()
     finally:

@@ -216,7 +216,7 @@ def test_each_reader_has_its_own_cursor_and_the_default_memory_limit():
     in_bytes = float(value) * {"MiB": 2**20, "GiB": 2**30, "KiB": 2**10}[unit]
     threads = int(s.connection.execute("SELECT current_setting('threads')").fetchone()[0])
     cap = max(256 * 2**20, 0.25 * available)  # lean default (docs/performance.md), 3 plots on `threads`
-    assert in_bytes == pytest.approx(min(max(512 * 2**20, threads * 8 * 2**20 * 5), cap), rel=0.06)
+    assert in_bytes == pytest.approx(min(max(384 * 2**20, threads * 8 * 2**20 * 5), cap), rel=0.06)
     s.close()
     with pytest.raises(ValueError, match="closed"):
         s.reader()
