@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 import threading
+import weakref
 
 from .runner import IN_MEMORY
 from .temp_files import in_memory_filesystem, sweep_dead_kernels
@@ -19,11 +20,13 @@ _folders = itertools.count(1)
 
 class IndexFiles:
     """The folder of one session's index database, made when the first index asks for it and
-    removed with `remove()` (after the session's connection is closed)."""
+    removed with `remove()` (after the session's connection is closed), or when this object is
+    garbage-collected or the interpreter exits (a session dropped without `close()`)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._folder: str | None = None
+        self._cleanup: weakref.finalize[[str], IndexFiles] | None = None
 
     def location(self) -> str:
         """What to ATTACH: a file in a new folder, or `:memory:` where the temp folder is itself in
@@ -39,11 +42,16 @@ class IndexFiles:
                     self._folder = tempfile.mkdtemp(prefix=prefix, dir=temp)
                 except OSError:
                     return IN_MEMORY
+                self._cleanup = weakref.finalize(self, _remove, self._folder)
             return os.path.join(self._folder, "index.duckdb")
 
     def remove(self) -> None:
         """Delete the folder and the database in it (idempotent)."""
         with self._lock:
-            folder, self._folder = self._folder, None
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+            cleanup, self._folder, self._cleanup = self._cleanup, None, None
+        if cleanup is not None:
+            cleanup()
+
+
+def _remove(folder: str) -> None:
+    shutil.rmtree(folder, ignore_errors=True)

@@ -4,8 +4,11 @@ swept, and where no file can be made the index stays in memory."""
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
+import time
+import weakref
 
 import duckdb
 import numpy as np
@@ -143,3 +146,22 @@ def test_a_wrapped_connection_keeps_its_index_in_memory(temp, rng):
         assert not any(p.name.startswith(index_files.PREFIX) for p in temp.iterdir())
     finally:
         session.close()
+
+
+def test_a_session_dropped_without_close_removes_its_folder(temp, rng):
+    """A notebook that makes a session per cell and never closes one: each folder goes with its
+    session (else every index stays on disk until the kernel dies and another one sweeps it)."""
+    session = pk.Session()
+    reader, _, _ = _build(session, rng)
+    folder = os.path.dirname(_index_path(session))
+    assert os.path.isdir(folder)
+    reader.close()
+    alive = weakref.ref(session)
+    del session, reader
+    deadline = time.monotonic() + 10  # the reader's progress poller lets go of it soon after
+    while alive() is not None and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.05)
+    assert alive() is None
+    assert not os.path.exists(folder)
+    assert not any(p.name.startswith(index_files.PREFIX) for p in temp.iterdir())
