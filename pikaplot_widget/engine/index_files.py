@@ -27,11 +27,16 @@ class IndexFiles:
         self._lock = threading.Lock()
         self._folder: str | None = None
         self._cleanup: weakref.finalize[[str], IndexFiles] | None = None
+        self._handed_out = False
 
     def location(self) -> str:
         """What to ATTACH: a file in a new folder, or `:memory:` where the temp folder is itself in
-        memory (tmpfs) or no folder can be made there."""
+        memory (tmpfs) or no folder can be made there, and when asked again (the file was detached
+        after a failed write, or another reader attached first)."""
         with self._lock:
+            if self._handed_out:  # asked again: the file was detached (DuckDB invalidated it)
+                return IN_MEMORY
+            self._handed_out = True
             if self._folder is None:
                 temp = tempfile.gettempdir()
                 if in_memory_filesystem(temp):

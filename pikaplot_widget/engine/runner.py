@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 ProgressCallback = Callable[[float], None]
 OUT_OF_MEMORY: tuple[type[Exception], ...] = (duckdb.OutOfMemoryException,)  # an engine ran out of memory
+WRITE_FAILED: tuple[type[Exception], ...] = (duckdb.IOException, duckdb.TransactionException)  # disk full
 INDEX_SCHEMA = "pikaplot_index"  # the database DuckDB keeps line index tables in
 IN_MEMORY = ":memory:"  # ...where the session gives it no file (`index_files.py`)
 CLOSE_WAIT_S = 5.0  # closing interrupts the running query this long at most, then waits for it

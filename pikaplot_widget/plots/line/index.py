@@ -27,7 +27,14 @@ from ...engine.line_rows import first_hit
 from ...engine.line_series import Series, series_codes
 from ...engine.row_group_bounds import read_row_group_bounds
 from ...engine.runner import NEVER_CANCELLED, OUT_OF_MEMORY, ProgressCallback, Reader, Ticket
-from .index_chunks import BUCKETS_PER_CHUNK, BuildProgress, checkpoint_index, level0_statements, may_chunk
+from .index_chunks import (
+    BUCKETS_PER_CHUNK,
+    BuildProgress,
+    checkpoint_index,
+    index_invalidated,
+    level0_statements,
+    may_chunk,
+)
 
 FANOUT = 16
 ROWS_PER_BUCKET = 256
@@ -174,6 +181,7 @@ def _build_once(
     except BaseException:  # cancelled or failed half way: leave no tables behind
         with contextlib.suppress(Exception):
             drop_pyramid(runner, Pyramid(tuple(tables), extent.x_min, width, buckets))
+        index_invalidated(runner)  # a write of its file failed: DETACH it
         raise
     return pyramid
 

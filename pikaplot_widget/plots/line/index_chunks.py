@@ -11,6 +11,7 @@ Parquet source whose footers show x unsorted (each chunk would decode most row g
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -165,7 +166,8 @@ class BuildProgress:
 
 def checkpoint_index(runner: Reader, ticket: Ticket) -> None:
     """CHECKPOINT the index database where the engine has one (DuckDB compresses its tables then);
-    a failure is counted and ignored: the index works uncompressed."""
+    a failure is counted and ignored (the index works uncompressed), unless it left the database
+    invalidated (its file could not be written: disk full), which is raised."""
     statement = runner.dialect.checkpoint(INDEX_SCHEMA)
     if statement is None:
         return
@@ -176,3 +178,22 @@ def checkpoint_index(runner: Reader, ticket: Ticket) -> None:
         raise
     except Exception:
         CHECKPOINTS.failed += 1
+        if index_invalidated(runner):
+            raise
+
+
+def index_invalidated(runner: Reader) -> bool:
+    """Whether DuckDB invalidated the index database (a failed write of its file, at a checkpoint);
+    then it is DETACHed, else the session's catalog (duckdb_tables(), information_schema) fails too,
+    and the next index is kept in memory (`IndexFiles.location`). Its tables are lost."""
+    if runner.dialect.checkpoint(INDEX_SCHEMA) is None:  # an engine without one (Spark)
+        return False
+    try:
+        runner.run("SELECT count(*) FROM duckdb_tables()")
+        return False
+    except Exception as error:
+        if "invalidated" not in str(error).lower():
+            return False
+    with contextlib.suppress(Exception):
+        runner.run(f"DETACH {runner.dialect.ident(INDEX_SCHEMA)}")
+    return True

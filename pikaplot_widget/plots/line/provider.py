@@ -18,6 +18,7 @@ from ...engine.row_group_bounds import fetch_row_group_bounds
 from ...engine.row_store import RowStore, view_from_store
 from ...engine.runner import (
     OUT_OF_MEMORY,
+    WRITE_FAILED,
     ProgressCallback,
     QueryCancelled,
     QueryStats,
@@ -96,11 +97,11 @@ class LineProvider(Provider):
 
     def build_index(self, on_progress: ProgressCallback | None, ticket: Ticket) -> None:
         """One pass over the source for the line index (small tables get none; when DuckDB runs out of
-        memory twice, none either, and `index_error` says why)."""
+        memory twice or its database file cannot be written, none either, and `index_error` says why)."""
         assert self._extent is not None
         try:
             pyramid = build_pyramid(self.runner, self.columns, self._extent, on_progress, ticket)
-        except OUT_OF_MEMORY as error:  # twice: views read the rows instead
+        except (*OUT_OF_MEMORY, *WRITE_FAILED) as error:  # OOM twice, or disk full: views read the rows
             self.index_error = str(error).splitlines()[0]
             return
         finally:
