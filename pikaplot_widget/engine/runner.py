@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 ProgressCallback = Callable[[float], None]
 OUT_OF_MEMORY: tuple[type[Exception], ...] = (duckdb.OutOfMemoryException,)  # an engine ran out of memory
+INDEX_LOST: tuple[type[Exception], ...] = (duckdb.CatalogException,)  # an index table is gone
 WRITE_FAILED: tuple[type[Exception], ...] = (duckdb.IOException, duckdb.TransactionException)  # disk full
 INDEX_SCHEMA = "pikaplot_index"  # the database DuckDB keeps line index tables in
 IN_MEMORY = ":memory:"  # ...where the session gives it no file (`index_files.py`)

@@ -17,6 +17,7 @@ from ...engine.line_cache import RowCache
 from ...engine.row_group_bounds import fetch_row_group_bounds
 from ...engine.row_store import RowStore, view_from_store
 from ...engine.runner import (
+    INDEX_LOST,
     OUT_OF_MEMORY,
     WRITE_FAILED,
     ProgressCallback,
@@ -137,7 +138,12 @@ class LineProvider(Provider):
         pyramid = self.pyramid
         level = pyramid.level_for((x_range[1] - x_range[0]) / columns) if pyramid else None
         if pyramid is not None and level is not None:
-            data = fetch_from_pyramid(self.runner, pyramid, level, x_range, columns, on_progress, ticket)
+            try:
+                data = fetch_from_pyramid(self.runner, pyramid, level, x_range, columns, on_progress, ticket)
+            except INDEX_LOST as error:  # its database was detached (a file DuckDB invalidated)
+                self.pyramid = None
+                self.index_error = f"the line index was lost: {str(error).splitlines()[0]}"
+                return self.query(x_range, columns, ticket, on_progress)  # from the rows
         else:
             extent = self._extent
             assert extent is not None
