@@ -269,6 +269,10 @@ def experiment(args: argparse.Namespace, con: object) -> None:
         index.build_pyramid.__kwdefaults__["rows_per_bucket"] = args.rows_per_bucket
     if args.in_memory_mib:
         index.load_levels.__defaults__ = (args.in_memory_mib * 2**20, index.NEVER_CANCELLED)
+    if args.pass_row_groups:
+        from pikaplot_widget.engine import row_store
+
+        row_store.PASS_ROW_GROUPS = args.pass_row_groups
 
 
 def main() -> None:
@@ -283,6 +287,7 @@ def main() -> None:
     parser.add_argument("--chunked-build", type=int, help="experiment: level 0 built in N x ranges")
     parser.add_argument("--rows-per-bucket", type=int, help="experiment: the line index's level 0")
     parser.add_argument("--in-memory-mib", type=int, help="experiment: index levels kept in numpy")
+    parser.add_argument("--pass-row-groups", type=int, help="experiment: the row-file pass's range size")
     parser.add_argument("--decode", action="store_true")
     parser.add_argument("--level0-numpy", action="store_true")
     parser.add_argument("--scan", action="store_true")
@@ -305,6 +310,7 @@ def main() -> None:
         or args.chunked_build
         or args.rows_per_bucket
         or args.in_memory_mib
+        or args.pass_row_groups
     )
     tuned = args.memory_limit is not None or args.threads is not None
     session = pk.Session(memory_limit=args.memory_limit, threads=args.threads) if tuned else None
@@ -347,6 +353,7 @@ def main() -> None:
             "attach_compress": args.attach_compress,
             "checkpoint": args.checkpoint,
             "chunked_build": args.chunked_build,
+            "pass_row_groups": args.pass_row_groups,
             "rows_per_bucket": args.rows_per_bucket,
             "in_memory_mib": args.in_memory_mib,
         },

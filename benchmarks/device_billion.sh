@@ -210,6 +210,21 @@ print('SQL text 100M (one statement):', round(time.perf_counter() - t, 2), 's to
         python3 "$HERE/benchmarks/datasets.py" --workers 16 1e8
         timeout 200 python3 "$HERE/benchmarks/memory_defaults.py" --rows 1e8 --no-peer --plots 2 |
             tee "$OUT/experiments13_two_plots.txt" ;;
+    experiments14)  # the row-file pass in ranges of row groups (its DuckDB threads no longer decode far ahead)
+        step "experiments14"
+        mkdir -p "$OUT/x"
+        probe defaults_a --moves 60
+        probe defaults_b --moves 60
+        python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments14.txt"
+        tar -czf "$OUT/experiments14.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    experiments15)  # the row-file pass's range size: 4, 8 (the default now), 16 row groups
+        step "experiments15"
+        mkdir -p "$OUT/x"
+        probe pass4 --moves 60 --pass-row-groups 4
+        probe pass8 --moves 60
+        probe pass16 --moves 60 --pass-row-groups 16
+        python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments15.txt"
+        tar -czf "$OUT/experiments15.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
     firstlook)  # the sampled windows of the first look, alone
         step "first_look_probe.py"
         timeout 120 python3 "$HERE/benchmarks/first_look_probe.py" --n 1e9 | cut -c1-400 | tee "$OUT/first_look.txt" ;;

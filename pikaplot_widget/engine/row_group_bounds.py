@@ -45,6 +45,22 @@ class RowGroupBounds:
         ending_below = np.searchsorted(hi, ranges_lo, side="left")  # groups with x_hi < lo
         return int(np.sum(starting_below - ending_below))
 
+    def split(self, x_min: float, x_max: float, per_range: int) -> list[tuple[float, float]]:
+        """Inclusive x ranges that cover [x_min, x_max] in order, about `per_range` row groups each,
+        split only where a row group ends strictly below the next one's start (so no row is in two
+        ranges); one range when the bounds are not sorted."""
+        if not self.x_sorted or per_range < 1:
+            return [(x_min, x_max)]
+        gaps = np.flatnonzero(self.x_hi[:-1] < self.x_lo[1:]) + 1  # row groups a range may start at
+        starts, last = [], 0
+        for start in gaps.tolist():
+            if start - last >= per_range:
+                starts.append(start)
+                last = start
+        edges = [x_min, *(float(self.x_lo[i]) for i in starts)]
+        ends = [float(self.x_hi[i - 1]) for i in starts] + [x_max]
+        return [(lo, hi) for lo, hi in zip(edges, ends, strict=True) if lo <= hi]
+
     def envelope(self) -> tuple[np.ndarray, np.ndarray]:
         """Points of a line that fills each row group's y range at its middle x: a vertical stroke
         per row group, alternating upward and downward so the strokes join at their ends."""

@@ -31,6 +31,7 @@ from ..runtime.memory import memory_budget
 from .dialect import EPOCH
 from .even_x import EvenX
 from .line_rows import FAST_ROWS, m4_of_rows, rows_sql
+from .row_group_bounds import read_row_group_bounds
 from .runner import NEVER_CANCELLED, QueryCancelled, Reader, Ticket
 from .sql import INTEGER_RANGES, range_params
 from .temp_files import in_memory_filesystem, sweep_dead_kernels
@@ -50,6 +51,8 @@ MICROS_TYPES = frozenset({"TIMESTAMP", "TIMESTAMP WITH TIME ZONE"})
 # Axis units (seconds past the plot's origin) below this tell every microsecond apart in float64.
 MAX_TIME_SECONDS = 2.0**52 / 1e6
 NO_ROOM = "no room: the row-file budget or the free disk is too small"
+PASS_ROW_GROUPS = 8  # a sorted Parquet source is streamed this many row groups at a time
+EXACT_X_TYPES = frozenset({"DOUBLE", "FLOAT", *INTEGER_RANGES})  # axis units equal the stored values
 PREFIX = "pikaplot-rows-"  # then the kernel's pid: the files of dead kernels are swept
 
 
@@ -219,9 +222,8 @@ class RowStore:
                     pending.pop(0).result()
                 state["rows"], state["last"] = start + x.size, float(x[-1])
 
-            reader.run_batches(
-                rows_sql(cols), cols.range_params(extent.x_min, extent.x_max), on_batch, None, ticket
-            )
+            for lo, hi in pass_ranges(reader, cols, extent, ticket):
+                reader.run_batches(rows_sql(cols), cols.range_params(lo, hi), on_batch, None, ticket)
             for done in pending:
                 done.result()  # a failed write raises here
         rows = int(state["rows"])
@@ -273,6 +275,23 @@ class RowStore:
         """Delete the files (the plot closed)."""
         if self.state in ("ready", "building"):
             self._discard("closed")
+
+
+def pass_ranges(
+    reader: Reader, cols: LineColumns, extent: Extent, ticket: Ticket = NEVER_CANCELLED
+) -> list[tuple[float, float]]:
+    """The x ranges the pass reads one after the other: for a Parquet source sorted by x with an
+    x whose bounds are exact in axis units (floats, integers within 2^53), PASS_ROW_GROUPS row groups
+    each, so DuckDB's threads decode no further ahead of the ordered stream than that (1B rows on
+    16 threads: ~280 MiB outside its buffer pool in one pass); else the extent in one."""
+    whole = [(extent.x_min, extent.x_max)]
+    exact = cols.x_type in EXACT_X_TYPES and max(abs(extent.x_min), abs(extent.x_max)) < 2.0**53
+    if not exact or cols.log_x or not cols.source.skips_by_range:
+        return whole
+    bounds = read_row_group_bounds(reader, cols, ticket)
+    if bounds is None or bounds.rows.size <= PASS_ROW_GROUPS:
+        return whole
+    return bounds.split(extent.x_min, extent.x_max, PASS_ROW_GROUPS)
 
 
 def _read(fd: int, start: int, stop: int) -> np.ndarray:
