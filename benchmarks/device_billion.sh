@@ -225,6 +225,13 @@ print('SQL text 100M (one statement):', round(time.perf_counter() - t, 2), 's to
         probe pass16 --moves 60 --pass-row-groups 16
         python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments15.txt"
         tar -czf "$OUT/experiments15.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    firstexact | firstexact-before)  # first_frame.py: scan vs first exact frame at 100M and 1B rows
+        step "$s"
+        code=$HERE; [ "$s" = firstexact-before ] && code=$HERE/before
+        for rows in 1e8 1e9; do
+            PYTHONPATH=$code:/tmp/site timeout 200 python3 "$HERE/benchmarks/first_frame.py" --rows $rows --repeat 3 |
+                tee -a "$OUT/$s.txt"
+        done ;;
     firstlook)  # the sampled windows of the first look, alone
         step "first_look_probe.py"
         timeout 120 python3 "$HERE/benchmarks/first_look_probe.py" --n 1e9 | cut -c1-400 | tee "$OUT/first_look.txt" ;;

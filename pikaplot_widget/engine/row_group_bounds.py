@@ -15,7 +15,7 @@ from .line import LineColumns
 from .runner import NEVER_CANCELLED, QueryCancelled, Reader, Ticket, float_column
 from .sql import axis_value_expr
 
-MIN_ROW_GROUPS = 128  # fewer make too coarse a picture: the sampled windows look better then
+MIN_ROW_GROUPS = 32  # fewer make too coarse a picture; sampled windows decode 8 row groups (0.1 s at 100M)
 _PARQUET_READER = "read_parquet("
 
 
