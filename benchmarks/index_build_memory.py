@@ -51,7 +51,7 @@ def build(n: int, chunks: int, threads: int, limit: str, checkpoint: bool) -> di
 
     import pikaplot_widget as pk
     from pikaplot_widget.engine.line import LineColumns
-    from pikaplot_widget.plots.line.index import bucket_count
+    from pikaplot_widget.plots.line.index_geometry import bucket_count
 
     session = pk.Session(threads=threads, memory_limit=limit)
     con = session.connection

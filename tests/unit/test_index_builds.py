@@ -18,7 +18,8 @@ from pikaplot_widget.engine.line import LineColumns, fetch_extent
 from pikaplot_widget.engine.runner import QueryCancelled, Ticket
 from pikaplot_widget.engine.sources import resolve_source
 from pikaplot_widget.plots.line import index as index_module
-from pikaplot_widget.plots.line.index import MIN_ROWS, build_pyramid, drop_pyramid
+from pikaplot_widget.plots.line.index import build_pyramid, drop_pyramid
+from pikaplot_widget.plots.line.index_geometry import MIN_ROWS
 
 ROWS = 2_000_000
 assert ROWS >= MIN_ROWS
@@ -76,7 +77,7 @@ def test_builds_at_once_under_a_small_limit_all_get_their_index(monkeypatch: pyt
                 running[0] -= 1
 
     monkeypatch.setattr(index_module, "_build_once", counted)
-    session = pk.Session(threads=16, memory_limit="96MB")  # one such build needs 64-80 MB
+    session = pk.Session(threads=16, memory_limit="192MB")  # one such build needs 128-160 MB
     data = [shuffled_walk(seed) for seed in range(4)]
     try:
         plots = make_plots(session, data)

@@ -22,8 +22,9 @@ from pikaplot_widget.engine.line_series import by_series, y_list_series
 from pikaplot_widget.engine.runner import NEVER_CANCELLED, QueryCancelled, QueryRunner, Ticket
 from pikaplot_widget.engine.sources import Source, resolve_source
 from pikaplot_widget.plots.line import index_chunks
-from pikaplot_widget.plots.line.index import bucket_count, build_pyramid, drop_pyramid
+from pikaplot_widget.plots.line.index import build_pyramid, drop_pyramid
 from pikaplot_widget.plots.line.index_chunks import BuildProgress, Statement, chunk_ranges, level0_statements
+from pikaplot_widget.plots.line.index_geometry import bucket_count
 
 N = 30_000
 SMALL = {"min_rows": 0, "rows_per_bucket": 8, "top_level_buckets": 64}

@@ -69,12 +69,13 @@ def _run(folder: str, limit: int, plots: int) -> dict:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE on Linux")
 def test_a_full_disk_at_the_checkpoint_leaves_the_catalog_working(tmp_path):
-    """1.5 MB: the first plot's index fits; the second's CHECKPOINT cannot write the file and DuckDB
+    """3 MB: the first plot's index fits; the second's CHECKPOINT cannot write the file and DuckDB
     invalidates the database (which then fails every catalog query of the session's)."""
-    result = _run(str(tmp_path), 1_500_000, 3)
+    result = _run(str(tmp_path), 3_000_000, 3)
     first, second, third = result["plots"]
     assert first["error"] == "" and first["levels"] >= 1
-    assert "File too large" in second["error"] and second["levels"] == 0 and second["index_s"] > 0
+    assert "Checkpoint failed" in second["error"] or "File too large" in second["error"]
+    assert second["levels"] == 0 and second["index_s"] > 0
     assert third["error"] == "" and third["levels"] >= 1  # kept in memory from then on
     assert result["path"] is None  # the in-memory database
     for plot in (first, second, third):

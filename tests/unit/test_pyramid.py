@@ -8,14 +8,8 @@ import pytest
 
 from pikaplot_widget.engine.line import LineColumns, fetch_extent
 from pikaplot_widget.engine.sources import resolve_source
-from pikaplot_widget.plots.line.index import (
-    FANOUT,
-    MIN_BUCKETS_PER_COLUMN,
-    build_pyramid,
-    drop_pyramid,
-    merge_in_memory,
-    pyramid_m4,
-)
+from pikaplot_widget.plots.line.index import build_pyramid, drop_pyramid, merge_in_memory, pyramid_m4
+from pikaplot_widget.plots.line.index_geometry import FANOUT, MIN_BUCKETS_PER_COLUMN, rows_per_bucket_for
 
 SMALL = {"min_rows": 0, "rows_per_bucket": 8, "top_level_buckets": 64}
 
@@ -40,6 +34,18 @@ def _reference(x, y, pyramid, level, x0, x1, columns):
         if sel.any():
             out[c] = (x[sel].min(), x[sel].max(), y[sel].min(), y[sel].max(), int((col == c).sum()))
     return out, col
+
+
+def _indexed_views(rng, pyramid, count, columns, decades):
+    """Random views of data over [0, 1000] (widths 10**decades of it) that a level answers:
+    (columns, x0, span, level) each."""
+    for _ in range(count):
+        n = int(rng.integers(*columns))
+        span = 1000 * 10 ** rng.uniform(*decades)
+        x0 = rng.uniform(-0.2 * span, 1000 - 0.5 * span)
+        level = pyramid.level_for(span / n)
+        if level is not None:
+            yield n, x0, span, level
 
 
 @pytest.fixture
@@ -141,13 +147,7 @@ def test_levels_in_memory_merge_like_duckdb(session, runner, data, rng):
     pyramid = build_pyramid(runner, cols, fetch_extent(runner, cols), **SMALL)
     assert set(pyramid.arrays) == set(range(len(pyramid.tables)))  # small: every level fits
     compared = 0
-    for _ in range(40):
-        columns = int(rng.integers(20, 400))
-        span = 1000 * 10 ** rng.uniform(-1.5, 0.3)
-        x0 = rng.uniform(-0.2 * span, 1000 - 0.5 * span)
-        level = pyramid.level_for(span / columns)
-        if level is None:
-            continue
+    for columns, x0, span, level in _indexed_views(rng, pyramid, 40, (20, 400), (-1.5, 0.3)):
         in_sql = pyramid_m4(runner, pyramid, level, (x0, x0 + span), columns).to_pylist()
         in_numpy = merge_in_memory(pyramid, level, (x0, x0 + span), columns).to_pylist()
         assert len(in_sql) == len(in_numpy)
@@ -159,3 +159,31 @@ def test_levels_in_memory_merge_like_duckdb(session, runner, data, rng):
                 assert y[x == b["x_at_max"]].max() == b["y_max"]
         compared += 1
     assert compared > 20
+
+
+def test_tables_whose_index_fits_in_memory_get_64_row_buckets_and_merge_like_numpy(session, runner, rng):
+    """At defaults a table up to ~40M rows (one series) gets buckets of 64 rows, every level kept in
+    numpy; its views merged there equal the brute force over the rows. Larger ones keep 256."""
+    assert rows_per_bucket_for(10_000_000) == 64 and rows_per_bucket_for(40_000_000) == 64
+    assert rows_per_bucket_for(50_000_000) == 256 and rows_per_bucket_for(1_000_000_000) == 256
+    assert rows_per_bucket_for(10_000_000, series_count=10) == 256  # ten series: 10x the buckets
+    n = 400_000
+    x = rng.uniform(0, 1000, n)
+    y = np.cumsum(rng.normal(size=n))
+    y[rng.random(n) < 0.001] = np.nan
+    cols = _columns(session, x, y)
+    extent = fetch_extent(runner, cols)
+    pyramid = build_pyramid(runner, cols, extent, min_rows=0)  # no rows_per_bucket: the default
+    assert pyramid is not None and pyramid.buckets == -(-n // 64)
+    assert set(pyramid.arrays) == set(range(len(pyramid.tables)))
+    compared = 0
+    for columns, x0, span, level in _indexed_views(rng, pyramid, 24, (50, 300), (-1.2, 0.1)):
+        merged = merge_in_memory(pyramid, level, (x0, x0 + span), columns).to_pylist()
+        expected, _ = _reference(x, y, pyramid, level, x0, x0 + span, columns)
+        got = {r["col"]: r for r in merged if r["y_min"] is not None}
+        assert set(got) == set(expected)
+        for c, want in expected.items():
+            r = got[c]
+            assert (r["x_first"], r["x_last"], r["y_min"], r["y_max"], r["n"]) == want
+        compared += 1
+    assert compared > 10

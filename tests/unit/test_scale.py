@@ -15,7 +15,7 @@ import pikaplot_widget as pk
 from pikaplot_widget.engine import cache as result_cache
 from pikaplot_widget.engine.cache import ResultCache
 from pikaplot_widget.engine.runner import QueryCancelled, QueryRunner, Ticket
-from pikaplot_widget.plots.line.index import MIN_BUCKETS_PER_COLUMN
+from pikaplot_widget.plots.line.index_geometry import MIN_BUCKETS_PER_COLUMN
 from pikaplot_widget.render.buffers import buffer_pool
 from pikaplot_widget.runtime.memory import PressureMonitor, monitor
 

@@ -15,7 +15,8 @@ import pikaplot_widget as pk
 from pikaplot_widget.engine.line import LineColumns, fetch_extent, fetch_line
 from pikaplot_widget.engine.line_series import by_series, y_list_series
 from pikaplot_widget.engine.sources import resolve_source
-from pikaplot_widget.plots.line.index import FANOUT, build_pyramid, fetch_from_pyramid
+from pikaplot_widget.plots.line.index import build_pyramid, fetch_from_pyramid
+from pikaplot_widget.plots.line.index_geometry import FANOUT
 
 SMALL = {"min_rows": 0, "rows_per_bucket": 8, "top_level_buckets": 64}
 

@@ -28,8 +28,9 @@ from ...engine.runner import (
     Ticket,
 )
 from ..provider import Provider
-from .index import MIN_ROWS as INDEX_MIN_ROWS
-from .index import Pyramid, build_pyramid, drop_pyramid, fetch_from_pyramid, rows_between
+from .index import build_pyramid, drop_pyramid, fetch_from_pyramid, rows_between
+from .index_geometry import MIN_ROWS as INDEX_MIN_ROWS
+from .index_geometry import Pyramid
 
 WIDE_READ_ROWS = 1 << 18  # the most rows read for the row cache beyond a view's own
 

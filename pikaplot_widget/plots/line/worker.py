@@ -24,8 +24,8 @@ from ..drawn import Drawn
 from ..protocols import FrameCallback, StateCallback, ViewCallback
 from ..selection import Selection
 from .hover import line_drawn
-from .index import MIN_ROWS as INDEX_MIN_ROWS
-from .index import Pyramid
+from .index_geometry import MIN_ROWS as INDEX_MIN_ROWS
+from .index_geometry import Pyramid
 from .painter import LinePainter
 from .provider import LineProvider
 
