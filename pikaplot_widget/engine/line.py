@@ -12,11 +12,12 @@ from ..core.scale import LINEAR, AxisScale
 from .dialect import Dialect
 from .line_cache import RowCache
 from .line_points import ColumnEdges, ColumnStats, LineData, m4_points, series_points
-from .line_rows import FAST_ROWS, m4_of_rows, row_limit, rows_m4, rows_sql
+from .line_rows import FAST_ROWS, empty_m4, m4_of_rows, row_limit, rows_m4, rows_sql
 from .line_series import Series, series_codes, wide_m4_sql
 from .runner import NEVER_CANCELLED, ProgressCallback, Reader, Ticket, float_column
 from .sources import Source
 from .sql import (
+    FLOAT_TYPES,
     axis_value_expr,
     is_temporal_type,
     range_filter_sql,
@@ -35,6 +36,12 @@ class Extent:
     y_max: float
     rows: int
     invalid_rows: int = 0  # rows with NULL/NaN/inf in x or y
+    nan_unknown: bool = False  # from Parquet statistics, which leave NaN out: y may hold NaN
+
+    @property
+    def may_be_invalid(self) -> bool:
+        """Some rows may lack a valid y: queries then keep their validity checks."""
+        return self.invalid_rows > 0 or self.nan_unknown
 
     @property
     def empty(self) -> bool:
@@ -260,13 +267,16 @@ def fetch_extent(
         return Extent(
             min(p.x_min for p in full), max(p.x_max for p in full), min(p.y_min for p in full),
             max(p.y_max for p in full), parts[0].rows, max(p.invalid_rows for p in parts),
+            any(p.nan_unknown for p in parts),
         )  # fmt: skip
     quick = _extent_row(runner.run(cols.quick_extent_sql(), on_progress=on_progress, ticket=ticket))
     finite = all(math.isfinite(v) for v in (quick.x_min, quick.x_max, quick.y_min, quick.y_max))
     if finite or quick.rows == 0:
         # No NaN/inf anywhere (they would surface as a min or max): plain bounds are the valid bounds,
-        # up to rows whose other column is NULL, which only widens the first view a little.
-        return quick
+        # up to rows whose other column is NULL, which only widens the first view a little. Parquet
+        # statistics leave NaN out of their min and max, so there a float y may still hold some.
+        hidden = cols.y_type in FLOAT_TYPES and cols.source.from_sql.startswith("read_parquet(")
+        return replace(quick, nan_unknown=hidden)
     return _extent_row(runner.run(cols.extent_sql(), on_progress=on_progress, ticket=ticket))
 
 
@@ -322,7 +332,7 @@ def fetch_line(
     width = (x1 - x0) / columns
     lo, hi = max(x0 - width, extent.x_min), min(x1 + width, extent.x_max)
     if extent.empty or not (x1 > x0) or lo > hi:
-        return cols.view_points(_empty_m4(), x_range, columns, "raw")
+        return cols.view_points(empty_m4(), x_range, columns, "raw")
     scale = columns / (x1 - x0)
     in_engine = in_engine or cols.dialect.aggregates_in_engine  # a remote engine: M4 there
     if row_cache is not None and not in_engine and RowCache.usable(cols):
@@ -340,6 +350,9 @@ def fetch_line(
     params = [*cols.range_params(lo, hi), *cols.series_params(), x0, scale, columns]
     gaps = extent.invalid_rows > 0 or cols.series is not None  # the extent checks only the first y
     table = runner.run(cols.m4_sql(with_gaps=gaps), params, on_progress, ticket)
+    if not gaps and extent.nan_unknown and bool(np.isnan(float_column(table, "y_max")).any()):
+        # DuckDB's max() is NaN where a column holds NaN the statistics left out: again, with gaps
+        table = runner.run(cols.m4_sql(with_gaps=True), params, on_progress, ticket)
     # With at most two rows in every column, first and last are all of them: the rows themselves.
     few = len(table) == 0 or table.column("n").to_numpy().max() <= 2
     return cols.view_points(table, x_range, columns, kind="raw" if few else "m4")
@@ -380,20 +393,6 @@ def _m4_from_rows(
     if series is None or codes is None:
         return cols.view_points(table, x_range, columns, kind)
     return series_points(table, codes, series.names, x_range, columns, kind, None, series.by is None)
-
-
-def _empty_m4() -> pa.Table:
-    """M4 rows of nothing."""
-    names = ("x_first", "y_first", "x_at_min", "y_min", "x_at_max", "y_max", "x_last", "y_last", "x_gap")
-    empty = {n: pa.array([], pa.float64()) for n in names}
-    return pa.table(
-        {
-            "s": pa.array([], pa.int64()),
-            "col": pa.array([], pa.int64()),
-            **empty,
-            "n": pa.array([], pa.int64()),
-        }
-    )
 
 
 __all__ = ["ColumnEdges", "ColumnStats", "Extent", "LineColumns", "LineData", "m4_points"]

@@ -135,6 +135,12 @@ def m4_of_rows(x: np.ndarray, y: np.ndarray, x0: float, scale: float, columns: i
     )
 
 
+def empty_m4() -> pa.Table:
+    """M4 rows of nothing (with the series column `s`)."""
+    no_rows, no_values = np.empty(0, np.int64), np.empty(0)
+    return pa.table({"s": no_rows, "col": no_rows, **dict.fromkeys(M4_COLUMNS, no_values), "n": no_rows})
+
+
 def first_hit(hit: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Per group (groups start at `starts`), the first row where `hit` is true (the group's
     first row where none is: a group without a valid y, whose values are not used)."""

@@ -109,7 +109,7 @@ def level0_statements(
         if series is not None and series.by is None:
             select = wide_m4_sql(cols, KEY, "k", where, key_filter)
         else:
-            gaps = extent.invalid_rows > 0 or series is not None
+            gaps = extent.may_be_invalid or series is not None
             select = cols.m4_grouped_sql(KEY, "k", where, with_gaps=gaps, key_filter=key_filter)
         sql = d.create_table(table, select) if i == 0 else f"INSERT INTO {table} {select}"
         params = [*x_params, *cols.series_params(), *key_params, *key_filter_params]
