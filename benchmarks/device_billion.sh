@@ -225,6 +225,13 @@ print('SQL text 100M (one statement):', round(time.perf_counter() - t, 2), 's to
         probe pass16 --moves 60 --pass-row-groups 16
         python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments15.txt"
         tar -czf "$OUT/experiments15.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
+    experiments16)  # defaults after the fine level 0 (not used at 1B) and level merges by slices
+        step "experiments16"
+        mkdir -p "$OUT/x"
+        probe defaults16a --moves 60 --scan
+        probe defaults16b --moves 60
+        python3 "$HERE/benchmarks/billion_summary.py" "$OUT"/x/*.json | tee "$OUT/experiments16.txt"
+        tar -czf "$OUT/experiments16.tar.gz" -C "$OUT" x && rm -rf "$OUT/x" ;;
     firstexact | firstexact-before)  # first_frame.py: scan vs first exact frame at 100M and 1B rows
         step "$s"
         code=$HERE; [ "$s" = firstexact-before ] && code=$HERE/before

@@ -140,7 +140,7 @@ def test_slow_plot_shows_progress(notebook: Notebook):
     box = image.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     started = time.monotonic()
-    page.mouse.wheel(0, -4000)  # x0.01: about 300k of the 30M rows in view, below the index
+    page.mouse.wheel(0, -6000)  # x0.001: about 30k of the 30M rows in view, below the index
 
     overlay = nb.overlay(SLOW)
     try:
