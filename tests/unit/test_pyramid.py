@@ -162,11 +162,13 @@ def test_levels_in_memory_merge_like_duckdb(session, runner, data, rng):
 
 
 def test_tables_whose_index_fits_in_memory_get_64_row_buckets_and_merge_like_numpy(session, runner, rng):
-    """At defaults a table up to ~40M rows (one series) gets buckets of 64 rows, every level kept in
-    numpy; its views merged there equal the brute force over the rows. Larger ones keep 256."""
-    assert rows_per_bucket_for(10_000_000) == 64 and rows_per_bucket_for(40_000_000) == 64
-    assert rows_per_bucket_for(50_000_000) == 256 and rows_per_bucket_for(1_000_000_000) == 256
-    assert rows_per_bucket_for(10_000_000, series_count=10) == 256  # ten series: 10x the buckets
+    """At defaults a table up to ~60M rows (one series) gets buckets of 64 rows, up to ~120M of 128,
+    every level kept in numpy; its views merged there equal the brute force over the rows. Larger
+    ones keep 256."""
+    assert rows_per_bucket_for(10_000_000) == 64 and rows_per_bucket_for(60_000_000) == 64
+    assert rows_per_bucket_for(100_000_000) == 128 and rows_per_bucket_for(1_000_000_000) == 256
+    assert rows_per_bucket_for(10_000_000, series_count=10) == 128  # ten series: 10x the buckets
+    assert rows_per_bucket_for(10_000_000, series_count=20) == 256
     n = 400_000
     x = rng.uniform(0, 1000, n)
     y = np.cumsum(rng.normal(size=n))

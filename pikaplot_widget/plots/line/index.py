@@ -36,10 +36,10 @@ from .index_chunks import (
 )
 from .index_geometry import (
     FANOUT,
-    FINE_ROWS_PER_BUCKET,
     IN_MEMORY_BYTES,
     LEVEL_COLUMNS,
     MIN_ROWS,
+    ROWS_PER_BUCKET,
     TOP_LEVEL_BUCKETS,
     Pyramid,
     bucket_count,
@@ -88,7 +88,7 @@ def build_pyramid(
     wide_groups = buckets_per_chunk  # one statement over more groups needs the wider limit
     if rows_per_bucket is None:
         rows_per_bucket = rows_per_bucket_for(extent.rows, cols.series.count if cols.series else 1)
-        if rows_per_bucket == FINE_ROWS_PER_BUCKET:  # each thread may see every group of a shuffled
+        if rows_per_bucket < ROWS_PER_BUCKET:  # each thread may see every group of a shuffled
             wide_groups //= 8  # source: 2M rows in 64-row buckets need 128-160 MB on 16 threads
     sizes = (rows_per_bucket, top_level_buckets, buckets_per_chunk, wide_groups)
     args = (runner, cols, extent, on_progress, ticket, *sizes)

@@ -12,7 +12,7 @@ from ...engine.line_series import Series
 
 FANOUT = 16
 ROWS_PER_BUCKET = 256
-FINE_ROWS_PER_BUCKET = 64  # for tables whose whole index then still fits IN_MEMORY_BYTES
+FINE_ROWS_PER_BUCKET = (64, 128)  # for tables whose whole index then still fits IN_MEMORY_BYTES
 MIN_BUCKETS_PER_COLUMN = 4
 MIN_ROWS = 1_000_000  # below this a plain M4 over the rows is as fast as the index
 MAX_BUCKETS = 1 << 22
@@ -32,7 +32,7 @@ LEVEL_COLUMNS = (
     "x_gap",
     "n",
 )
-IN_MEMORY_BYTES = 64 * 2**20  # levels that fit in this budget are also kept as numpy arrays
+IN_MEMORY_BYTES = 96 * 2**20  # levels that fit in this budget are also kept as numpy arrays
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,12 @@ def bucket_count(rows: int, rows_per_bucket: int = ROWS_PER_BUCKET, smallest: in
 
 
 def rows_per_bucket_for(rows: int, series_count: int = 1) -> int:
-    """Level 0's rows per bucket: FINE_ROWS_PER_BUCKET where every level then still fits
-    IN_MEMORY_BYTES as numpy arrays (up to ~45M rows of one series), else ROWS_PER_BUCKET. With the
-    finer level 0, views of 205k-819k rows over 800 pixel columns merge buckets in numpy instead of
-    reading their rows."""
-    fine = bucket_count(rows, FINE_ROWS_PER_BUCKET) * series_count
-    in_memory = fine * 8 * (len(LEVEL_COLUMNS) + 1) * FANOUT // (FANOUT - 1)
-    return FINE_ROWS_PER_BUCKET if in_memory <= IN_MEMORY_BYTES else ROWS_PER_BUCKET
+    """Level 0's rows per bucket: the smallest of FINE_ROWS_PER_BUCKET with which every level still
+    fits IN_MEMORY_BYTES as numpy arrays (64 up to ~60M rows of one series, 128 up to ~120M), else
+    ROWS_PER_BUCKET. A view reads its rows below 4 buckets per pixel column: at 800 columns 205k rows
+    with 64-row buckets, 410k with 128, 819k with 256; above, it merges buckets in numpy."""
+    for size in FINE_ROWS_PER_BUCKET:
+        buckets = bucket_count(rows, size) * series_count
+        if buckets * 8 * (len(LEVEL_COLUMNS) + 1) * FANOUT // (FANOUT - 1) <= IN_MEMORY_BYTES:
+            return size
+    return ROWS_PER_BUCKET
