@@ -15,7 +15,7 @@ from .line_points import ColumnEdges, ColumnStats, LineData, m4_points, series_p
 from .line_rows import FAST_ROWS, empty_m4, m4_of_rows, row_limit, rows_m4, rows_sql
 from .line_series import Series, series_codes, wide_m4_sql
 from .runner import NEVER_CANCELLED, ProgressCallback, Reader, Ticket, float_column
-from .sources import Source
+from .sources import Source, statistics_may_hide_nan
 from .sql import (
     FLOAT_TYPES,
     axis_value_expr,
@@ -274,8 +274,9 @@ def fetch_extent(
     if finite or quick.rows == 0:
         # No NaN/inf anywhere (they would surface as a min or max): plain bounds are the valid bounds,
         # up to rows whose other column is NULL, which only widens the first view a little. Parquet
-        # statistics leave NaN out of their min and max, so there a float y may still hold some.
-        hidden = cols.y_type in FLOAT_TYPES and cols.source.from_sql.startswith("read_parquet(")
+        # statistics leave NaN out of their min and max (SQL text, views over Parquet too): there a
+        # float y may still hold some.
+        hidden = cols.y_type in FLOAT_TYPES and statistics_may_hide_nan(cols.source, runner)
         return replace(quick, nan_unknown=hidden)
     return _extent_row(runner.run(cols.extent_sql(), on_progress=on_progress, ticket=ticket))
 

@@ -7,7 +7,7 @@ import glob
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -15,6 +15,9 @@ import pyarrow as pa
 from .dialect import DUCKDB, Dialect
 from .session import Session
 from .sql import is_numeric_type, is_temporal_type, quote_ident, quote_string
+
+if TYPE_CHECKING:
+    from .runner import Reader
 
 _READERS = (
     ((".parquet", ".pq"), "read_parquet"),
@@ -71,6 +74,31 @@ class Source:
             return type_name
         wanted = "numeric or date/time" if allow_time else "numeric"
         raise TypeError(f"{role} column {name!r} has type {type_name}; a {wanted} column is needed")
+
+
+def statistics_may_hide_nan(source: Source, runner: Reader) -> bool:
+    """Whether DuckDB may answer min()/max() over the source from Parquet footers, whose statistics
+    leave NaN out (a float column's max() is then no NaN though rows hold NaN): a Parquet reader, but
+    also SQL text, a relation or a view over one (DuckDB folds their aggregates the same way). Not a
+    DuckDB table (its max() is NaN where a row is), a registered frame, a CSV/JSON reader or Spark."""
+    from_sql = source.from_sql
+    if source.dialect is not DUCKDB or source.registrations:
+        return False
+    if from_sql.startswith("read_"):
+        return from_sql.startswith("read_parquet(")
+    parts = re.findall(_NAME_PART, from_sql)
+    if from_sql.startswith("(") or not parts:
+        return True
+    name = parts[-1][1:-1].replace('""', '"') if parts[-1].startswith('"') else parts[-1]
+    sql = (
+        "SELECT (SELECT count(*) FROM duckdb_tables() WHERE lower(table_name) = lower(?)), "
+        "(SELECT count(*) FROM duckdb_views() WHERE lower(view_name) = lower(?))"
+    )
+    try:
+        tables, views = runner.run(sql, [name, name]).to_pylist()[0].values()
+    except duckdb.Error:
+        return True
+    return not (tables > 0 and views == 0)  # only a table for sure: a view may read Parquet
 
 
 def _reader_for(path: str) -> str | None:
