@@ -16,6 +16,7 @@ from jupyter_rfb import RemoteFrameBuffer
 from jupyter_rfb.widget import CSS as RFB_CSS
 from jupyter_rfb.widget import JS as RFB_JS
 
+from .comm_routing import keep_front_end_routing
 from .core.viewport import Viewport
 from .frames import FrameSender
 from .frontend import compose_esm
@@ -109,6 +110,7 @@ class Plot(FrameSender, StateSync, Theming, Reading, Output, SeriesLegend, Remot
         y_axis = None if y_range is None else units.to_axis(y_range, "y_range")  # anything starts
         with _construct_lock, _without_output_widget():
             super().__init__(css_width=f"{int(width)}px", css_height=f"{int(height)}px")
+        keep_front_end_routing(self.comm)  # wheels on the browser's subshell while a cell runs
         # In a kernel, worker threads reach the widget only through an event loop: the one that
         # delivered the latest message (a subshell's while a cell runs). Elsewhere (scripts,
         # tests) there is no comm to protect and a loop may exist that nobody runs.
@@ -166,7 +168,14 @@ class Plot(FrameSender, StateSync, Theming, Reading, Output, SeriesLegend, Remot
             self.status = status
 
     def _on_view(self, view: Viewport) -> None:
-        self._call_in_loop(self._apply_view, view)
+        self._call_in_loop(self._apply_worker_view)
+
+    def _apply_worker_view(self) -> None:
+        """The worker's view as it is now: a callback queued behind a running cell must not put
+        back a view that the cell (or a wheel since) replaced."""
+        view = self.controller.view
+        if view is not None:
+            self._apply_view(view)
 
     def _apply_view(self, view: Viewport) -> None:
         self._sync.active = True

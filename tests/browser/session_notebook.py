@@ -120,11 +120,31 @@ def rerun_notebook(root: Path) -> Path:
     )
 
 
+MESSAGES_CELL = f"""\
+{marker("messages")}
+# diagnosis: each message from the browser, with the thread and the subshell that delivered it
+def _subshell_id():
+    parent = get_ipython().kernel.get_parent()
+    return (parent or {{}}).get("header", {{}}).get("subshell_id")
+
+def _log_message(_widget, content, _buffers):
+    kind = str(content.get("event_type", content.get("type")))
+    _log(event="msg", plot="p", kind=kind, subshell=_subshell_id())
+
+p.on_msg(_log_message)
+"""
+
+
 def busy_notebook(root: Path) -> Path:
     """Test 2: a plot and a cell that keeps the main shell busy for 20 s (run it from the test)."""
     return write(
         root / "busy.ipynb",
-        [setup_cell("busy", [WALK_SQL]), plot_cell("p", line_expression("walk", "walk")), SLEEP_CELL],
+        [
+            setup_cell("busy", [WALK_SQL]),
+            plot_cell("p", line_expression("walk", "walk")),
+            MESSAGES_CELL,
+            SLEEP_CELL,
+        ],
     )
 
 

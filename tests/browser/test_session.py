@@ -455,10 +455,13 @@ def test_busy_kernel_still_draws(browser: Any, session_lab: LabServer):
             ended = nb.log("busy", "sleep-end")
         finally:
             interrupt_kernels(nb.server)
+        received = [(r["kind"], r["thread"][:12], str(r["subshell"])[:8], round(r["t"] - started["t"], 2))
+                    for r in records(nb, "busy", "msg", plot=plot)][-12:]  # fmt: skip
         state = (
             f"wheels during the sleep (s after the wheel): {results}; sleep started at {started['t']:.2f} "
             f"(thread {started['thread']}), ended: {ended[-1]['t'] if ended else 'not yet'}; "
-            f"sleep cell prompt [{prompt}]; overlays {overlays(nb)}"
+            f"sleep cell prompt [{prompt}]; overlays {overlays(nb)}; the last messages the kernel "
+            f"handled (kind, thread, subshell, s after the sleep started): {received}"
         )
         print(f"\n{state}")
         assert not ended and prompt == "*", f"the sleep cell was not running any more: {state}"
