@@ -29,6 +29,7 @@ ALLOWED = {
     "frames": set(),  # frames out to the browser, mixed into the widget
     "frontend": set(),  # the widget's ESM: jupyter_rfb's, quickened, wrapped by the overlay
     "state_sync": set(),  # range and status traitlets sent after the frame, mixed into the widget
+    "comm_routing": set(),  # the plot comm's incoming messages stay on the browser's subshell
     "widget": {
         "core",
         "runtime",
@@ -46,7 +47,7 @@ ALLOWED = {
     "link": {"widget"},
     "__init__": {"api", "core", "engine", "link", "render", "runtime", "widget"},
 }
-ALLOWED["widget"].update({"series_legend", "frames", "frontend", "state_sync"})
+ALLOWED["widget"].update({"series_legend", "frames", "frontend", "state_sync", "comm_routing"})
 
 
 def module_name(path: Path) -> str:
