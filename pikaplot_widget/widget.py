@@ -168,14 +168,15 @@ class Plot(FrameSender, StateSync, Theming, Reading, Output, SeriesLegend, Remot
             self.status = status
 
     def _on_view(self, view: Viewport) -> None:
-        self._call_in_loop(self._apply_worker_view)
+        self._call_in_loop(self._apply_worker_view, view)
 
-    def _apply_worker_view(self) -> None:
+    def _apply_worker_view(self, view: Viewport) -> None:
         """The worker's view as it is now: a callback queued behind a running cell must not put
-        back a view that the cell (or a wheel since) replaced."""
-        view = self.controller.view
-        if view is not None:
-            self._apply_view(view)
+        back a view that the cell (or a wheel since) replaced. `view` (the one reported) serves
+        while the plot is still being constructed (its worker may report before `_life` exists)."""
+        life: Lifecycle | None = getattr(self, "_life", None)
+        current = None if life is None else life.current.view
+        self._apply_view(current if current is not None else view)
 
     def _apply_view(self, view: Viewport) -> None:
         self._sync.active = True
