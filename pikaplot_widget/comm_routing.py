@@ -10,16 +10,28 @@ never awaits a reply from the browser: the browser's own routing stands.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+
 
 def _front_end_choice(data: object, default: str | None) -> str | None:
     return default
 
 
+def _takes_data_and_default(hook: Callable[..., object]) -> bool:
+    try:
+        parameters = list(inspect.signature(hook).parameters)
+    except (TypeError, ValueError):
+        return False
+    return parameters == ["data", "default"]
+
+
 def keep_front_end_routing(comm: object) -> bool:
     """Make `comm` (an ipykernel comm) route incoming messages where the browser sent them; False
     where the kernel has no such routing (older ipykernel, no kernel)."""
-    if not callable(getattr(comm, "_reply_subshell_for", None)):
-        return False
+    hook = getattr(comm, "_reply_subshell_for", None)
+    if not callable(hook) or not _takes_data_and_default(hook):
+        return False  # changed shape: a replacement that raised would drop every message
     try:
         comm._reply_subshell_for = _front_end_choice  # type: ignore[attr-defined]
     except (AttributeError, TypeError):  # a comm class with slots or read-only attributes

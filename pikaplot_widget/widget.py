@@ -140,6 +140,9 @@ class Plot(FrameSender, StateSync, Theming, Reading, Output, SeriesLegend, Remot
             self.controller.set_x_range(*x_axis)
         if y_axis is not None:
             self.controller.set_y_range(*y_axis)
+        reported = self.controller.reported_view  # a view the worker reported before `_life` existed
+        if reported is not None:
+            self._apply_view(reported)
         self.observe(self._on_range_trait, names=["x_range", "y_range"])
         self_ref = weakref.ref(self)
 
@@ -175,7 +178,7 @@ class Plot(FrameSender, StateSync, Theming, Reading, Output, SeriesLegend, Remot
         back a view that the cell (or a wheel since) replaced. `view` (the one reported) serves
         while the plot is still being constructed (its worker may report before `_life` exists)."""
         life: Lifecycle | None = getattr(self, "_life", None)
-        current = None if life is None else life.current.view
+        current = None if life is None else life.current.reported_view
         self._apply_view(current if current is not None else view)
 
     def _apply_view(self, view: Viewport) -> None:

@@ -154,6 +154,13 @@ class ViewWorker:
             return self._view
 
     @property
+    def reported_view(self) -> Viewport | None:
+        """The current viewport once the data's first view is adopted (before that a view set by
+        hand holds a placeholder for the other axis); None until then."""
+        with self._cond:
+            return self._view if self._adopted else None
+
+    @property
     def size(self) -> Size:
         """(width, height) in physical pixels and the pixel ratio."""
         with self._cond:
