@@ -337,8 +337,8 @@ class Plot(FrameSender, StateSync, Theming, Reading, Output, SeriesLegend, Remot
         c = self.controller
         counters = c.counters
         return {
-            "queries_run": c.queries_run,
-            "queries_cancelled": c.queries_cancelled,
+            "queries_run": c.query_stats.run,
+            "queries_cancelled": c.query_stats.cancelled,
             "events_coalesced": max(counters.views_requested - counters.views_served, 0),
             "events_dropped": self._events_dropped,
             "handler_errors": self._handler_errors,

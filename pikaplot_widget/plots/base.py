@@ -383,16 +383,6 @@ class ViewWorker:
         return self._freed.wait(timeout)
 
     @property
-    def queries_run(self) -> int:
-        """Queries this plot ran (on whichever reader of the session)."""
-        return self.query_stats.run
-
-    @property
-    def queries_cancelled(self) -> int:
-        """Queries of this plot cancelled by newer views (or by close)."""
-        return self.query_stats.cancelled
-
-    @property
     def closed(self) -> bool:
         """Whether close() was called."""
         return self._closed

@@ -84,14 +84,14 @@ def test_a_failed_index_build_still_gets_row_files_and_wait_idle_returns(rng, mo
         assert plot.controller.wait_idle(10), "wait_idle waited for row files nobody writes"
         assert time.monotonic() - started < 8
         assert plot.stats["row_store"] == "ready", plot.stats["row_store"]
-        queries = plot.controller.queries_run
+        queries = plot.controller.query_stats.run
         for lo in rng.uniform(0, 9e3, 4):
             plot.x_range = (lo, lo + 40.0)
             plot.to_array(timeout=60)
             data = plot.controller.data
             inside = (x >= lo) & (x <= lo + 40.0)
             assert (data.y_min_in_view, data.y_max_in_view) == (y[inside].min(), y[inside].max())
-        assert plot.controller.queries_run == queries, "the zooms came from the row files"
+        assert plot.controller.query_stats.run == queries, "the zooms came from the row files"
     finally:
         plot.close()
         session.close()
