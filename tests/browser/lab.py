@@ -271,16 +271,23 @@ class Notebook:
 
     def image_pixels(self, marker: str) -> np.ndarray:
         """The plot's current <img> as an (H, W, 4) uint8 array (drawn on a canvas in the page)."""
-        data_url = self.plot_image(marker).evaluate(
-            """(img) => {
-                const canvas = document.createElement('canvas');
-                canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
-                canvas.getContext('2d').drawImage(img, 0, 0);
-                return canvas.toDataURL('image/png');
-            }"""
-        )
         from PIL import Image
 
+        # a frame arriving swaps the <img>'s source: until the new one is decoded it has no pixels
+        data_url = wait_for(
+            lambda: self.plot_image(marker).evaluate(
+                """async (img) => {
+                    if (!img.complete || !img.naturalWidth) await img.decode().catch(() => null);
+                    if (!img.naturalWidth) return null;
+                    const canvas = document.createElement('canvas');
+                    canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+                    canvas.getContext('2d').drawImage(img, 0, 0);
+                    return canvas.toDataURL('image/png');
+                }"""
+            ),
+            10,
+            "the plot's image to be decoded",
+        )
         png = base64.b64decode(data_url.split(",", 1)[1])
         return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
 

@@ -128,6 +128,7 @@ def test_clicking_a_legend_entry_hides_and_shows_its_series(nb: Notebook):
 def test_hover_names_the_series(nb: Notebook):
     overlay = _ready(nb)
     marker = "# cell[series]"
+    assert nb.run_scratch("[setattr(p, 'hidden_series', []), p.hidden_series][1]") == []  # whatever ran first
     image = nb.plot_image(marker)
     image.scroll_into_view_if_needed()
     wait_for(lambda: _count(nb.image_pixels(marker), BLUE) > 300, 30, "both series drawn")

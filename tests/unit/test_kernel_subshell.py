@@ -122,8 +122,10 @@ def test_wheel_on_a_subshell_is_handled_while_a_cell_runs(kernel: tuple[KernelMa
         x_range = json.loads(iopub.output(ask, 5).strip())
     waited = time.monotonic() - sent
     assert iopub.state(cell) == "busy", "the sleep cell ended before the check: the test proves nothing"
-    assert x_range != [1000.0, 90000.0], f"the wheel sent on a subshell was not handled in {waited:.1f} s " \
+    assert x_range != [1000.0, 90000.0], (
+        f"the wheel sent on a subshell was not handled in {waited:.1f} s "
         "while a cell ran: it waits for the main shell"
+    )
     lo, hi = x_range
     assert 1000.0 < lo < hi < 90000.0, f"the wheel did not zoom in: {x_range}"
 
