@@ -29,6 +29,13 @@ class Canvas:
                 usage=wgpu.TextureUsage.RENDER_ATTACHMENT | wgpu.TextureUsage.COPY_SRC,
             )
             self.view = self.texture.create_view()
+            self.frame_uniform = self.device.create_buffer(
+                size=16, usage=wgpu.BufferUsage.UNIFORM | wgpu.BufferUsage.COPY_DST
+            )
+            self.device.queue.write_buffer(
+                self.frame_uniform, 0, np.array([self.width, self.height, 0, 0], np.float32)
+            )
+        self.bind_groups: dict[tuple[object, ...], wgpu.GPUBindGroup] = {}
         self.row_bytes = (self.width * 4 + 255) // 256 * 256
 
     def draw(
@@ -36,7 +43,9 @@ class Canvas:
     ) -> np.ndarray:
         """Render `layers` in order and return the frame as a (height, width, 4) uint8 array."""
         with render_lock:
-            ctx = FrameContext(self.device, self.pool, self.width, self.height)
+            ctx = FrameContext(
+                self.device, self.pool, self.width, self.height, self.frame_uniform, self.bind_groups
+            )
             readback = self.pool.acquire(
                 self.row_bytes * self.height, wgpu.BufferUsage.COPY_DST | wgpu.BufferUsage.MAP_READ
             )
@@ -84,3 +93,5 @@ class Canvas:
         """Free the texture."""
         with render_lock:
             self.texture.destroy()
+            self.frame_uniform.destroy()
+            self.bind_groups.clear()

@@ -13,6 +13,7 @@ from .shaders import shader_cache
 from .text import GlyphAtlas
 
 RenderPass = wgpu.GPURenderPassEncoder
+_MAX_BIND_GROUPS = 64
 _atlas_textures: weakref.WeakKeyDictionary[GlyphAtlas, tuple[int, wgpu.GPUTextureView]] = (
     weakref.WeakKeyDictionary()
 )
@@ -21,14 +22,27 @@ _atlas_textures: weakref.WeakKeyDictionary[GlyphAtlas, tuple[int, wgpu.GPUTextur
 class FrameContext:
     """What layers need while a frame is prepared: device, pool, shaders, the frame uniform."""
 
-    def __init__(self, device: wgpu.GPUDevice, pool: BufferPool, width: int, height: int) -> None:
+    def __init__(
+        self,
+        device: wgpu.GPUDevice,
+        pool: BufferPool,
+        width: int,
+        height: int,
+        frame_uniform: wgpu.GPUBuffer | None = None,
+        bind_groups: dict[tuple[object, ...], wgpu.GPUBindGroup] | None = None,
+    ) -> None:
         self.device = device
         self.pool = pool
         self.shaders = shader_cache(device)
         self.queue = device.queue
         self._acquired: list[wgpu.GPUBuffer] = []
-        size = np.array([width, height, 0, 0], np.float32)
-        self.frame_uniform = self.upload(size, wgpu.BufferUsage.UNIFORM)
+        # A canvas keeps its frame uniform and the bind groups made of it (and of other long-lived
+        # resources) from frame to frame: fewer wgpu calls per frame, most of a frame's cost on a GPU.
+        self._bind_groups = {} if bind_groups is None else bind_groups
+        if frame_uniform is None:
+            size = np.array([width, height, 0, 0], np.float32)
+            frame_uniform = self.upload(size, wgpu.BufferUsage.UNIFORM)
+        self.frame_uniform = frame_uniform
 
     def upload(self, array: np.ndarray, usage: int) -> wgpu.GPUBuffer:
         """Copy an array into a pooled buffer (released when the frame is done)."""
@@ -50,9 +64,24 @@ class FrameContext:
 
     def frame_bind_group(self, pipeline: wgpu.GPURenderPipeline) -> wgpu.GPUBindGroup:
         """A bind group holding only the frame uniform."""
-        return self.device.create_bind_group(
-            layout=pipeline.get_bind_group_layout(0), entries=[self.frame_entry()]
-        )
+        return self.lasting_bind_group(pipeline, ())
+
+    def lasting_bind_group(
+        self, pipeline: wgpu.GPURenderPipeline, resources: tuple[wgpu.GPUTextureView, ...]
+    ) -> wgpu.GPUBindGroup:
+        """The bind group of the frame uniform (binding 0) and long-lived `resources` (bindings 1...),
+        made once per canvas and kept while they are the same objects."""
+        key = (pipeline, self.frame_uniform, *resources)
+        group = self._bind_groups.get(key)
+        if group is None:
+            if len(self._bind_groups) >= _MAX_BIND_GROUPS:
+                self._bind_groups.clear()  # e.g. atlases replaced many times: start over
+            entries = [self.frame_entry()]
+            entries += [{"binding": i + 1, "resource": r} for i, r in enumerate(resources)]
+            group = self._bind_groups[key] = self.device.create_bind_group(
+                layout=pipeline.get_bind_group_layout(0), entries=entries
+            )
+        return group
 
     def atlas_view(self, atlas: GlyphAtlas) -> wgpu.GPUTextureView:
         """The texture view of a glyph atlas (uploaded again only after it gained glyphs)."""

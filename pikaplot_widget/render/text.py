@@ -55,6 +55,7 @@ class GlyphAtlas:
         self.version = 0
         self._pen_x, self._pen_y, self._row_height = 1, 1, 0
         self.glyphs: dict[str, Glyph] = {}
+        self._runs: dict[str, _Run] = {}  # laid-out strings (tick labels recur from frame to frame)
         for ch in PRELOADED:
             self.glyph(ch)
 
@@ -134,28 +135,51 @@ class GlyphAtlas:
 
     def measure(self, text: str) -> float:
         """Width of `text` in pixels."""
-        return sum(self.glyph(ch).advance for ch in unicodedata.normalize("NFC", text))
+        return self._run(text).width
 
-    def layout(self, text: str, x: float, y: float, align: str = "left", valign: str = "top") -> np.ndarray:
-        """Quads (N, 8): x0, y0, x1, y1 on the canvas and u0, v0, u1, v1 in atlas pixels.
+    def _run(self, text: str) -> _Run:
+        """The glyphs of `text` (NFC) and its width, looked up once per string."""
+        run = self._runs.get(text)
+        if run is None:
+            glyphs = tuple(self.glyph(ch) for ch in unicodedata.normalize("NFC", text))
+            run = _Run(sum(g.advance for g in glyphs), glyphs)
+            if len(self._runs) >= _MAX_RUNS:
+                self._runs.clear()
+            self._runs[text] = run
+        return run
 
-        (x, y) is the anchor; `align` is left/center/right, `valign` top/middle/bottom.
-        """
-        text = unicodedata.normalize("NFC", text)
-        width = self.measure(text)
-        pen = x - {"left": 0.0, "center": width / 2, "right": width}[align]
+    def quads(
+        self, text: str, x: float, y: float, align: str = "left", valign: str = "top"
+    ) -> list[tuple[float, ...]]:
+        """The glyph quads of `text` as rows of x0, y0, x1, y1 on the canvas and u0, v0, u1, v1 in
+        atlas pixels. (x, y) is the anchor; `align` is left/center/right, `valign` top/middle/bottom."""
+        run = self._run(text)
+        pen = x - {"left": 0.0, "center": run.width / 2, "right": run.width}[align]
         top = y - {"top": 0.0, "middle": self.line_height / 2, "bottom": self.line_height}[valign]
         pen, top = round(pen), round(top)
-        quads = []
-        for ch in text:
-            g = self.glyph(ch)
+        rows: list[tuple[float, ...]] = []
+        for g in run.glyphs:
             if g.width > 0 and g.height > 0:
                 gx, gy = round(pen + g.left), top + g.top
-                quads.append(
-                    (gx, gy, gx + g.width, gy + g.height, g.u0, g.v0, g.u0 + g.width, g.v0 + g.height)
-                )
+                u1, v1 = g.u0 + g.width, g.v0 + g.height
+                rows.append((gx, gy, gx + g.width, gy + g.height, g.u0, g.v0, u1, v1))
             pen += g.advance
-        return np.asarray(quads, dtype=np.float32).reshape(-1, 8)
+        return rows
+
+    def layout(self, text: str, x: float, y: float, align: str = "left", valign: str = "top") -> np.ndarray:
+        """`quads` as an (N, 8) float32 array."""
+        return np.asarray(self.quads(text, x, y, align, valign), dtype=np.float32).reshape(-1, 8)
+
+
+_MAX_RUNS = 4096  # strings remembered per atlas; forgotten all at once beyond that
+
+
+@dataclass(frozen=True)
+class _Run:
+    """A string's glyphs and its width."""
+
+    width: float
+    glyphs: tuple[Glyph, ...]
 
 
 @functools.lru_cache(maxsize=8)

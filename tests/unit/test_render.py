@@ -12,7 +12,7 @@ from pikaplot_widget.render.device import get_device, gpu_info
 from pikaplot_widget.render.layers.shapes import LineLayer, MarkerLayer, RectLayer
 from pikaplot_widget.render.layers.text import TextLayer
 from pikaplot_widget.render.shaders import ShaderCache, ShaderError
-from pikaplot_widget.render.text import glyph_atlas
+from pikaplot_widget.render.text import GlyphAtlas, glyph_atlas
 
 BLUE = (0.0, 0.0, 1.0, 1.0)
 
@@ -118,3 +118,25 @@ def test_shader_cache_compiles_once_and_names_bad_shader():
     assert cache.compiled == 1
     with pytest.raises(ShaderError, match=r"shader 'broken' failed to compile at line 2, column 10"):
         cache.module("broken", "// line one\nfn main( {")
+
+
+def test_a_canvas_draws_glyphs_added_after_its_first_frames():
+    """A canvas keeps its bind groups from frame to frame; a glyph atlas that grew since (a new
+    texture) must still be the one drawn: the same pixels as on a new canvas."""
+    atlas = GlyphAtlas(15)
+    kept = Canvas(120, 40)
+
+    def frame(canvas, text):
+        layer = TextLayer(atlas)
+        layer.add(text, 4, 8, (0, 0, 0, 1))
+        return canvas.draw([layer])
+
+    frame(kept, "HH")
+    frame(kept, "HH")
+    version = atlas.version
+    grown = frame(kept, "ЖЯ§¶")  # not preloaded: rasterised now, the atlas uploaded again
+    assert atlas.version > version
+    fresh = frame(Canvas(120, 40), "ЖЯ§¶")
+    assert (grown[..., 0] < 128).sum() > 20
+    np.testing.assert_array_equal(grown, fresh)
+    np.testing.assert_array_equal(frame(kept, "HH"), frame(Canvas(120, 40), "HH"))

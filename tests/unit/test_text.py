@@ -135,3 +135,34 @@ def test_plot_titles_and_labels_are_drawn_in_unicode(session):
 
     unicode_title, question_title = title_pixels("Ωé Жж"), title_pixels("?? ??")
     assert unicode_title.sum() > 40 and (unicode_title != question_title).sum() > 40
+
+
+def _quads_glyph_by_glyph(atlas, text, x, y, align, valign):
+    """The layout computed afresh from each glyph's metrics (no remembered strings)."""
+    glyphs = [atlas.glyph(ch) for ch in unicodedata.normalize("NFC", text)]
+    width = sum(g.advance for g in glyphs)
+    pen = round(x - {"left": 0.0, "center": width / 2, "right": width}[align])
+    top = round(y - {"top": 0.0, "middle": atlas.line_height / 2, "bottom": atlas.line_height}[valign])
+    rows = []
+    for g in glyphs:
+        if g.width > 0 and g.height > 0:
+            gx = round(pen + g.left)
+            rows.append((gx, top + g.top, gx + g.width, top + g.top + g.height,
+                         g.u0, g.v0, g.u0 + g.width, g.v0 + g.height))  # fmt: skip
+        pen += g.advance
+    return np.asarray(rows, np.float32).reshape(-1, 8), width
+
+
+def test_remembered_strings_lay_out_as_glyph_by_glyph(rng):
+    """Tick labels are laid out once per string and placed again each frame: every placement,
+    the first and the repeated ones, equals the layout made from the glyphs' metrics."""
+    atlas = GlyphAtlas(13)
+    alphabet = "0123456789.-e−µ×ÅÄ ab\u0301"  # a combining accent: NFC folds it
+    texts = ["".join(rng.choice(list(alphabet), int(rng.integers(0, 9)))) for _ in range(60)]
+    for _ in range(3):
+        for text in texts:
+            x, y = rng.uniform(-50, 500, 2)
+            align, valign = rng.choice(["left", "center", "right"]), rng.choice(["top", "middle", "bottom"])
+            expected, width = _quads_glyph_by_glyph(atlas, text, x, y, align, valign)
+            np.testing.assert_array_equal(atlas.layout(text, x, y, align, valign), expected)
+            assert atlas.measure(text) == width

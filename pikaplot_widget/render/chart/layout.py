@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,6 +80,17 @@ class ChartSpec:
     theme: Theme = LIGHT  # the colours of everything drawn
 
 
+@functools.lru_cache(maxsize=256)
+def axis_ticks(kind: str, lo: float, hi: float, max_ticks: int, origin_us: int = 0, tz: str = "") -> Ticks:
+    """The ticks of one axis, remembered: a frame's layout is built several times per view (the
+    columns to query, the margin, the frame, the drawn points) and ticks were most of its cost."""
+    if kind == "zoned":
+        return zoned_time_ticks(lo, hi, max_ticks, origin_us, tz)
+    if kind == "time":
+        return time_ticks(lo, hi, max_ticks, origin_us=origin_us)
+    return (log_ticks if kind == "log" else numeric_ticks)(lo, hi, max_ticks)
+
+
 class ChartLayout:
     """Margins and fonts for a frame size; maps data to pixels and back."""
 
@@ -102,17 +114,19 @@ class ChartLayout:
         height = max(spec.height - top - bottom, 1)
         self.area = PlotArea(left, top, width, height)
         ticks_x = max_ticks_for(width, theme.MIN_TICK_SPACING_PX * r)
+        lo, hi = spec.x_range
         if spec.x_is_time and spec.scale.zoned:
-            self.x_ticks = zoned_time_ticks(*spec.x_range, ticks_x, spec.x_origin_us, spec.scale.tz)
+            self.x_ticks = axis_ticks("zoned", lo, hi, ticks_x, spec.x_origin_us, spec.scale.tz)
         elif spec.x_is_time:
-            self.x_ticks = time_ticks(*spec.x_range, ticks_x, origin_us=spec.x_origin_us)
+            self.x_ticks = axis_ticks("time", lo, hi, ticks_x, spec.x_origin_us)
         else:
-            self.x_ticks = (log_ticks if spec.scale.log_x else numeric_ticks)(*spec.x_range, ticks_x)
+            self.x_ticks = axis_ticks("log" if spec.scale.log_x else "numeric", lo, hi, ticks_x)
 
     def _y_ticks_guess(self) -> Ticks:
         height_guess = max(self.spec.height - 60 * self.spec.ratio, 1)
-        ticks = log_ticks if self.spec.scale.log_y else numeric_ticks
-        return ticks(*self.spec.y_range, max_ticks_for(height_guess, 50 * self.spec.ratio))
+        lo, hi = self.spec.y_range
+        kind = "log" if self.spec.scale.log_y else "numeric"
+        return axis_ticks(kind, lo, hi, max_ticks_for(height_guess, 50 * self.spec.ratio))
 
     def _has_offset(self) -> bool:
         return self.spec.x_is_time  # dates are shown once under the time labels

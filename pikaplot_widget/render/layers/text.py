@@ -42,7 +42,7 @@ class TextLayer(Layer):
 
     def __init__(self, atlas: GlyphAtlas) -> None:
         self.atlas = atlas
-        self._quads: list[np.ndarray] = []
+        self._quads: list[tuple[float, ...]] = []  # x0, y0, x1, y1, u0, v0, u1, v1, r, g, b, a
 
     def add(
         self,
@@ -54,22 +54,17 @@ class TextLayer(Layer):
         valign: str = "top",
     ) -> None:
         """Place a string with its anchor at (x, y)."""
-        quads = self.atlas.layout(text, x, y, align, valign)
-        if len(quads):
-            colors = np.broadcast_to(np.asarray(color, np.float32), (len(quads), 4))
-            self._quads.append(np.hstack([quads, colors]))
+        rgba = tuple(color)
+        self._quads += [quad + rgba for quad in self.atlas.quads(text, x, y, align, valign)]
 
     def prepare(self, ctx: FrameContext) -> None:
         """Upload the glyph quads (the atlas texture is uploaded once per size)."""
         if not self._quads:
             return
-        self.data = np.ascontiguousarray(np.vstack(self._quads), dtype=np.float32)
+        self.data = np.array(self._quads, dtype=np.float32)
         self.buffer = ctx.upload(self.data, wgpu.BufferUsage.VERTEX)
         pipeline = self.pipeline(ctx)
-        self.bind_group = ctx.device.create_bind_group(
-            layout=pipeline.get_bind_group_layout(0),
-            entries=[ctx.frame_entry(), {"binding": 1, "resource": ctx.atlas_view(self.atlas)}],
-        )
+        self.bind_group = ctx.lasting_bind_group(pipeline, (ctx.atlas_view(self.atlas),))
 
     def encode(self, render_pass: RenderPass, ctx: FrameContext) -> None:
         """One instanced draw for every glyph."""
