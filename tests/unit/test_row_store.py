@@ -110,17 +110,23 @@ def test_the_budget_refuses_what_does_not_fit(session, runner, rng, monkeypatch)
     assert row_store.BUDGET.used == 0
 
 
-def test_a_line_plot_zooms_from_its_row_files_and_deletes_them(rng, tmp_path):
-    session = pk.Session()
-    n = 1_200_000
-    x = np.sort(rng.uniform(0, 1e5, n))
-    y = np.cumsum(rng.normal(size=n))
+def _plot_of_parquet(session, tmp_path, x, y):
+    """A line plot of (x, y) written to Parquet in row groups of 100k rows, idle (index built)."""
     path = tmp_path / "walk.parquet"
     session.connection.register("frame_in", pa.table({"x": x, "y": y}))
     session.connection.execute(f"COPY frame_in TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 100000)")
     plot = pk.line(str(path), x="x", y="y", session=session, width=600, height=300)
     plot.to_array(timeout=120)
     assert plot.controller.wait_idle(120)
+    return plot
+
+
+def test_a_line_plot_zooms_from_its_row_files_and_deletes_them(rng, tmp_path):
+    session = pk.Session()
+    n = 1_200_000
+    x = np.sort(rng.uniform(0, 1e5, n))
+    y = np.cumsum(rng.normal(size=n))
+    plot = _plot_of_parquet(session, tmp_path, x, y)
     assert plot.stats["row_store"] == "ready" and plot.stats["row_store_bytes"] == n * 16
     directory = plot.controller.provider.row_store._dir
     for lo in rng.uniform(0, 9e4, 6):
@@ -269,3 +275,28 @@ def test_views_fail_as_before_once_the_session_is_closed(rng):
     with pytest.raises(PlotError, match="session of this plot was closed"):
         plot.to_array(timeout=60)
     plot.close()
+
+
+@pytest.mark.parametrize("row_files", [True, False])
+def test_a_preview_frame_only_while_rows_are_read_from_the_source(rng, tmp_path, monkeypatch, row_files):
+    """A view below the line index shows the old data at the new view first when its rows come
+    from the source (decoding a row group); from the row files (milliseconds) it does not: no
+    timer thread a view. With the preview due at once, every such view would draw it."""
+    from pikaplot_widget.plots.line import worker as line_worker
+
+    if not row_files:
+        monkeypatch.setattr(row_store, "MIN_ROWS", 10**12)
+    session = pk.Session()
+    n = 1_200_000
+    plot = _plot_of_parquet(session, tmp_path, np.arange(n, dtype=np.float64), np.cumsum(rng.normal(size=n)))
+    assert plot.controller.provider.row_store.ready == row_files
+    monkeypatch.setattr(line_worker, "PREVIEW_DELAY_S", 0.0)
+    frames, views = plot.controller.frames_rendered, 6
+    for lo in rng.uniform(0, n - 5000, views):
+        plot.x_range = (lo, lo + 2400.0)  # below the line index
+        plot.to_array(timeout=60)
+        assert plot.controller.data.kind in ("raw", "m4")
+    drawn = plot.controller.frames_rendered - frames
+    assert drawn == views if row_files else drawn > views
+    plot.close()
+    session.close()

@@ -119,6 +119,10 @@ class LineProvider(Provider):
         pyramid = self.pyramid
         return pyramid is not None and pyramid.level_for((x_range[1] - x_range[0]) / columns) is not None
 
+    def answers_quickly(self, x_range: tuple[float, float], columns: int) -> bool:
+        """Whether the line index or the row files answer this view (milliseconds, no preview)."""
+        return self.from_index(x_range, columns) or self.row_store.ready
+
     def cached_view(self, x_range: tuple[float, float], columns: int) -> LineData | None:
         """A result kept in the cache, if any."""
         data = self.cached(x_range, columns)

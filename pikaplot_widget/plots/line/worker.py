@@ -235,8 +235,9 @@ class LineWorker(ViewWorker):
         x_range = view.x.as_tuple()
         if data is None or data.x_range != x_range or data.columns != columns:
             preview = None
-            if data is not None and not self.provider.from_index(x_range, columns):
-                # Rows must be read: if that takes a while, redraw what we have at the new view.
+            if data is not None and not self.provider.answers_quickly(x_range, columns):
+                # Rows must be read from the source: if that takes a while, redraw what we have at
+                # the new view (a timer thread a view: ~0.1-0.2 ms, so not for the row files).
                 old, shown = data, view
                 preview = threading.Timer(
                     PREVIEW_DELAY_S,
