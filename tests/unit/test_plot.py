@@ -309,3 +309,26 @@ def test_get_frame_is_cheap_and_returns_the_rendered_frame(walk, session):
     assert time.perf_counter() - started < 0.005
     np.testing.assert_array_equal(got, frame)
     p.close()
+
+
+def test_the_plot_area_stays_put_when_zoomed_labels_are_narrower(session, rng):
+    """The first frame's y labels (the whole extent: "-3000") set the left margin; zooming into
+    a stretch whose labels are shorter ("510") keeps the plot area where it was, so the frame
+    does not jump sideways and no view is queried a second time for a narrower area."""
+    n = 300_000
+    x = np.arange(n, dtype=np.float64)
+    y = 3000 * np.sin(2 * np.pi * x / n) + rng.normal(0, 0.5, n)
+    p = make(pd.DataFrame({"x": x, "y": y}), session, width=640, height=320)
+    p.to_array()
+    first = p.controller.layout().area
+    assert max(len(label) for label in p.controller.layout().y_ticks.labels) >= 5
+    near = np.flatnonzero((y > 300) & (y < 900))  # labels of three digits there
+    for centre in rng.choice(near, 8):
+        runs = p.stats["queries_run"] + p.controller.provider.row_cache.hits
+        p.x_range = (float(centre) - 400.0, float(centre) + 400.0)
+        p.to_array()
+        layout = p.controller.layout()
+        assert max(len(label) for label in layout.y_ticks.labels) <= 4
+        assert layout.area == first
+        assert p.stats["queries_run"] + p.controller.provider.row_cache.hits <= runs + 1
+    p.close()

@@ -266,10 +266,12 @@ class LineWorker(ViewWorker):
                 view = fitted
                 if self.on_view is not None:
                     self.on_view(view)
-                if self.painter.keep_margin(view, size) != data.columns:
-                    with self._cond:  # wider labels narrowed the plot: query again for it
-                        self._generation += 1
-                    return
+        # Every exact frame's labels widen the margin for the views after it (the first frame's,
+        # of the whole extent, are usually the widest): fewer views narrow the plot and query twice.
+        if self.painter.keep_margin(view, size) != data.columns:
+            with self._cond:  # wider labels narrowed the plot: query again for it
+                self._generation += 1
+            return
         self._state("rendering", 1.0)
         started = time.perf_counter()
         frame = self._paint(view, size, data)
