@@ -38,3 +38,33 @@ class EvenX:
             bits = np.ascontiguousarray(x, dtype=np.float64).view(np.uint64)
             self.even = bool(np.array_equal(bits, self.values(first, first + x.size).view(np.uint64)))
         return self.even
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        """The x of the given rows, bit for bit as `values` computes them."""
+        x = self.start + rows.astype(np.float64) * self.step
+        return x / self.divisor if self.divisor != 1.0 else x
+
+    def first_rows(
+        self, targets: np.ndarray, lo: int, hi: int, x0: float = 0.0, scale: float = 1.0, strict: bool = False
+    ) -> np.ndarray | None:
+        """Per target t, the first row in [lo, hi) whose `(x - x0) * scale` is >= t (> t if
+        `strict`), `hi` if none: what a searchsorted over the computed rows gives, without
+        computing them. Estimated from the spacing and checked on a window of rows around the
+        estimate; None when a check fails (the caller then computes the rows)."""
+        if hi <= lo:
+            return np.full(targets.size, lo, np.int64)
+        guess = ((targets / scale + x0) * self.divisor - self.start) / self.step
+        base = np.floor(np.clip(guess, lo - _WINDOW, hi + _WINDOW)).astype(np.int64) - _WINDOW // 2
+        rows = np.clip(base[:, None] + np.arange(_WINDOW), lo, hi - 1)
+        key = (self.at(rows) - x0) * scale
+        wanted = key > targets[:, None] if strict else key >= targets[:, None]
+        found = wanted.any(axis=1)
+        # The window must start before the answer and reach it (or the end of the range).
+        starts_before = (base <= lo) | ~wanted[:, 0]
+        reaches = found | (base + _WINDOW - 1 >= hi - 1)
+        if not bool((starts_before & reaches).all()):
+            return None
+        return np.where(found, rows[np.arange(rows.shape[0]), wanted.argmax(axis=1)], hi)
+
+
+_WINDOW = 8  # rows checked around each estimate

@@ -8,12 +8,14 @@ meaning of `LineColumns.m4_grouped_sql` (one series).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
+from .even_x import EvenX
 from .line_series import Series, series_codes
 from .runner import float_column
 from .sql import range_filter_sql
@@ -88,14 +90,32 @@ def m4_of_rows(x: np.ndarray, y: np.ndarray, x0: float, scale: float, columns: i
     position = (x - x0) * scale
     bounds = np.searchsorted(position, np.arange(-1, columns + 2), side="left")
     x, y = x[bounds[0] : bounds[-1]], y[bounds[0] : bounds[-1]]
-    bounds -= bounds[0]
+    return _m4_table(y, bounds - bounds[0], lambda rows: x[rows])
+
+
+def m4_of_even_rows(
+    first_row: int, even: EvenX, y: np.ndarray, x0: float, scale: float, columns: int
+) -> pa.Table:
+    """`m4_of_rows` of the rows first_row.. whose x `even` computes: the column bounds found
+    without computing every x (what searchsorted over them would give), x only where picked."""
+    stop = first_row + y.size
+    bounds = even.first_rows(np.arange(-1, columns + 2, dtype=np.float64), first_row, stop, x0, scale)
+    if bounds is None:
+        return m4_of_rows(even.values(first_row, stop), y, x0, scale, columns)
+    low, high = int(bounds[0]), int(bounds[-1])
+    return _m4_table(y[low - first_row : high - first_row], bounds - low, lambda rows: even.at(rows + low))
+
+
+def _m4_table(y: np.ndarray, bounds: np.ndarray, x_at: Callable[[np.ndarray], np.ndarray]) -> pa.Table:
+    """M4 of rows sorted by x, column c (-1..columns) being rows bounds[c + 1]..bounds[c + 2];
+    `x_at` gives the x of rows (indices into `y`)."""
     filled = np.flatnonzero(bounds[1:] > bounds[:-1])
     starts, counts = bounds[filled], bounds[filled + 1] - bounds[filled]
     col = filled.astype(np.int64) - 1
     if col.size == 0:
         empty = np.empty(0)
         return pa.table({"col": col, **dict.fromkeys(M4_COLUMNS, empty), "n": np.empty(0, np.int64)})
-    size = x.size
+    size = y.size
     valid = None if not np.isnan(y.sum()) else ~np.isnan(y)
     if valid is None:  # every y valid: the common case, a few passes fewer
         first, last, has = starts, starts + counts - 1, np.ones(starts.size, bool)
@@ -108,27 +128,30 @@ def m4_of_rows(x: np.ndarray, y: np.ndarray, x0: float, scale: float, columns: i
         has = last >= 0
         first, last = np.minimum(first, size - 1), np.maximum(last, 0)
         y_low, y_high = np.where(valid, y, np.inf), np.where(valid, y, -np.inf)
-        gap = np.minimum.reduceat(np.where(valid, np.inf, x), starts)
-        gap[np.isinf(gap)] = np.nan
+        # x rises: a column's least x without a valid y is that of its first such row
+        invalid = first_hit(~valid, starts)
+        gap = np.where(~valid[invalid], x_at(invalid), np.nan)
     y_min = np.minimum.reduceat(y_low, starts)
     y_max = np.maximum.reduceat(y_high, starts)
     at_min = first_hit(y_low == np.repeat(y_min, counts), starts)
     at_max = first_hit(y_high == np.repeat(y_max, counts), starts)
+    picked = x_at(np.concatenate([first, at_min, at_max, last]))
+    x_first, x_at_min, x_at_max, x_last = np.split(picked, 4)
 
-    def pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return np.where(has, values[rows], np.nan)
+    def pick(values: np.ndarray) -> np.ndarray:
+        return np.where(has, values, np.nan)
 
     return pa.table(
         {
             "col": col,
-            "x_first": pick(x, first),
-            "y_first": pick(y, first),
-            "x_at_min": pick(x, at_min),
-            "y_min": pick(y, at_min),
-            "x_at_max": pick(x, at_max),
-            "y_max": pick(y, at_max),
-            "x_last": pick(x, last),
-            "y_last": pick(y, last),
+            "x_first": pick(x_first),
+            "y_first": pick(y[first]),
+            "x_at_min": pick(x_at_min),
+            "y_min": pick(y[at_min]),
+            "x_at_max": pick(x_at_max),
+            "y_max": pick(y[at_max]),
+            "x_last": pick(x_last),
+            "y_last": pick(y[last]),
             "x_gap": gap,
             "n": counts.astype(np.int64),
         }

@@ -30,7 +30,7 @@ import pyarrow as pa
 from ..runtime.memory import memory_budget
 from .dialect import EPOCH
 from .even_x import EvenX
-from .line_rows import FAST_ROWS, m4_of_rows, rows_sql
+from .line_rows import FAST_ROWS, m4_of_even_rows, m4_of_rows, rows_sql
 from .row_group_bounds import read_row_group_bounds
 from .runner import NEVER_CANCELLED, QueryCancelled, Reader, Ticket
 from .sql import INTEGER_RANGES, range_params
@@ -244,20 +244,48 @@ class RowStore:
         """The rows with x in [lo, hi], in x order; None when not ready or more than about
         `max_rows` may be in the range."""
         with self._lock:
-            if self._fds is None or self.rows == 0:
+            window = self._window(lo, hi, max_rows)
+            if window is None or self._fds is None:
                 return None
-            start = max(int(np.searchsorted(self._marks, lo, side="left")) - 1, 0) * STRIDE
-            stop = min(int(np.searchsorted(self._marks, hi, side="right")) * STRIDE, self.rows)
-            if stop - start > max_rows + 2 * STRIDE:
-                return None
-            if stop <= start:
-                return np.empty(0), np.empty(0)
+            start, stop = window
             x_fd, y_fd = self._fds
             x = self._even.values(start, stop) if x_fd is None else _read(x_fd, start, stop)
             y = _read(y_fd, start, stop)
         first = int(np.searchsorted(x, lo, side="left"))
         last = int(np.searchsorted(x, hi, side="right"))
         return x[first:last], y[first:last]
+
+    def between_even(self, lo: float, hi: float, max_rows: int = FAST_ROWS) -> tuple[int, np.ndarray] | None:
+        """`between` where x is evenly spaced (no x file): the index of the first row with x in
+        [lo, hi] and the y of those rows, their x left to `even_x`; None where x has a file, the
+        range is too large, or a row could not be placed without computing the x around it."""
+        with self._lock:
+            window = self._window(lo, hi, max_rows)
+            if window is None or self._fds is None or self._fds[0] is not None:
+                return None
+            start, stop = window
+            from_row = self._even.first_rows(np.array([lo]), start, stop)
+            to_row = self._even.first_rows(np.array([hi]), start, stop, strict=True)
+            if from_row is None or to_row is None:
+                return None
+            first, last = int(from_row[0]), int(to_row[0])
+            return first, _read(self._fds[1], first, last) if last > first else np.empty(0)
+
+    @property
+    def even_x(self) -> EvenX | None:
+        """The x of every row when they are evenly spaced (no x file), else None."""
+        return self._even if self._fds is not None and self._fds[0] is None else None
+
+    def _window(self, lo: float, hi: float, max_rows: int) -> tuple[int, int] | None:
+        """Rows (start, stop) that hold every row with x in [lo, hi], whole strides of them; None
+        when not ready or more than about `max_rows`. Called with the lock held."""
+        if self._fds is None or self.rows == 0:
+            return None
+        start = max(int(np.searchsorted(self._marks, lo, side="left")) - 1, 0) * STRIDE
+        stop = min(int(np.searchsorted(self._marks, hi, side="right")) * STRIDE, self.rows)
+        if stop - start > max_rows + 2 * STRIDE:
+            return None
+        return start, max(stop, start)
 
     def _discard(self, why: str) -> None:
         with self._lock:
@@ -352,9 +380,15 @@ def view_from_store(
     lo, hi = max(x0 - width, extent.x_min), min(x1 + width, extent.x_max)
     if not store.ready or not (x1 > x0) or lo > hi:
         return None
-    rows = store.between(*slice_bounds(cols, lo, hi))
-    if rows is None:
-        return None
-    table = m4_of_rows(rows[0], rows[1], x0, columns / (x1 - x0), columns)
+    bounds, scale = slice_bounds(cols, lo, hi), columns / (x1 - x0)
+    even = store.even_x
+    picked = store.between_even(*bounds) if even is not None else None
+    if even is not None and picked is not None:  # x computed only where needed
+        table = m4_of_even_rows(picked[0], even, picked[1], x0, scale, columns)
+    else:
+        rows = store.between(*bounds)
+        if rows is None:
+            return None
+        table = m4_of_rows(rows[0], rows[1], x0, scale, columns)
     few = len(table) == 0 or int(table.column("n").to_numpy().max()) <= 2
     return cols.view_points(table, x_range, columns, kind="raw" if few else "m4")

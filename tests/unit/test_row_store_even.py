@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 
 from pikaplot_widget.engine import row_store
+from pikaplot_widget.engine.even_x import EvenX
 from pikaplot_widget.engine.line import LineColumns, fetch_extent, fetch_line
 from pikaplot_widget.engine.row_store import RowStore, view_from_store
 from pikaplot_widget.engine.sources import resolve_source
@@ -45,7 +46,22 @@ def _views_match_the_sql_rows(runner, cols, store, rng, count=25):
         ("TIMESTAMP", "make_timestamp(CAST(x AS BIGINT))", 1_700_000_000_000_000, 1000),  # 1 kHz
     ],
 )
-def test_even_x_is_not_written_and_views_match_the_sql_rows(session, runner, rng, x_type, x_sql, start, step):
+def test_even_x_is_not_written_and_views_match_the_sql_rows(
+    session, runner, rng, monkeypatch, x_type, x_sql, start, step
+):
+    placed = []
+    first_rows = EvenX.first_rows
+
+    def recorded(self, *args, **kwargs):
+        rows = first_rows(self, *args, **kwargs)
+        placed.append(rows is not None)
+        return rows
+
+    def every_x_computed(*args):
+        raise AssertionError("every x of the view was computed: the rows were not placed from the spacing")
+
+    monkeypatch.setattr(row_store, "m4_of_rows", every_x_computed)  # views come from m4_of_even_rows
+    monkeypatch.setattr(EvenX, "first_rows", recorded)
     raw = start + np.arange(N) * step
     y = np.cumsum(rng.normal(size=N))
     y[rng.random(N) < 0.001] = np.nan
@@ -56,6 +72,7 @@ def test_even_x_is_not_written_and_views_match_the_sql_rows(session, runner, rng
     assert store.build(runner, cols, fetch_extent(runner, cols)), store.state
     assert os.listdir(store._dir) == ["y.f64"] and store.bytes == N * 8 and store.rows == N
     _views_match_the_sql_rows(runner, cols, store, rng)
+    assert len(placed) >= 25 * 3 and all(placed)  # the range's ends and the columns' bounds, each view
     store.close()
 
 
@@ -87,3 +104,28 @@ def test_no_room_for_the_x_of_an_uneven_source_gives_the_budget_back(session, ru
     assert not store.build(runner, uneven, fetch_extent(runner, uneven))
     assert store.state.startswith("no room") and not os.path.exists(store._dir)
     assert row_store.BUDGET.used == 0
+
+
+@pytest.mark.parametrize("divisor", [1.0, 1e6])
+def test_rows_placed_from_the_spacing_are_where_searchsorted_puts_them(rng, divisor):
+    """`EvenX.first_rows` against a searchsorted over every computed x (and position)."""
+    placed = 0
+    for _ in range(300):
+        even = EvenX(divisor)
+        first = float(rng.integers(-(10**9), 10**9)) if divisor > 1 else rng.uniform(-1e6, 1e6)
+        step = float(rng.integers(1, 5000)) if divisor > 1 else 10 ** rng.uniform(-6, 3)
+        even.start, even.step = first, step  # x_i = (first + i * step) / divisor, as `values` computes it
+        lo, hi = sorted(int(v) for v in rng.integers(0, 200_000, 2))
+        x = even.values(lo, hi)
+        x0 = rng.uniform(x[0], x[-1]) if hi > lo + 1 else 0.0
+        scale = 10 ** rng.uniform(-3, 3) / max(step / divisor, 1e-300)
+        key = (x - x0) * scale
+        targets = np.r_[np.arange(-3.0, 60.0), rng.choice(key, 5) if key.size else []]
+        for strict in (False, True):
+            got = even.first_rows(targets, lo, hi, x0, scale, strict)
+            if got is None:
+                continue
+            placed += 1
+            expected = lo + np.searchsorted(key, targets, side="right" if strict else "left")
+            np.testing.assert_array_equal(got, expected)
+    assert placed >= 590  # a fallback is for rare floating-point corners only
