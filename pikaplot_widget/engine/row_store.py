@@ -264,11 +264,11 @@ class RowStore:
             if window is None or self._fds is None or self._fds[0] is not None:
                 return None
             start, stop = window
-            from_row = self._even.first_rows(np.array([lo]), start, stop)
-            to_row = self._even.first_rows(np.array([hi]), start, stop, strict=True)
-            if from_row is None or to_row is None:
+            # x > hi is x >= the next double above hi: both ends in one placement
+            ends = self._even.first_rows(np.array([lo, np.nextafter(hi, np.inf)]), start, stop)
+            if ends is None:
                 return None
-            first, last = int(from_row[0]), int(to_row[0])
+            first, last = int(ends[0]), int(ends[1])
             return first, _read(self._fds[1], first, last) if last > first else np.empty(0)
 
     @property

@@ -163,15 +163,15 @@ def chart_layers(layout: ChartLayout) -> list[Layer]:
     tick_len = theme.px(theme.TICK_LENGTH_PX, r)
     text = TextLayer(layout.font)
     pad = theme.px(theme.PAD_PX, r)
-    for value, label in zip(layout.x_ticks.values, layout.x_ticks.labels, strict=True):
-        px = math.floor(float(layout.x_to_px(value)))
+    x_px = np.floor(layout.x_to_px(np.asarray(layout.x_ticks.values, np.float64))).astype(int).tolist()
+    for px, label in zip(x_px, layout.x_ticks.labels, strict=True):
         if area.left <= px <= area.right:
             grid_rects.append((px, area.top, px + one, area.bottom))
             axis_rects.append((px, area.bottom, px + one, area.bottom + tick_len))
             text.add(label, px, area.bottom + tick_len + pad // 2, look.text, "center", "top")
     y_ticks = layout.y_ticks
-    for value, label in zip(y_ticks.values, y_ticks.labels, strict=True):
-        py = math.floor(float(layout.y_to_px(value)))
+    y_px = np.floor(layout.y_to_px(np.asarray(y_ticks.values, np.float64))).astype(int).tolist()
+    for py, label in zip(y_px, y_ticks.labels, strict=True):
         if area.top <= py <= area.bottom:
             grid_rects.append((area.left, py, area.right, py + one))
             axis_rects.append((area.left - tick_len, py, area.left, py + one))
