@@ -8,14 +8,13 @@ of the kernel's own) and aggregates them in numpy. Evenly spaced x (a row number
 rate: `EvenX`) is not written but computed, bit for bit. The files take 8 or 16 bytes a row out of
 a budget per process (at most a quarter of the free disk), go when the plot closes, and are written only
 when the source streams sorted by x: the pass stops at the first batch out of order. One series on
-a linear x axis of DOUBLE, integers or TIMESTAMP[TZ] (`slice_bounds` turns a range into the
+a linear x axis of DOUBLE, integers or TIMESTAMP[TZ] (`row_views.slice_bounds` turns a range into the
 thresholds that pick in numpy exactly the rows the SQL range filter picks).
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import shutil
 import tempfile
@@ -28,16 +27,15 @@ import numpy as np
 import pyarrow as pa
 
 from ..runtime.memory import memory_budget
-from .dialect import EPOCH
 from .even_x import EvenX
-from .line_rows import FAST_ROWS, m4_of_even_rows, m4_of_rows, rows_sql
+from .line_rows import FAST_ROWS, rows_sql
 from .row_group_bounds import read_row_group_bounds
 from .runner import NEVER_CANCELLED, QueryCancelled, Reader, Ticket
-from .sql import INTEGER_RANGES, range_params
+from .sql import INTEGER_RANGES
 from .temp_files import in_memory_filesystem, sweep_dead_kernels
 
 if TYPE_CHECKING:
-    from .line import Extent, LineColumns, LineData
+    from .line import Extent, LineColumns
 
 VALUE_BYTES = 8  # x or y as float64
 STRIDE = 4096  # every STRIDE-th x is kept in memory to find a range's rows (2 KB per 1M rows)
@@ -255,10 +253,12 @@ class RowStore:
         last = int(np.searchsorted(x, hi, side="right"))
         return x[first:last], y[first:last]
 
-    def between_even(self, lo: float, hi: float, max_rows: int = FAST_ROWS) -> tuple[int, np.ndarray] | None:
+    def between_even(
+        self, lo: float, hi: float, max_rows: int = FAST_ROWS
+    ) -> tuple[int, np.ndarray, EvenX] | None:
         """`between` where x is evenly spaced (no x file): the index of the first row with x in
-        [lo, hi] and the y of those rows, their x left to `even_x`; None where x has a file, the
-        range is too large, or a row could not be placed without computing the x around it."""
+        [lo, hi], the y of those rows and the `EvenX` that computes their x; None where x has a
+        file, the range is too large, or a row could not be placed without computing the x around it."""
         with self._lock:
             window = self._window(lo, hi, max_rows)
             if window is None or self._fds is None or self._fds[0] is not None:
@@ -269,12 +269,12 @@ class RowStore:
             if ends is None:
                 return None
             first, last = int(ends[0]), int(ends[1])
-            return first, _read(self._fds[1], first, last) if last > first else np.empty(0)
+            return first, _read(self._fds[1], first, last) if last > first else np.empty(0), self._even
 
-    @property
-    def even_x(self) -> EvenX | None:
-        """The x of every row when they are evenly spaced (no x file), else None."""
-        return self._even if self._fds is not None and self._fds[0] is None else None
+    def holds(self, lo: float, hi: float, max_rows: int = FAST_ROWS) -> bool:
+        """Whether `between` answers [lo, hi] (ready, and not too many rows in it)."""
+        with self._lock:
+            return self._window(lo, hi, max_rows) is not None
 
     def _window(self, lo: float, hi: float, max_rows: int) -> tuple[int, int] | None:
         """Rows (start, stop) that hold every row with x in [lo, hi], whole strides of them; None
@@ -339,56 +339,3 @@ def _sweep(temp: str) -> None:
 def _remove(directory: str, taken: list[int]) -> None:
     shutil.rmtree(directory, ignore_errors=True)
     BUDGET.give(taken[0])
-
-
-def slice_bounds(cols: LineColumns, lo: float, hi: float) -> tuple[float, float]:
-    """Axis-unit thresholds [a, b] that keep exactly the stored rows the SQL range filter keeps for
-    [lo, hi] (`range_params`): integers round outwards to whole numbers; timestamps to whole
-    microseconds past the origin, which seconds below MAX_TIME_SECONDS tell apart."""
-    if cols.x_type in INTEGER_RANGES:
-        low, high = range_params(cols.x_type, lo, hi)
-        return _whole(low), _whole(high)
-    if cols.x_type in MICROS_TYPES:
-        low, high = range_params(cols.x_type, lo, hi, cols.x_origin_us)
-        return _seconds_past(low, cols.x_origin_us), _seconds_past(high, cols.x_origin_us)
-    return lo, hi
-
-
-def _whole(bound: object) -> float:
-    """An integer bound (as `range_params` binds it on DuckDB) as float64."""
-    assert isinstance(bound, int)
-    return float(bound)
-
-
-def _seconds_past(bound: object, origin_us: int) -> float:
-    """A timestamp bound (a datetime, as `range_params` binds it) in seconds past `origin_us`, as
-    the SQL's `(epoch_us - origin) / 1e6` computes it."""
-    assert isinstance(bound, dt.datetime)
-    naive = bound.replace(tzinfo=None) if bound.tzinfo is not None else bound
-    micros = (naive - EPOCH) // dt.timedelta(microseconds=1)
-    return (micros - origin_us) / 1e6
-
-
-def view_from_store(
-    store: RowStore, cols: LineColumns, extent: Extent, x_range: tuple[float, float], columns: int
-) -> LineData | None:
-    """M4 of a view from the stored rows (what `fetch_line` computes from the same rows); None
-    when the store cannot answer it."""
-    x0, x1 = x_range
-    columns = max(int(columns), 1)
-    width = (x1 - x0) / columns
-    lo, hi = max(x0 - width, extent.x_min), min(x1 + width, extent.x_max)
-    if not store.ready or not (x1 > x0) or lo > hi:
-        return None
-    bounds, scale = slice_bounds(cols, lo, hi), columns / (x1 - x0)
-    even = store.even_x
-    picked = store.between_even(*bounds) if even is not None else None
-    if even is not None and picked is not None:  # x computed only where needed
-        table = m4_of_even_rows(picked[0], even, picked[1], x0, scale, columns)
-    else:
-        rows = store.between(*bounds)
-        if rows is None:
-            return None
-        table = m4_of_rows(rows[0], rows[1], x0, scale, columns)
-    few = len(table) == 0 or int(table.column("n").to_numpy().max()) <= 2
-    return cols.view_points(table, x_range, columns, kind="raw" if few else "m4")

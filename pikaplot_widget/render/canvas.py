@@ -8,7 +8,7 @@ import numpy as np
 import wgpu
 
 from .buffers import buffer_pool
-from .context import FrameContext
+from .context import BindGroupEntry, FrameContext
 from .device import get_device, render_lock
 from .layers.base import TARGET_FORMAT, Layer
 
@@ -35,7 +35,7 @@ class Canvas:
             self.device.queue.write_buffer(
                 self.frame_uniform, 0, np.array([self.width, self.height, 0, 0], np.float32)
             )
-        self.bind_groups: dict[tuple[object, ...], wgpu.GPUBindGroup] = {}
+        self.bind_groups: dict[tuple[object, ...], BindGroupEntry] = {}
         self.row_bytes = (self.width * 4 + 255) // 256 * 256
 
     def draw(

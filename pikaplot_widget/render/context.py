@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import weakref
 from typing import Any
 
@@ -14,6 +15,8 @@ from .text import GlyphAtlas
 
 RenderPass = wgpu.GPURenderPassEncoder
 _MAX_BIND_GROUPS = 64
+# A kept bind group and the long-lived resources it was made of (FrameContext.lasting_bind_group).
+BindGroupEntry = tuple[tuple[wgpu.GPUTextureView, ...], wgpu.GPUBindGroup]
 _atlas_textures: weakref.WeakKeyDictionary[GlyphAtlas, tuple[int, wgpu.GPUTextureView]] = (
     weakref.WeakKeyDictionary()
 )
@@ -29,7 +32,7 @@ class FrameContext:
         width: int,
         height: int,
         frame_uniform: wgpu.GPUBuffer | None = None,
-        bind_groups: dict[tuple[object, ...], wgpu.GPUBindGroup] | None = None,
+        bind_groups: dict[tuple[object, ...], BindGroupEntry] | None = None,
     ) -> None:
         self.device = device
         self.pool = pool
@@ -64,23 +67,24 @@ class FrameContext:
 
     def frame_bind_group(self, pipeline: wgpu.GPURenderPipeline) -> wgpu.GPUBindGroup:
         """A bind group holding only the frame uniform."""
-        return self.lasting_bind_group(pipeline, ())
+        return self.lasting_bind_group(pipeline, (), None)
 
     def lasting_bind_group(
-        self, pipeline: wgpu.GPURenderPipeline, resources: tuple[wgpu.GPUTextureView, ...]
+        self, pipeline: wgpu.GPURenderPipeline, resources: tuple[wgpu.GPUTextureView, ...], slot: object
     ) -> wgpu.GPUBindGroup:
         """The bind group of the frame uniform (binding 0) and long-lived `resources` (bindings 1...),
-        made once per canvas and kept while they are the same objects."""
-        key = (pipeline, self.frame_uniform, *resources)
-        group = self._bind_groups.get(key)
-        if group is None:
-            if len(self._bind_groups) >= _MAX_BIND_GROUPS:
-                self._bind_groups.clear()  # e.g. atlases replaced many times: start over
-            entries = [self.frame_entry()]
-            entries += [{"binding": i + 1, "resource": r} for i, r in enumerate(resources)]
-            group = self._bind_groups[key] = self.device.create_bind_group(
-                layout=pipeline.get_bind_group_layout(0), entries=entries
-            )
+        kept per canvas, pipeline and `slot` (what the resources belong to, e.g. a glyph atlas); made
+        again, the old one let go, when the resources are other objects (a grown atlas's texture)."""
+        key = (pipeline, self.frame_uniform, slot)
+        kept = self._bind_groups.get(key)
+        if kept is not None and len(kept[0]) == len(resources) and all(map(operator.is_, kept[0], resources)):
+            return kept[1]
+        if kept is None and len(self._bind_groups) >= _MAX_BIND_GROUPS:
+            self._bind_groups.clear()  # many slots (atlases of many sizes): start over
+        entries = [self.frame_entry()]
+        entries += [{"binding": i + 1, "resource": r} for i, r in enumerate(resources)]
+        group = self.device.create_bind_group(layout=pipeline.get_bind_group_layout(0), entries=entries)
+        self._bind_groups[key] = (resources, group)
         return group
 
     def atlas_view(self, atlas: GlyphAtlas) -> wgpu.GPUTextureView:

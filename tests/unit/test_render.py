@@ -133,9 +133,10 @@ def test_a_canvas_draws_glyphs_added_after_its_first_frames():
 
     frame(kept, "HH")
     frame(kept, "HH")
-    version = atlas.version
+    version, groups = atlas.version, len(kept.bind_groups)
     grown = frame(kept, "ЖЯ§¶")  # not preloaded: rasterised now, the atlas uploaded again
     assert atlas.version > version
+    assert len(kept.bind_groups) == groups  # the old texture's bind group replaced, not kept too
     fresh = frame(Canvas(120, 40), "ЖЯ§¶")
     assert (grown[..., 0] < 128).sum() > 20
     np.testing.assert_array_equal(grown, fresh)

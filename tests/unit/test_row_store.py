@@ -12,7 +12,8 @@ import pikaplot_widget as pk
 from pikaplot_widget.core.errors import PlotError
 from pikaplot_widget.engine import row_store
 from pikaplot_widget.engine.line import LineColumns, fetch_extent, fetch_line
-from pikaplot_widget.engine.row_store import RowStore, view_from_store
+from pikaplot_widget.engine.row_store import RowStore
+from pikaplot_widget.engine.row_views import view_from_store
 from pikaplot_widget.engine.sources import resolve_source
 
 

@@ -8,10 +8,11 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from pikaplot_widget.engine import row_store
+from pikaplot_widget.engine import row_store, row_views
 from pikaplot_widget.engine.even_x import EvenX
 from pikaplot_widget.engine.line import LineColumns, fetch_extent, fetch_line
-from pikaplot_widget.engine.row_store import RowStore, view_from_store
+from pikaplot_widget.engine.row_store import RowStore
+from pikaplot_widget.engine.row_views import store_answers, view_from_store
 from pikaplot_widget.engine.sources import resolve_source
 
 N = 1_300_000  # more than one DuckDB batch
@@ -60,7 +61,7 @@ def test_even_x_is_not_written_and_views_match_the_sql_rows(
     def every_x_computed(*args):
         raise AssertionError("every x of the view was computed: the rows were not placed from the spacing")
 
-    monkeypatch.setattr(row_store, "m4_of_rows", every_x_computed)  # views come from m4_of_even_rows
+    monkeypatch.setattr(row_views, "m4_of_rows", every_x_computed)  # views come from m4_of_even_rows
     monkeypatch.setattr(EvenX, "first_rows", recorded)
     raw = start + np.arange(N) * step
     y = np.cumsum(rng.normal(size=N))
@@ -129,3 +130,23 @@ def test_rows_placed_from_the_spacing_are_where_searchsorted_puts_them(rng, divi
             expected = lo + np.searchsorted(key, targets, side="right" if strict else "left")
             np.testing.assert_array_equal(got, expected)
     assert placed >= 590  # a fallback is for rare floating-point corners only
+
+
+def test_the_store_says_which_views_it_answers_without_reading_them(session, runner, rng):
+    """`store_answers` (no preview frame needed) is true exactly where `view_from_store` answers:
+    not for views holding more rows than a view reads from the files."""
+    cols = _columns(session, "x", np.arange(N, dtype=np.float64), rng.normal(size=N))
+    extent = fetch_extent(runner, cols)
+    store = RowStore()
+    assert not store_answers(store, cols, extent, (0.0, 100.0), 400)  # not built yet
+    assert store.build(runner, cols, extent), store.state
+    answered = set()
+    for _ in range(40):
+        span = N * 10 ** rng.uniform(-4, 0.1)
+        lo = rng.uniform(-span / 2, N)
+        view, columns = (lo, lo + span), int(rng.integers(20, 900))
+        says = store_answers(store, cols, extent, view, columns)
+        assert says == (view_from_store(store, cols, extent, view, columns) is not None)
+        answered.add(says)
+    assert answered == {True, False}
+    store.close()

@@ -15,7 +15,8 @@ from ...core.downsample import lttb, minmax_lttb
 from ...engine.line import Extent, LineColumns, LineData, fetch_extent, fetch_line, fetch_sample
 from ...engine.line_cache import RowCache
 from ...engine.row_group_bounds import fetch_row_group_bounds
-from ...engine.row_store import RowStore, view_from_store
+from ...engine.row_store import RowStore
+from ...engine.row_views import store_answers, view_from_store
 from ...engine.runner import (
     INDEX_LOST,
     OUT_OF_MEMORY,
@@ -121,7 +122,10 @@ class LineProvider(Provider):
 
     def answers_quickly(self, x_range: tuple[float, float], columns: int) -> bool:
         """Whether the line index or the row files answer this view (milliseconds, no preview)."""
-        return self.from_index(x_range, columns) or self.row_store.ready
+        extent = self._extent
+        return self.from_index(x_range, columns) or (
+            extent is not None and store_answers(self.row_store, self.columns, extent, x_range, columns)
+        )
 
     def cached_view(self, x_range: tuple[float, float], columns: int) -> LineData | None:
         """A result kept in the cache, if any."""

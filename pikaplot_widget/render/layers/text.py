@@ -64,7 +64,7 @@ class TextLayer(Layer):
         self.data = np.array(self._quads, dtype=np.float32)
         self.buffer = ctx.upload(self.data, wgpu.BufferUsage.VERTEX)
         pipeline = self.pipeline(ctx)
-        self.bind_group = ctx.lasting_bind_group(pipeline, (ctx.atlas_view(self.atlas),))
+        self.bind_group = ctx.lasting_bind_group(pipeline, (ctx.atlas_view(self.atlas),), self.atlas)
 
     def encode(self, render_pass: RenderPass, ctx: FrameContext) -> None:
         """One instanced draw for every glyph."""
