@@ -40,6 +40,14 @@ class Dialect:
         """`value` at the row with the largest `key`."""
         return f"arg_max({value}, {key})"
 
+    def pair(self, x: str, y: str) -> str:
+        """A struct of two values, fields `x` and `y` (one arg_min/arg_max picks both of a row)."""
+        return f"struct_pack(x := {x}, y := {y})"
+
+    def field(self, struct: str, name: str) -> str:
+        """Field `name` of a struct column."""
+        return f"struct_extract({struct}, '{name}')"
+
     def is_finite(self, value: str) -> str:
         """True where a floating-point value is neither NaN nor infinite."""
         return f"isfinite({value})"
@@ -130,6 +138,14 @@ class SparkDialect(Dialect):
     def arg_max(self, value: str, key: str) -> str:
         """`value` at the row with the largest `key`."""
         return f"max_by({value}, {key})"
+
+    def pair(self, x: str, y: str) -> str:
+        """A struct of two values, fields `x` and `y`."""
+        return f"named_struct('x', {x}, 'y', {y})"
+
+    def field(self, struct: str, name: str) -> str:
+        """Field `name` of a struct column."""
+        return f"{struct}.{name}"
 
     def is_finite(self, value: str) -> str:
         """NaN compares above every number in Spark, so |v| < inf is false for NaN and both infinities."""

@@ -25,6 +25,14 @@ from .sql import (
     valid_value_expr,
 )
 
+# An M4 row's four extreme rows as (x, y) pairs: the pair's column, then its x and y columns.
+_PAIRS = (
+    ("p_first", "x_first", "y_first"),
+    ("p_min", "x_at_min", "y_min"),
+    ("p_max", "x_at_max", "y_max"),
+    ("p_last", "x_last", "y_last"),
+)
+
 
 @dataclass(frozen=True)
 class Extent:
@@ -178,10 +186,17 @@ class LineColumns:
             where=self._range_filter(),
             with_gaps=with_gaps,
             key_filter="col BETWEEN -1 AND ?",
+            paired=True,
         )
 
     def m4_grouped_sql(
-        self, key: str, key_name: str, where: str, with_gaps: bool, key_filter: str = "TRUE"
+        self,
+        key: str,
+        key_name: str,
+        where: str,
+        with_gaps: bool,
+        key_filter: str = "TRUE",
+        paired: bool = False,
     ) -> str:
         """First, last, min and max of y (with their x), the first invalid x and the row count,
         per group of the SQL expression `key` over x.
@@ -190,6 +205,10 @@ class LineColumns:
         plain aggregates is ~2.5x faster in DuckDB than FILTER clauses); `x_gap` is left out when
         the data has no invalid rows. Parameters: those of `where`, `series_params()`, `key`, then
         `key_filter`. A `by` column joins the GROUP BY (its value as column `s`).
+
+        `paired`: each extreme row as one arg_min/arg_max of its (x, y) pair, 4 aggregates instead
+        of 8 (a view's M4 over 100M Parquet rows ~10 % faster); an index's level 0, with ~1M groups,
+        keeps the 8 (the pairs' states cost +30 % memory there and no time).
         """
         gap = "min(CASE WHEN NOT ok THEN x END)" if with_gaps else "CAST(NULL AS DOUBLE)"
         series = self.series
@@ -207,7 +226,7 @@ class LineColumns:
             if all_valid
             else "CASE WHEN ok THEN x END AS xo, CASE WHEN ok THEN y END AS yo, ok"
         )
-        return f"""
+        rows = f"""
 WITH rows AS (
     SELECT {s_in}{self.x_value} AS x, {self.y_value} AS y{ok}
     FROM {self.source.from_sql}
@@ -215,17 +234,35 @@ WITH rows AS (
 ), binned AS (
     SELECT {s_out}{key} AS {key_name}, x, {picked}
     FROM rows
-)
+)"""
+        grouped = f"""
+FROM binned
+WHERE {key_filter}
+GROUP BY {s_out}{key_name}"""
+        if not paired:
+            return f"""{rows}
 SELECT {s_out}{key_name},
     min(xo) AS x_first, {d.arg_min("yo", "xo")} AS y_first,
     {d.arg_min("xo", "yo")} AS x_at_min, min(yo) AS y_min,
     {d.arg_max("xo", "yo")} AS x_at_max, max(yo) AS y_max,
     max(xo) AS x_last, {d.arg_max("yo", "xo")} AS y_last,
     {gap} AS x_gap,
-    count(*) AS n
-FROM binned
-WHERE {key_filter}
-GROUP BY {s_out}{key_name}
+    count(*) AS n{grouped}
+ORDER BY {s_out}{key_name}"""
+        pair = d.pair("xo", "yo")
+        picks = ", ".join(
+            f"{d.field(name, 'x')} AS {x_name}, {d.field(name, 'y')} AS {y_name}"
+            for name, x_name, y_name in _PAIRS
+        )
+        return f"""{rows}, m4 AS (
+SELECT {s_out}{key_name},
+    {d.arg_min(pair, "xo")} AS p_first, {d.arg_min(pair, "yo")} AS p_min,
+    {d.arg_max(pair, "yo")} AS p_max, {d.arg_max(pair, "xo")} AS p_last,
+    {gap} AS x_gap,
+    count(*) AS n{grouped}
+)
+SELECT {s_out}{key_name}, {picks}, x_gap, n
+FROM m4
 ORDER BY {s_out}{key_name}"""
 
     def series_params(self) -> list[object]:
