@@ -11,6 +11,7 @@ import pyarrow as pa
 from ..core.scale import LINEAR, AxisScale
 from .dialect import Dialect
 from .line_cache import RowCache
+from .line_m4_sql import m4_grouped_sql
 from .line_points import ColumnEdges, ColumnStats, LineData, m4_points, series_points
 from .line_rows import FAST_ROWS, empty_m4, m4_of_rows, row_limit, rows_m4, rows_sql
 from .line_series import Series, series_codes, wide_m4_sql
@@ -23,14 +24,6 @@ from .sql import (
     range_filter_sql,
     range_params,
     valid_value_expr,
-)
-
-# An M4 row's four extreme rows as (x, y) pairs: the pair's column, then its x and y columns.
-_PAIRS = (
-    ("p_first", "x_first", "y_first"),
-    ("p_min", "x_at_min", "y_min"),
-    ("p_max", "x_at_max", "y_max"),
-    ("p_last", "x_last", "y_last"),
 )
 
 
@@ -180,7 +173,8 @@ class LineColumns:
         if self.series is not None and self.series.by is None:
             key = "CAST(floor((x - ?) * ?) AS BIGINT)"
             return wide_m4_sql(self, key, "col", self._range_filter(), "col BETWEEN -1 AND ?")
-        return self.m4_grouped_sql(
+        return m4_grouped_sql(
+            self,
             key="CAST(floor((x - ?) * ?) AS BIGINT)",
             key_name="col",
             where=self._range_filter(),
@@ -188,82 +182,6 @@ class LineColumns:
             key_filter="col BETWEEN -1 AND ?",
             paired=True,
         )
-
-    def m4_grouped_sql(
-        self,
-        key: str,
-        key_name: str,
-        where: str,
-        with_gaps: bool,
-        key_filter: str = "TRUE",
-        paired: bool = False,
-    ) -> str:
-        """First, last, min and max of y (with their x), the first invalid x and the row count,
-        per group of the SQL expression `key` over x.
-
-        Invalid y (NULL, NaN, inf) turns into NULL x and y, which the aggregates skip (CASE into
-        plain aggregates is ~2.5x faster in DuckDB than FILTER clauses); `x_gap` is left out when
-        the data has no invalid rows. Parameters: those of `where`, `series_params()`, `key`, then
-        `key_filter`. A `by` column joins the GROUP BY (its value as column `s`).
-
-        `paired`: each extreme row as one arg_min/arg_max of its (x, y) pair, 4 aggregates instead
-        of 8 (a view's M4 over 100M Parquet rows ~10 % faster); an index's level 0, with ~1M groups,
-        keeps the 8 (the pairs' states cost +30 % memory there and no time).
-        """
-        gap = "min(CASE WHEN NOT ok THEN x END)" if with_gaps else "CAST(NULL AS DOUBLE)"
-        series = self.series
-        by = series is not None and series.by is not None
-        d = self.dialect
-        s_in = f"{d.ident(series.by)} AS s, " if series is not None and series.by is not None else ""
-        s_filter = series.filter_sql(d) if series is not None else ""
-        s_out = "s, " if by else ""
-        # No invalid rows anywhere (the extent counted none; a log axis may still refuse values):
-        # the validity column and its CASEs go (15 % of the query's time at 10M rows).
-        all_valid = not with_gaps and not (self.log_x or self.log_y)
-        ok = "" if all_valid else f", {self.y_valid} AS ok"
-        picked = (
-            "x AS xo, y AS yo"
-            if all_valid
-            else "CASE WHEN ok THEN x END AS xo, CASE WHEN ok THEN y END AS yo, ok"
-        )
-        rows = f"""
-WITH rows AS (
-    SELECT {s_in}{self.x_value} AS x, {self.y_value} AS y{ok}
-    FROM {self.source.from_sql}
-    WHERE {where}{s_filter}
-), binned AS (
-    SELECT {s_out}{key} AS {key_name}, x, {picked}
-    FROM rows
-)"""
-        grouped = f"""
-FROM binned
-WHERE {key_filter}
-GROUP BY {s_out}{key_name}"""
-        if not paired:
-            return f"""{rows}
-SELECT {s_out}{key_name},
-    min(xo) AS x_first, {d.arg_min("yo", "xo")} AS y_first,
-    {d.arg_min("xo", "yo")} AS x_at_min, min(yo) AS y_min,
-    {d.arg_max("xo", "yo")} AS x_at_max, max(yo) AS y_max,
-    max(xo) AS x_last, {d.arg_max("yo", "xo")} AS y_last,
-    {gap} AS x_gap,
-    count(*) AS n{grouped}
-ORDER BY {s_out}{key_name}"""
-        pair = d.pair("xo", "yo")
-        picks = ", ".join(
-            f"{d.field(name, 'x')} AS {x_name}, {d.field(name, 'y')} AS {y_name}"
-            for name, x_name, y_name in _PAIRS
-        )
-        return f"""{rows}, m4 AS (
-SELECT {s_out}{key_name},
-    {d.arg_min(pair, "xo")} AS p_first, {d.arg_min(pair, "yo")} AS p_min,
-    {d.arg_max(pair, "yo")} AS p_max, {d.arg_max(pair, "xo")} AS p_last,
-    {gap} AS x_gap,
-    count(*) AS n{grouped}
-)
-SELECT {s_out}{key_name}, {picks}, x_gap, n
-FROM m4
-ORDER BY {s_out}{key_name}"""
 
     def series_params(self) -> list[object]:
         """Bound values of the series filter (the kept values of a `by` column), if any."""

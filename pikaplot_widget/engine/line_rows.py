@@ -3,7 +3,7 @@
 For a narrow view DuckDB's GROUP BY with arg_min/arg_max costs more than the rows themselves
 (10M rows in memory, 2-core machine: 3.7 ms for 2k rows in view, 9 ms for 100k, against
 1.3 and 3.6 ms to read the rows and aggregate them here). The result has the columns and
-meaning of `LineColumns.m4_grouped_sql` (one series).
+meaning of `line_m4_sql.m4_grouped_sql` (one series).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import pytest
 from pikaplot_widget.core.scale import AxisScale
 from pikaplot_widget.engine.dialect import DUCKDB, SPARK, Dialect
 from pikaplot_widget.engine.line import Extent, LineColumns, fetch_extent
+from pikaplot_widget.engine.line_m4_sql import m4_grouped_sql
 from pikaplot_widget.engine.line_series import by_series, y_list_series
 from pikaplot_widget.engine.runner import NEVER_CANCELLED, QueryCancelled, QueryRunner, Ticket
 from pikaplot_widget.engine.sources import Source, resolve_source
@@ -357,7 +358,7 @@ def test_spark_builds_level0_in_the_one_statement_of_before_and_never_checkpoint
     statements = level0_statements(cols, extent, "`l0`", buckets, width, 1 << 18, SPARK)
     assert len(level0_statements(cols, extent, "`l0`", buckets, width, 1 << 18, DUCKDB)) == 15
     assert len(statements) == 1
-    before = cols.m4_grouped_sql(index_chunks.KEY, "k", cols.x_valid, with_gaps=True)
+    before = m4_grouped_sql(cols, index_chunks.KEY, "k", cols.x_valid, with_gaps=True)
     assert statements[0].sql == f"CACHE TABLE `l0` AS {before}"
     assert statements[0].params == [0.0, width, buckets - 1]
     spark = SparkLike()

@@ -19,6 +19,7 @@ import numpy as np
 
 from ...engine.dialect import Dialect
 from ...engine.line import Extent, LineColumns
+from ...engine.line_m4_sql import m4_grouped_sql
 from ...engine.line_series import wide_m4_sql
 from ...engine.row_group_bounds import RowGroupBounds
 from ...engine.runner import INDEX_SCHEMA, ProgressCallback, QueryCancelled, Reader, Ticket
@@ -110,7 +111,7 @@ def level0_statements(
             select = wide_m4_sql(cols, KEY, "k", where, key_filter)
         else:
             gaps = extent.may_be_invalid or series is not None
-            select = cols.m4_grouped_sql(KEY, "k", where, with_gaps=gaps, key_filter=key_filter)
+            select = m4_grouped_sql(cols, KEY, "k", where, with_gaps=gaps, key_filter=key_filter)
         sql = d.create_table(table, select) if i == 0 else f"INSERT INTO {table} {select}"
         params = [*x_params, *cols.series_params(), *key_params, *key_filter_params]
         statements.append(Statement(sql, params, first, last - first + 1, buckets))
