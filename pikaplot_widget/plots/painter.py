@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..core.scale import AxisScale, not_shown_note
@@ -88,14 +90,16 @@ class Painter:
         message: str = "",
         error: bool = False,
         note: str = "",
+        while_gpu_draws: Callable[[], object] | None = None,
     ) -> np.ndarray:
-        """Render a frame as a (height, width, 4) uint8 array."""
+        """Render a frame as a (height, width, 4) uint8 array (`while_gpu_draws`: `Canvas.draw`)."""
         spec = self.spec(view, size, data, message, error, note)
         width, height, _ = size
         if self._canvas is None or (self._canvas.width, self._canvas.height) != (width, height):
             self.close()
             self._canvas = Canvas(width, height)
-        return self._canvas.draw(chart_layers(ChartLayout(spec)), clear=spec.theme.background)
+        layers = chart_layers(ChartLayout(spec))
+        return self._canvas.draw(layers, spec.theme.background, while_gpu_draws)
 
     def close(self) -> None:
         """Free the GPU texture."""

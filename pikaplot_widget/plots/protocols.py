@@ -51,9 +51,17 @@ class ViewPainter(Protocol):
         ...
 
     def draw(
-        self, view: Viewport, size: Size, data: object, message: str = "", error: bool = False, note: str = ""
+        self,
+        view: Viewport,
+        size: Size,
+        data: object,
+        message: str = "",
+        error: bool = False,
+        note: str = "",
+        while_gpu_draws: Callable[[], object] | None = None,
     ) -> np.ndarray:
-        """Render a frame as a (height, width, 4) uint8 array."""
+        """Render a frame as a (height, width, 4) uint8 array; `while_gpu_draws` runs while the GPU
+        draws it."""
         ...
 
     def close(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import wgpu
@@ -39,9 +39,13 @@ class Canvas:
         self.row_bytes = (self.width * 4 + 255) // 256 * 256
 
     def draw(
-        self, layers: Sequence[Layer], clear: tuple[float, float, float, float] = (1, 1, 1, 1)
+        self,
+        layers: Sequence[Layer],
+        clear: tuple[float, float, float, float] = (1, 1, 1, 1),
+        while_gpu_draws: Callable[[], object] | None = None,
     ) -> np.ndarray:
-        """Render `layers` in order and return the frame as a (height, width, 4) uint8 array."""
+        """Render `layers` in order and return the frame as a (height, width, 4) uint8 array.
+        `while_gpu_draws` runs between the submit and the readback (CPU work the GPU's time hides)."""
         with render_lock:
             ctx = FrameContext(
                 self.device, self.pool, self.width, self.height, self.frame_uniform, self.bind_groups
@@ -81,6 +85,8 @@ class Canvas:
                     (self.width, self.height, 1),
                 )
                 self.device.queue.submit([encoder.finish()])
+                if while_gpu_draws is not None:
+                    while_gpu_draws()
                 readback.map_sync(wgpu.MapMode.READ, 0, self.row_bytes * self.height)
                 try:
                     raw = np.frombuffer(readback.read_mapped(copy=False), np.uint8)

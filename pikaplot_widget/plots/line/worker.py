@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -233,9 +234,14 @@ class LineWorker(ViewWorker):
         columns = self.painter.columns(view, size)
         data = self._data
         x_range = view.x.as_tuple()
+        # A view the index or the row files answer takes milliseconds: its "querying" and
+        # "rendering" would be two more state changes per zoom that nobody sees (the overlay shows
+        # progress after 150 ms), so only slower ones report them.
+        quick = True
         if data is None or data.x_range != x_range or data.columns != columns:
             preview = None
-            if data is not None and not self.provider.answers_quickly(x_range, columns):
+            quick = data is not None and self.provider.answers_quickly(x_range, columns)
+            if data is not None and not quick:
                 # Rows must be read from the source: if that takes a while, redraw what we have at
                 # the new view (a timer thread a view: ~0.1-0.2 ms, so not for the row files).
                 old, shown = data, view
@@ -244,7 +250,8 @@ class LineWorker(ViewWorker):
                     lambda: self._publish(generation, self._paint(shown, size, old), exact=False),
                 )
                 preview.start()
-            self._state("querying", 0.0)
+            if not quick:
+                self._state("querying", 0.0)
             started = time.perf_counter()
             try:
                 data = self.provider.query(x_range, columns, ticket, self._progress)
@@ -272,11 +279,19 @@ class LineWorker(ViewWorker):
             with self._cond:  # wider labels narrowed the plot: query again for it
                 self._generation += 1
             return
-        self._state("rendering", 1.0)
+        if not quick:
+            self._state("rendering", 1.0)
         started = time.perf_counter()
-        frame = self._paint(view, size, data)
+        drawn: list[Drawn] = []  # the points for hover, found while the GPU draws the frame
+
+        def find_drawn() -> None:
+            drawn.append(self._drawn_of(data, view, size))
+
+        frame = self._paint(view, size, data, find_drawn)
         self.timings.render = time.perf_counter() - started
-        self._publish(generation, frame, exact=True, drawn=self._drawn_of(data, view, size))
+        if not drawn:
+            find_drawn()
+        self._publish(generation, frame, exact=True, drawn=drawn[0])
         with self._cond:
             self._exact_at = time.monotonic()
             self.error = None
@@ -306,13 +321,19 @@ class LineWorker(ViewWorker):
             self.provider.query(x_range, columns, ticket)
             self.counters.prefetched += 1
 
-    def _paint(self, view: Viewport, size: Size, data: LineData | None) -> np.ndarray:
+    def _paint(
+        self,
+        view: Viewport,
+        size: Size,
+        data: LineData | None,
+        while_gpu_draws: Callable[[], object] | None = None,
+    ) -> np.ndarray:
         extent, message = self.extent, ""
         if extent is not None and extent.empty:
             message = "no data"
         elif data is not None and data.rows_in_view == 0 and data.x.size == 0:
             message = "no data in this range"
-        return self.painter.draw(view, size, data, message)
+        return self.painter.draw(view, size, data, message, while_gpu_draws=while_gpu_draws)
 
 
 def _neighbours(x: Range, extent: Extent | None) -> list[tuple[float, float]]:

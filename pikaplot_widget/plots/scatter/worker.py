@@ -12,6 +12,7 @@ from ...engine.backend import Backend
 from ...engine.runner import Ticket
 from ...engine.scatter import ScatterColumns, ScatterExtent
 from ..base import ViewWorker
+from ..drawn import Drawn
 from ..protocols import FrameCallback, StateCallback, ViewCallback
 from ..selection import Selection
 from .hover import density_pixel, scatter_drawn
@@ -101,11 +102,16 @@ class ScatterWorker(ViewWorker):
         message = "no data" if extent.empty else ""
         if not message and data.mode == "markers" and data.points is not None and data.points.x.size == 0:
             message = "no data in this range"
-        frame = self.painter.draw(view, size, data, message)
+        drawn: list[Drawn] = []  # the points for hover, found while the GPU draws the frame
+
+        def find_drawn() -> None:
+            drawn.append(scatter_drawn(data, self.painter.layout(view, size)))
+
+        frame = self.painter.draw(view, size, data, message, while_gpu_draws=find_drawn)
         self.timings.render = time.perf_counter() - started
-        self._publish(
-            generation, frame, exact=True, drawn=scatter_drawn(data, self.painter.layout(view, size))
-        )
+        if not drawn:
+            find_drawn()
+        self._publish(generation, frame, exact=True, drawn=drawn[0])
         with self._cond:
             self.error = None
         self._state("idle", 0.0)
