@@ -182,11 +182,13 @@ class Plot(FrameSender, StateSync, Theming, Reading, Output, SeriesLegend, Remot
         self._apply_view(current if current is not None else view)
 
     def _apply_view(self, view: Viewport) -> None:
+        x, y = self._units.to_user(view.x, "x_range"), self._units.to_user(view.y, "y_range")
+        if self.x_range == x and self.y_range == y:
+            return  # shown already (to_array applies what the worker applied): no traitlet work
         self._sync.active = True
         try:
             with self.hold_sync():
-                self.x_range = self._units.to_user(view.x, "x_range")
-                self.y_range = self._units.to_user(view.y, "y_range")
+                self.x_range, self.y_range = x, y
         finally:
             self._sync.active = False
 
