@@ -59,12 +59,12 @@ def m4_grouped_sql(
     )
     rows = f"""
 WITH rows AS (
-SELECT {s_in}{cols.x_value} AS x, {cols.y_value} AS y{ok}
-FROM {cols.source.from_sql}
-WHERE {where}{s_filter}
+    SELECT {s_in}{cols.x_value} AS x, {cols.y_value} AS y{ok}
+    FROM {cols.source.from_sql}
+    WHERE {where}{s_filter}
 ), binned AS (
-SELECT {s_out}{key} AS {key_name}, x, {picked}
-FROM rows
+    SELECT {s_out}{key} AS {key_name}, x, {picked}
+    FROM rows
 )"""
     grouped = f"""
 FROM binned
@@ -73,12 +73,12 @@ GROUP BY {s_out}{key_name}"""
     if not paired:
         return f"""{rows}
 SELECT {s_out}{key_name},
-min(xo) AS x_first, {d.arg_min("yo", "xo")} AS y_first,
-{d.arg_min("xo", "yo")} AS x_at_min, min(yo) AS y_min,
-{d.arg_max("xo", "yo")} AS x_at_max, max(yo) AS y_max,
-max(xo) AS x_last, {d.arg_max("yo", "xo")} AS y_last,
-{gap} AS x_gap,
-count(*) AS n{grouped}
+    min(xo) AS x_first, {d.arg_min("yo", "xo")} AS y_first,
+    {d.arg_min("xo", "yo")} AS x_at_min, min(yo) AS y_min,
+    {d.arg_max("xo", "yo")} AS x_at_max, max(yo) AS y_max,
+    max(xo) AS x_last, {d.arg_max("yo", "xo")} AS y_last,
+    {gap} AS x_gap,
+    count(*) AS n{grouped}
 ORDER BY {s_out}{key_name}"""
     pair = d.pair("xo", "yo")
     picks = ", ".join(
@@ -87,10 +87,10 @@ ORDER BY {s_out}{key_name}"""
     )
     return f"""{rows}, m4 AS (
 SELECT {s_out}{key_name},
-{d.arg_min(pair, "xo")} AS p_first, {d.arg_min(pair, "yo")} AS p_min,
-{d.arg_max(pair, "yo")} AS p_max, {d.arg_max(pair, "xo")} AS p_last,
-{gap} AS x_gap,
-count(*) AS n{grouped}
+    {d.arg_min(pair, "xo")} AS p_first, {d.arg_min(pair, "yo")} AS p_min,
+    {d.arg_max(pair, "yo")} AS p_max, {d.arg_max(pair, "xo")} AS p_last,
+    {gap} AS x_gap,
+    count(*) AS n{grouped}
 )
 SELECT {s_out}{key_name}, {picks}, x_gap, n
 FROM m4
