@@ -7,7 +7,25 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+import wgpu
+
 ALIGNMENT = 256
+
+
+_NOSYNC = {"known": True}  # False once a wgpu-py without the "READ_NOSYNC" mode refused it
+
+
+def map_for_reading(buffer: Any, size: int) -> None:
+    """Map for reading a buffer that the last submit copied into. wgpu-py's plain READ first submits
+    an empty command buffer (for a read with nothing submitted before, wgpu-native#305): one more
+    queue round trip, up to ~1 ms a frame on lavapipe behind a drawn line. "READ_NOSYNC" skips it."""
+    if _NOSYNC["known"]:
+        try:
+            buffer.map_sync("READ_NOSYNC", 0, size)
+            return
+        except ValueError:  # an older wgpu-py: no such mode
+            _NOSYNC["known"] = False
+    buffer.map_sync(wgpu.MapMode.READ, 0, size)
 
 
 def aligned_size(nbytes: int) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import wgpu
 
-from .buffers import buffer_pool
+from .buffers import buffer_pool, map_for_reading
 from .context import BindGroupEntry, FrameContext
 from .device import get_device, render_lock
 from .layers.base import TARGET_FORMAT, Layer
@@ -87,7 +87,7 @@ class Canvas:
                 self.device.queue.submit([encoder.finish()])
                 if while_gpu_draws is not None:
                     while_gpu_draws()
-                readback.map_sync(wgpu.MapMode.READ, 0, self.row_bytes * self.height)
+                map_for_reading(readback, self.row_bytes * self.height)
                 try:
                     raw = np.frombuffer(readback.read_mapped(copy=False), np.uint8)
                     frame = raw.reshape(self.height, self.row_bytes)[:, : self.width * 4].copy()

@@ -22,7 +22,7 @@ import numpy as np
 import wgpu
 
 from ..core import colors
-from .buffers import BufferPool
+from .buffers import BufferPool, map_for_reading
 from .equalize_wgsl import (
     BLOCKS,
     EQUALIZE_WGSL,
@@ -275,7 +275,7 @@ def equalize_counts(counts: np.ndarray) -> EqualizedGrid:
 
 def read_back(buffer: wgpu.GPUBuffer, nbytes: int) -> np.ndarray:
     """The first `nbytes` of a MAP_READ buffer as uint8 (waits for the GPU)."""
-    buffer.map_sync(wgpu.MapMode.READ, 0, nbytes)
+    map_for_reading(buffer, nbytes)
     try:
         return np.frombuffer(buffer.read_mapped(0, nbytes, copy=False), np.uint8).copy()
     finally:

@@ -20,6 +20,10 @@ fn to_ndc(p: vec2<f32>) -> vec4<f32> {
 const QUAD = array<vec2<f32>, 6>(
     vec2<f32>(0.0, 0.0), vec2<f32>(1.0, 0.0), vec2<f32>(0.0, 1.0),
     vec2<f32>(0.0, 1.0), vec2<f32>(1.0, 0.0), vec2<f32>(1.0, 1.0));
+// An equilateral triangle around a unit circle (its corners 2 from the centre): one triangle per
+// round marker instead of a quad's two, at 1.3x the area (a CPU rasterizer pays per triangle).
+const DISC = array<vec2<f32>, 3>(
+    vec2<f32>(0.0, -2.0), vec2<f32>(-1.7320508, 1.0), vec2<f32>(1.7320508, 1.0));
 """
 
 BLEND = {

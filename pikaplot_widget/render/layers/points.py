@@ -25,8 +25,8 @@ struct VOut {
     out.center = p.pos;
     out.radius = p.radius;
     out.color = unpack4x8unorm(p.rgba);
-    var quad = QUAD;
-    out.pos = to_ndc(p.pos + (quad[vi] * 2.0 - 1.0) * (p.radius + 1.0));
+    var disc = DISC;
+    out.pos = to_ndc(p.pos + disc[vi] * (p.radius + 0.5));  // coverage is zero from radius + 0.5 out
     return out;
 }
 @fragment fn fs(in: VOut) -> @location(0) vec4<f32> {
@@ -78,9 +78,9 @@ class PointLayer(Layer):
         )
 
     def encode(self, render_pass: RenderPass, ctx: FrameContext) -> None:
-        """One instance per point."""
+        """One instance (a triangle) per point."""
         if not len(self.records):
             return
         render_pass.set_pipeline(self.pipeline(ctx))
         render_pass.set_bind_group(0, self.bind_group)
-        render_pass.draw(6, len(self.records))
+        render_pass.draw(3, len(self.records))

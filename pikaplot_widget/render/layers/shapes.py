@@ -6,7 +6,7 @@ import numpy as np
 import wgpu
 
 from ..context import FrameContext, RenderPass
-from .base import BLEND, FRAME_WGSL, TARGET_FORMAT, Layer, instance_layout
+from .base import FRAME_WGSL, Layer, instance_layout
 
 BREAK = 1e30  # a point at this coordinate breaks the line (NaN gaps)
 
@@ -33,9 +33,6 @@ struct Stroke { color: vec4<f32>, half_width: f32, count: u32, pad0: f32, pad1: 
 @group(0) @binding(1) var<uniform> stroke: Stroke;
 @group(0) @binding(2) var<storage, read> pts: array<vec2<f32>>;
 fn is_break(p: vec2<f32>) -> bool { return abs(p.x) > 1e29 || abs(p.y) > 1e29; }
-// A quad as a triangle strip: the two triangles of QUAD from four vertices instead of six.
-const STRIP = array<vec2<f32>, 4>(
-    vec2<f32>(0.0, 0.0), vec2<f32>(1.0, 0.0), vec2<f32>(0.0, 1.0), vec2<f32>(1.0, 1.0));
 """
 )
 
@@ -57,16 +54,17 @@ struct VOut {
         out.pos = vec4<f32>(2.0, 2.0, 2.0, 1.0);  // outside the clip volume: nothing drawn
         return out;
     }
-    var quad = STRIP;
-    let c = quad[vi];
     let r = stroke.half_width + 0.5;  // coverage is zero from half_width + 0.5 out
     let delta = b - a;
     let len = length(delta);
     var d = vec2<f32>(1.0, 0.0);
     if (len > 1e-6) { d = delta / len; }
     let n = vec2<f32>(-d.y, d.x);
-    let along = select(a - d * r, b + d * r, c.x > 0.5);
-    out.pos = to_ndc(along + n * r * (c.y * 2.0 - 1.0));
+    // One right triangle whose legs are twice the sides of the segment's rectangle (len + 2r by
+    // 2r) holds that rectangle: half the triangles of a quad, which a CPU rasterizer pays most for.
+    let along = select(0.0, 2.0 * (len + 2.0 * r), vi == 1u);
+    let across = select(0.0, 4.0 * r, vi == 2u);
+    out.pos = to_ndc(a - (d + n) * r + d * along + n * across);
     return out;
 }
 @fragment fn fs(in: VOut) -> @location(0) vec4<f32> {
@@ -90,9 +88,9 @@ struct VOut { @builtin(position) pos: vec4<f32>, @location(0) @interpolate(flat)
     var out: VOut;
     out.center = p;
     if (is_break(p)) { out.pos = vec4<f32>(2.0, 2.0, 2.0, 1.0); return out; }
-    var quad = STRIP;
+    var disc = DISC;
     let r = stroke.half_width + 0.5;  // coverage is zero from half_width + 0.5 out
-    out.pos = to_ndc(p + (quad[vi] * 2.0 - 1.0) * r);
+    out.pos = to_ndc(p + disc[vi] * r);
     return out;
 }
 @fragment fn fs(in: VOut) -> @location(0) vec4<f32> {
@@ -171,33 +169,13 @@ class _StrokeLayer(Layer):
             ],
         )
 
-    def pipeline(self, ctx: FrameContext) -> wgpu.GPURenderPipeline:
-        """The cached pipeline: each instance a quad as a four-vertex triangle strip (on lavapipe
-        the vertex work per segment is a large part of a line's cost)."""
-
-        def create() -> wgpu.GPURenderPipeline:
-            module = ctx.shaders.module(self.name, self.wgsl)
-            return ctx.device.create_render_pipeline(
-                label=self.name,
-                layout="auto",
-                vertex={"module": module, "entry_point": "vs", "buffers": []},
-                primitive={"topology": "triangle-strip"},
-                fragment={
-                    "module": module,
-                    "entry_point": "fs",
-                    "targets": [{"format": TARGET_FORMAT, "blend": BLEND}],
-                },
-            )
-
-        return ctx.shaders.pipeline(self.name, create)
-
     def encode(self, render_pass: RenderPass, ctx: FrameContext) -> None:
-        """One instanced draw."""
+        """One instanced draw, a triangle per instance."""
         if self.instances() <= 0:
             return
         render_pass.set_pipeline(self.pipeline(ctx))
         render_pass.set_bind_group(0, self.bind_group)
-        render_pass.draw(4, self.instances())
+        render_pass.draw(3, self.instances())
 
 
 class LineLayer(_StrokeLayer):
