@@ -92,51 +92,70 @@ def m4_points(
     pixel-column units, inside the column it was aggregated in.
     """
     col = table.column("col").to_numpy()
-    names = ("x_first", "x_at_min", "x_at_max", "x_last", "x_gap")
-    xs = np.stack([float_column(table, n) for n in names], axis=1)
-    ys = np.stack(
-        [float_column(table, n) for n in ("y_first", "y_min", "y_max", "y_last")]
-        + [np.full(len(col), np.nan)],
-        axis=1,
-    )
-    # Order each column's points by x; absent points (NaN x) sort last and are dropped.
-    order = np.argsort(xs, axis=1, kind="stable")
-    xs = np.take_along_axis(xs, order, axis=1).ravel()
-    ys = np.take_along_axis(ys, order, axis=1).ravel()
-    cs = np.repeat(col, len(names))
+    v = {name: float_column(table, name) for name in _M4_VALUES}
+    xs, ys, per_column = _ordered_points(v)
+    # Absent points (NaN x, last in their row) go, and so do consecutive duplicates (first ==
+    # min, say), which add nothing to the drawing; no x is in two columns, so rows never tie.
     keep = ~np.isnan(xs)
-    xs, ys, cs = xs[keep], ys[keep], cs[keep]
-    # Consecutive duplicates (first == min, say) add nothing to the drawing.
-    if xs.size > 1:
-        same = np.r_[False, (xs[1:] == xs[:-1]) & (ys[1:] == ys[:-1])]
-        xs, ys, cs = xs[~same], ys[~same], cs[~same]
+    keep[1:] &= (xs[1:] != xs[:-1]) | (ys[1:] != ys[:-1])
+    xs, ys, cs = xs[keep], ys[keep], np.repeat(col, per_column)[keep]
     column_x = None
     if edges is not None:
         left, right = edges(cs), edges(cs + 1)
         fraction = np.clip((xs - left) / np.maximum(right - left, 1e-300), 0.0, 1.0 - 1e-6)
         column_x = cs + fraction
     inside = (col >= 0) & (col < columns)
-    y_lo, y_hi = _bounds_in_view(table, inside, col == columns, x_range[1])
+    y_lo, y_hi = _bounds_in_view(v, inside, col == columns, x_range[1])
     counts = table.column("n").to_numpy()
     rows = int(counts[inside].sum())
     stats = ColumnStats(
-        col.astype(np.int64), counts.astype(np.int64), float_column(table, "y_first"),
-        float_column(table, "y_last"), float_column(table, "y_min"), float_column(table, "y_max"),
-    )  # fmt: skip
+        col.astype(np.int64), counts.astype(np.int64), v["y_first"], v["y_last"], v["y_min"], v["y_max"]
+    )
     return LineData(xs, ys, kind, rows, y_lo, y_hi, x_range, columns, column_x, cs.astype(np.int64), stats)
 
 
+_M4_VALUES = ("x_first", "y_first", "x_at_min", "y_min", "x_at_max", "y_max", "x_last", "y_last", "x_gap")
+
+
+def _ordered_points(v: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each M4 row's points in x order (on equal x: first, lowest, highest, last, gap), row after
+    row, with NaN x where a point is absent; and how many points each row has.
+
+    first <= lowest, highest <= last always hold, so without gaps only the lowest and highest may
+    swap: a sort per row is needed only where a gap (NaN y) falls among them."""
+    if np.isnan(v["x_gap"]).all():
+        low_first = ~(v["x_at_max"] < v["x_at_min"])
+        xs = np.stack(
+            [v["x_first"], np.where(low_first, v["x_at_min"], v["x_at_max"]),
+             np.where(low_first, v["x_at_max"], v["x_at_min"]), v["x_last"]],
+            axis=1,
+        )  # fmt: skip
+        ys = np.stack(
+            [v["y_first"], np.where(low_first, v["y_min"], v["y_max"]),
+             np.where(low_first, v["y_max"], v["y_min"]), v["y_last"]],
+            axis=1,
+        )  # fmt: skip
+        return xs.ravel(), ys.ravel(), 4
+    names = ("x_first", "x_at_min", "x_at_max", "x_last", "x_gap")
+    xs = np.stack([v[n] for n in names], axis=1)
+    gap_y = np.full(xs.shape[0], np.nan)
+    ys = np.stack([v["y_first"], v["y_min"], v["y_max"], v["y_last"], gap_y], axis=1)
+    # Order each column's points by x; absent points (NaN x) sort last and are dropped.
+    order = np.argsort(xs, axis=1, kind="stable")
+    return np.take_along_axis(xs, order, axis=1).ravel(), np.take_along_axis(ys, order, axis=1).ravel(), 5
+
+
 def _bounds_in_view(
-    table: pa.Table, inside: np.ndarray, right_edge: np.ndarray, x1: float
+    v: dict[str, np.ndarray], inside: np.ndarray, right_edge: np.ndarray, x1: float
 ) -> tuple[float, float]:
     """Min and max y of the rows in [x0, x1]: the columns inside, plus those points of the column
     right of the view that lie exactly on its right edge (x == x1 falls into that column)."""
-    lows = [float_column(table, "y_min")[inside]]
-    highs = [float_column(table, "y_max")[inside]]
+    lows = [v["y_min"][inside]]
+    highs = [v["y_max"][inside]]
     if right_edge.any():
         for x_name, y_name in (("x_first", "y_first"), ("x_at_min", "y_min"), ("x_at_max", "y_max")):
-            on_edge = right_edge & (float_column(table, x_name) <= x1)
-            value = float_column(table, y_name)[on_edge]
+            on_edge = right_edge & (v[x_name] <= x1)
+            value = v[y_name][on_edge]
             lows.append(value)
             highs.append(value)
     return _finite_bounds(np.concatenate(lows))[0], _finite_bounds(np.concatenate(highs))[1]
