@@ -141,8 +141,14 @@ def test_small_or_flat_data_gets_no_index(session, runner):
     assert build_pyramid(runner, cols, fetch_extent(runner, cols), **SMALL) is None  # one x value
 
 
-def test_levels_in_memory_merge_like_duckdb(session, runner, data, rng):
+@pytest.mark.parametrize("long_gaps", [False, True])
+def test_levels_in_memory_merge_like_duckdb(session, runner, data, rng, long_gaps):
     x, y = data
+    if long_gaps:  # runs of invalid rows longer than a bucket: buckets (and columns) without a value
+        y = y.copy()
+        order = np.argsort(x, kind="stable")
+        for start in rng.integers(0, x.size - 3000, 12):
+            y[order[start : start + int(rng.integers(200, 3000))]] = np.nan
     cols = _columns(session, x, y)
     pyramid = build_pyramid(runner, cols, fetch_extent(runner, cols), **SMALL)
     assert set(pyramid.arrays) == set(range(len(pyramid.tables)))  # small: every level fits

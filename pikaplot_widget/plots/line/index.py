@@ -298,22 +298,28 @@ def _merge_arrays(
     if col.size == 0:
         return pa.table({"col": col, **{name: part[name] for name in LEVEL_COLUMNS[1:]}})
     starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
-    index = np.arange(col.size)
+    counts = np.diff(np.r_[starts, col.size])
     valid = ~np.isnan(part["x_first"])
-    first_row = np.minimum.reduceat(np.where(valid, index, col.size), starts)
-    last_row = np.maximum.reduceat(np.where(valid, index, -1), starts)
-    has_valid = last_row >= 0
-    first_row, last_row = np.minimum(first_row, col.size - 1), np.maximum(last_row, 0)
+    has_valid: np.ndarray | None = None  # None: every bucket holds a valid row (the common case)
+    if bool(valid.all()):
+        first_row, last_row = starts, starts + counts - 1
+    else:
+        index = np.arange(col.size)
+        first_row = np.minimum.reduceat(np.where(valid, index, col.size), starts)
+        last_row = np.maximum.reduceat(np.where(valid, index, -1), starts)
+        has_valid = last_row >= 0
+        first_row, last_row = np.minimum(first_row, col.size - 1), np.maximum(last_row, 0)
     # Per group the first bucket holding its min (max); NaN counts as no value (a group of NaN
     # only picks its first bucket, whose values are then not used).
-    counts = np.diff(np.r_[starts, col.size])
-    low = np.where(np.isnan(part["y_min"]), np.inf, part["y_min"])
-    high = np.where(np.isnan(part["y_max"]), -np.inf, part["y_max"])
+    low, high = part["y_min"], part["y_max"]
+    if has_valid is not None or bool(np.isnan(low).any() or np.isnan(high).any()):
+        low, high = np.where(np.isnan(low), np.inf, low), np.where(np.isnan(high), -np.inf, high)
     by_min = first_hit(low == np.repeat(np.minimum.reduceat(low, starts), counts), starts)
     by_max = first_hit(high == np.repeat(np.maximum.reduceat(high, starts), counts), starts)
 
     def pick(name: str, rows: np.ndarray) -> np.ndarray:
-        return np.where(has_valid, part[name][rows], np.nan)
+        picked = part[name][rows]
+        return picked if has_valid is None else np.where(has_valid, picked, np.nan)
 
     return pa.table(
         {
