@@ -64,6 +64,9 @@ class ColumnStats:
         }
 
 
+# The value columns of an M4 row, after its column number (`col`) and before its row count (`n`).
+M4_COLUMNS = ("x_first", "y_first", "x_at_min", "y_min", "x_at_max", "y_max", "x_last", "y_last", "x_gap")
+
 ColumnEdges = Callable[[np.ndarray], np.ndarray]  # column index -> x of its left edge
 
 
@@ -92,7 +95,7 @@ def m4_points(
     pixel-column units, inside the column it was aggregated in.
     """
     col = table.column("col").to_numpy()
-    v = {name: float_column(table, name) for name in _M4_VALUES}
+    v = {name: float_column(table, name) for name in M4_COLUMNS}
     xs, ys, per_column = _ordered_points(v)
     # Absent points (NaN x, last in their row) go, and so do consecutive duplicates (first ==
     # min, say), which add nothing to the drawing; no x is in two columns, so rows never tie.
@@ -112,9 +115,6 @@ def m4_points(
         col.astype(np.int64), counts.astype(np.int64), v["y_first"], v["y_last"], v["y_min"], v["y_max"]
     )
     return LineData(xs, ys, kind, rows, y_lo, y_hi, x_range, columns, column_x, cs.astype(np.int64), stats)
-
-
-_M4_VALUES = ("x_first", "y_first", "x_at_min", "y_min", "x_at_max", "y_max", "x_last", "y_last", "x_gap")
 
 
 def _ordered_points(v: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from .even_x import EvenX
+from .line_points import M4_COLUMNS
 from .line_series import Series, series_codes
 from .runner import float_column
 from .sql import range_filter_sql
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from .line import LineColumns
 
 FAST_ROWS = 1_000_000  # views expected to hold more rows than this go to DuckDB's M4
-
-M4_COLUMNS = ("x_first", "y_first", "x_at_min", "y_min", "x_at_max", "y_max", "x_last", "y_last", "x_gap")
 
 
 def row_limit(series: Series | None, fast_rows: int) -> int:
