@@ -9,10 +9,9 @@ from ...core.series_style import series_colors
 from ...core.types import Labels
 from ...engine.line import LineData
 from ...render import theme
-from ...render.chart.layout import ChartLayout, ChartSpec, Clip
+from ...render.chart.layout import ChartLayout, ChartSpec, Clip, polyline_layers
 from ...render.chart.legend import CategoryLegend, category_at, legend_width
 from ...render.layers.base import Layer
-from ...render.layers.shapes import LineLayer, MarkerLayer
 from ..painter import Painter
 
 
@@ -107,12 +106,5 @@ def _polyline(
     """One series: the line, plus markers where points stand alone or are few enough to tell apart."""
     r = layout.spec.ratio
     rgba = default if color is None else (*(np.asarray(color, np.float64) / 255.0), 1.0)
-    valid = np.isfinite(points).all(axis=1)
-    layers: list[Layer] = [LineLayer(points, rgba, width_px * r / 2, clip)]
-    isolated = valid & ~np.r_[False, valid[:-1]] & ~np.r_[valid[1:], False]
-    sparse = valid.sum() * 8 * r < layout.area.width
-    marked = points[valid] if sparse else points[isolated]
-    if len(marked):
-        radius = max(theme.MARKER_RADIUS_PX, width_px * 0.9)
-        layers.append(MarkerLayer(marked, rgba, radius * r, clip))
-    return layers
+    radius = max(theme.MARKER_RADIUS_PX, width_px * 0.9)
+    return polyline_layers(layout, clip, points, rgba, width_px * r / 2, radius * r)

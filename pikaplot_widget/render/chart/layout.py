@@ -15,7 +15,7 @@ from ...core.ticks import Ticks, max_ticks_for, numeric_ticks, time_ticks
 from ...core.zoned_ticks import zoned_time_ticks
 from .. import theme
 from ..layers.base import Layer
-from ..layers.shapes import LineLayer, MarkerLayer, RectLayer
+from ..layers.shapes import LineLayer, MarkerLayer, RectLayer, finite_points
 from ..layers.text import TextLayer
 from ..text import GlyphAtlas, glyph_atlas
 from ..theme import LIGHT, Theme
@@ -257,21 +257,33 @@ def selection_layers(layout: ChartLayout, clip: Clip) -> list[Layer]:
 
 
 def series_layers(layout: ChartLayout, clip: tuple[int, int, int, int]) -> list[Layer]:
-    """The line, plus markers where points stand alone or are few enough to tell apart."""
+    """The spec's one series in the theme's look (`polyline_layers`)."""
     spec, r, look = layout.spec, layout.spec.ratio, layout.spec.theme
     if spec.x.size == 0:
         return []
     px = layout.area.left + spec.column_x if spec.column_x is not None else layout.x_to_px(spec.x)
     points = np.column_stack([px, layout.y_to_px(spec.y)])
-    valid = np.isfinite(points).all(axis=1)
-    layers: list[Layer] = [LineLayer(points, look.series, theme.LINE_WIDTH_PX * r / 2, clip)]
-    prev_valid = np.r_[False, valid[:-1]]
-    next_valid = np.r_[valid[1:], False]
-    isolated = valid & ~prev_valid & ~next_valid
-    sparse = valid.sum() * 8 * r < layout.area.width
+    half_width, radius = theme.LINE_WIDTH_PX * r / 2, theme.MARKER_RADIUS_PX * r
+    return polyline_layers(layout, clip, points, look.series, half_width, radius)
+
+
+def polyline_layers(
+    layout: ChartLayout,
+    clip: Clip,
+    points: np.ndarray,
+    rgba: tuple[float, float, float, float],
+    half_width: float,
+    marker_radius: float,
+) -> list[Layer]:
+    """A line through pixel `points`, plus markers where points stand alone or are few enough to
+    tell apart."""
+    valid = finite_points(points)
+    layers: list[Layer] = [LineLayer(points, rgba, half_width, clip)]
+    isolated = valid & ~np.r_[False, valid[:-1]] & ~np.r_[valid[1:], False]
+    sparse = valid.sum() * 8 * layout.spec.ratio < layout.area.width
     marked = points[valid] if sparse else points[isolated]
     if len(marked):
-        layers.append(MarkerLayer(marked, look.series, theme.MARKER_RADIUS_PX * r, clip))
+        layers.append(MarkerLayer(marked, rgba, marker_radius, clip))
     return layers
 
 

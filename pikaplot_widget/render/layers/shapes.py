@@ -102,6 +102,13 @@ struct VOut { @builtin(position) pos: vec4<f32>, @location(0) @interpolate(flat)
 )
 
 
+def finite_points(points: np.ndarray) -> np.ndarray:
+    """Which rows of an (n, 2) array have both coordinates finite (column by column: numpy's
+    `all(axis=1)` over two values costs ~20x more)."""
+    finite = np.isfinite(points)
+    return finite[:, 0] & finite[:, 1]
+
+
 class RectLayer(Layer):
     """Filled axis-aligned rectangles (grid lines, ticks, frames, backgrounds)."""
 
@@ -139,8 +146,11 @@ class _StrokeLayer(Layer):
         clip: tuple[int, int, int, int] | None = None,
     ):
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-        pts = np.where(np.isfinite(pts).all(axis=1, keepdims=True), np.clip(pts, -1e7, 1e7), BREAK)
-        self.points = np.ascontiguousarray(pts, dtype=np.float32)
+        shown = np.clip(pts, -1e7, 1e7).astype(np.float32)
+        broken = ~finite_points(pts)
+        if broken.any():
+            shown[broken] = BREAK
+        self.points = shown
         self.color = color
         self.half_width = float(half_width)
         self.clip = clip
