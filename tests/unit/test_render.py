@@ -57,6 +57,24 @@ def test_nan_breaks_the_line():
     assert not row[93:107].any(), "the gap between x=90 and x=110 must stay empty"
 
 
+def test_kept_bind_groups_draw_each_frames_own_lines():
+    """One canvas drawing many frames (pooled buffers coming back, their bind groups kept) inks the
+    pixels a brute-force distance to each frame's own segments gives, whatever the frames before."""
+    rng = np.random.default_rng(7)
+    w, h = 120, 90
+    canvas = Canvas(w, h)
+    yy, xx = np.mgrid[0:h, 0:w] + 0.5
+    for _ in range(12):
+        lines = [rng.uniform(5, [w - 5, h - 5], size=(int(rng.integers(2, 4)), 2)) for _ in range(2)]
+        frame = canvas.draw([LineLayer(pts, BLUE, 1.0) for pts in lines])
+        segments = [(p[i], p[i + 1]) for p in lines for i in range(len(p) - 1)]
+        dist = np.min([_segment_distance(xx, yy, a, b) for a, b in segments], axis=0)
+        inked = frame[..., 0] < 128
+        assert inked[dist <= 0.75].all(), "each frame's segments are drawn"
+        assert not inked[dist >= 2.0].any(), "nothing of an earlier frame is left"
+    assert len(canvas.bind_groups) <= 8, "the pool's buffers come back, so few bind groups are made"
+
+
 def test_markers_rects_and_clip():
     canvas = Canvas(100, 100)
     rect = RectLayer(

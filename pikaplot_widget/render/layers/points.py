@@ -65,17 +65,7 @@ class PointLayer(Layer):
         if not len(self.records):
             return
         self.storage = ctx.upload(self.records, wgpu.BufferUsage.STORAGE)
-        pipeline = self.pipeline(ctx)
-        self.bind_group = ctx.device.create_bind_group(
-            layout=pipeline.get_bind_group_layout(0),
-            entries=[
-                ctx.frame_entry(),
-                {
-                    "binding": 1,
-                    "resource": {"buffer": self.storage, "offset": 0, "size": self.records.nbytes},
-                },
-            ],
-        )
+        self.bind_group = ctx.pooled_bind_group(self.pipeline(ctx), (self.storage,))
 
     def encode(self, render_pass: RenderPass, ctx: FrameContext) -> None:
         """One instance (a triangle) per point."""

@@ -169,15 +169,8 @@ class _StrokeLayer(Layer):
         uniform.view(np.uint32)[5] = len(self.points)
         self.uniform = ctx.upload(uniform, wgpu.BufferUsage.UNIFORM)
         self.storage = ctx.upload(self.points, wgpu.BufferUsage.STORAGE)
-        pipeline = self.pipeline(ctx)
-        self.bind_group = ctx.device.create_bind_group(
-            layout=pipeline.get_bind_group_layout(0),
-            entries=[
-                ctx.frame_entry(),
-                {"binding": 1, "resource": {"buffer": self.uniform, "offset": 0, "size": 32}},
-                {"binding": 2, "resource": {"buffer": self.storage, "offset": 0, "size": self.points.nbytes}},
-            ],
-        )
+        # Whole pooled buffers are bound (the shader reads `count` points): the bind group is kept.
+        self.bind_group = ctx.pooled_bind_group(self.pipeline(ctx), (self.uniform, self.storage))
 
     def encode(self, render_pass: RenderPass, ctx: FrameContext) -> None:
         """One instanced draw, a triangle per instance."""
