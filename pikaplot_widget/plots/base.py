@@ -80,6 +80,8 @@ class ViewWorker:
         self.counters = Counters()
         self.frames_rendered = 0
         self._started = time.perf_counter()
+        self._state_lock = threading.Lock()  # the worker, the progress poller and timers report states
+        self._reported_state: tuple[str, float] | None = None
 
     def start(self) -> None:
         """Start the worker thread (subclasses call this at the end of their __init__)."""
@@ -155,8 +157,7 @@ class ViewWorker:
 
     @property
     def reported_view(self) -> Viewport | None:
-        """The current viewport once the data's first view is adopted (before that a view set by
-        hand holds a placeholder for the other axis); None until then."""
+        """The current viewport once the data's first view is adopted (None until then)."""
         with self._cond:
             return self._view if self._adopted else None
 
@@ -309,7 +310,13 @@ class ViewWorker:
                     self._cond.notify_all()
 
     def _state(self, status: str, progress: float = 0.0) -> None:
-        if self.on_state is not None:
+        """Report a status once (a quick view's repeated "idle" would cost a loop callback per zoom)."""
+        if self.on_state is None:
+            return
+        with self._state_lock:
+            if self._reported_state == (status, progress):
+                return
+            self._reported_state = (status, progress)
             self.on_state(status, progress)
 
     def _progress(self, fraction: float) -> None:
@@ -350,10 +357,8 @@ class ViewWorker:
             self.on_frame(frame, True)
 
     def close(self, wait: bool = True) -> None:
-        """Stop the worker, cancel any query, free the plot's index, cache entries and GPU texture.
-
-        With `wait=False` (the kernel's event loop) the freeing happens on a housekeeping thread.
-        """
+        """Stop the worker, cancel any query, free the plot's index, cache entries and GPU texture
+        (with `wait=False`, from the kernel's event loop, on a housekeeping thread)."""
         with self._cond:
             if self._closed:
                 return
