@@ -75,6 +75,35 @@ def test_kept_bind_groups_draw_each_frames_own_lines():
     assert len(canvas.bind_groups) <= 8, "the pool's buffers come back, so few bind groups are made"
 
 
+def _polyline_distance(xx, yy, pts):
+    """Brute-force distance from pixel centres to the nearest segment of a polyline."""
+    best = np.full(xx.shape, np.inf)
+    for i in range(len(pts) - 1):
+        best = np.minimum(best, _segment_distance(xx, yy, pts[i], pts[i + 1]))
+    return best
+
+
+def test_lines_of_any_small_size_reuse_the_pooled_buffers():
+    """Frames whose line has from tens to thousands of points draw their own line (brute-force
+    distances) and, after the first frame, take every buffer from the pool (none made anew)."""
+    rng = np.random.default_rng(3)
+    w, h = 96, 64
+    canvas, pool = Canvas(w, h), buffer_pool()
+    yy, xx = np.mgrid[0:h, 0:w] + 0.5
+    misses_after_first = None
+    for count in rng.permutation([12, 40, 300, 900, 2500, 6000, 25, 1500]):
+        x = np.sort(rng.uniform(4, w - 4, count))
+        y = np.clip(h / 2 + np.cumsum(rng.normal(0, 0.4, count)), 4, h - 4)
+        pts = np.column_stack([x, y])
+        frame = canvas.draw([LineLayer(pts, BLUE, 1.0), MarkerLayer(pts[:: max(count // 7, 1)], BLUE, 2.0)])
+        dist = _polyline_distance(xx, yy, pts)
+        inked = frame[..., 0] < 128
+        assert inked[dist <= 0.75].all(), f"the {count}-point line is drawn"
+        if misses_after_first is None:
+            misses_after_first = pool.stats.misses
+        assert pool.stats.misses == misses_after_first, f"a {count}-point frame made a new buffer"
+
+
 def test_markers_rects_and_clip():
     canvas = Canvas(100, 100)
     rect = RectLayer(
